@@ -1,0 +1,1 @@
+"""Content store: package import, course versions, file serving."""

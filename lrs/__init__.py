@@ -1,0 +1,1 @@
+"""xAPI Learning Record Store: resources, validation, auth and storage."""

@@ -1,0 +1,98 @@
+"""The xAPI ASGI app: every request is read, negotiated and authenticated here, then
+dispatched by path to its resource; every XAPIError becomes its 4xx JSON answer."""
+from __future__ import annotations
+
+import logging
+
+from starlette.responses import Response
+
+from ..auth import Credentials
+from ..errors import XAPIError
+from . import documents, resources
+from .request import build_request, negotiate_version, read_body, response_version
+from .responses import error_response
+from .statements import StatementsResource
+
+log = logging.getLogger("lrs.xapi")
+
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Experience-API-Version, If-Match, "
+                                    "If-None-Match, Accept-Language",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, X-Experience-API-Version, "
+                                     "X-Experience-API-Consistent-Through",
+}
+
+
+class XAPIApp:
+    def __init__(self, store, max_request_bytes: int, max_batch_statements: int, max_query_limit: int):
+        self.store = store
+        self.credentials = Credentials(store)
+        self.max_request_bytes = max_request_bytes
+        self.routes = {
+            "/statements": StatementsResource(store, max_batch_statements, max_query_limit),
+            "/activities/state": documents.DocumentsResource(store, documents.STATE),
+            "/activities/profile": documents.DocumentsResource(store, documents.ACTIVITY_PROFILE),
+            "/agents/profile": documents.DocumentsResource(store, documents.AGENT_PROFILE),
+            "/agents": resources.agents,
+            "/activities": resources.ActivitiesResource(store),
+            "/about": resources.about,
+        }
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await _lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        version = headers.get("x-experience-api-version")
+        try:
+            response = await self._handle(scope, receive, headers)
+        except XAPIError as exc:
+            response = error_response(exc)
+            if exc.status >= 500:
+                log.error("xapi error %s: %s", exc.status, exc.message)
+        except Exception:  # a defect of ours: log it, answer 500 without a stack trace
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = error_response(XAPIError(500, "internal error; the request id is in the X-Request-Id header"))
+        version = scope.get("state", {}).get("xapi_version", version)
+        response.headers["X-Experience-API-Version"] = response_version(version)
+        for key, value in CORS.items():
+            response.headers.setdefault(key, value)
+        if scope["method"] == "HEAD":
+            response.body = b""
+        await response(scope, receive, send)
+
+    async def _handle(self, scope, receive, headers) -> Response:
+        if scope["method"] == "OPTIONS":
+            return Response(status_code=204)
+        body = await read_body(receive, headers, self.max_request_bytes)
+        req = build_request(scope, body, headers)
+        resource = self.routes.get(req.path)
+        if resource is None:
+            raise XAPIError(404, f"no xAPI resource at {req.path}")
+        if req.path == "/about":
+            return await resource(req)
+        negotiate_version(req)
+        scope.setdefault("state", {})["xapi_version"] = req.version
+        req.credential = self.credentials.authenticate(req.headers.get("authorization"))
+        if req.credential is None:
+            raise XAPIError(401, "authentication required: send HTTP Basic credentials",
+                            headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
+        return await resource(req)
+
+
+async def _lifespan(receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(store, max_request_bytes: int = 50 * 1024 * 1024, max_batch_statements: int = 1000,
+               max_query_limit: int = 500) -> XAPIApp:
+    return XAPIApp(store, max_request_bytes, max_batch_statements, max_query_limit)

@@ -1,0 +1,170 @@
+"""The document resources: State, Activity Profile and Agent Profile (Communication 2.2-2.7)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ..errors import XAPIError
+from ..statements.agents import agent_key
+from ..statements.forms import now_timestamp
+from ..statements.validate import check_timestamp
+from ..storage import Document
+from .params import parse_agent, parse_iri, parse_uuid
+from .request import XRequest
+from .responses import http_date, json_response, no_content
+from .statements import _stored_form
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str            # the store's kind
+    id_param: str        # stateId / profileId
+    activity: bool       # takes activityId
+    agent: bool          # takes agent
+    registration: bool   # takes registration
+    write_scope: str     # "state" or "profile"
+    concurrency: bool    # PUT without If-Match/If-None-Match on an existing document is a 409
+    delete_all: bool     # DELETE without an id deletes every document of the scope
+
+
+STATE = Kind("state", "stateId", True, True, True, "state", False, True)
+ACTIVITY_PROFILE = Kind("activity_profile", "profileId", True, False, False, "profile", True, False)
+AGENT_PROFILE = Kind("agent_profile", "profileId", False, True, False, "profile", True, False)
+
+
+def etag_of(content: bytes) -> str:
+    return hashlib.sha1(content).hexdigest()
+
+
+class DocumentsResource:
+    def __init__(self, store, kind: Kind):
+        self.store = store
+        self.kind = kind
+
+    async def __call__(self, req: XRequest) -> Response:
+        kind = self.kind
+        method = req.method
+        if method not in ("GET", "HEAD", "PUT", "POST", "DELETE"):
+            raise XAPIError(405, f"{method} is not allowed here", headers={"Allow": "GET, HEAD, PUT, POST, DELETE"})
+        reading = method in ("GET", "HEAD")
+        allowed = {"all", kind.write_scope} | ({"all/read"} if reading else set())
+        if not allowed.intersection(req.credential["scopes"]):
+            raise XAPIError(403, f"these credentials do not have a scope allowing {method} here "
+                                 f"(needs one of {', '.join(sorted(allowed))})")
+        scope = self._scope(req)
+        doc_id = req.params.get(kind.id_param)
+        known = {kind.id_param}
+        known.update(name for name, used in (("activityId", kind.activity), ("agent", kind.agent),
+                                             ("registration", kind.registration)) if used)
+        if reading and doc_id is None:
+            known.add("since")
+        unknown = set(req.params) - known
+        if unknown:
+            raise XAPIError(400, f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        if doc_id is None:
+            if reading:
+                return await self._list(req, scope)
+            if method == "DELETE" and kind.delete_all:
+                await run_in_threadpool(self.store.delete_documents, kind.name, scope)
+                return no_content()
+            raise XAPIError(400, f"{method} needs the {kind.id_param} parameter", kind.id_param)
+        if reading:
+            doc = await run_in_threadpool(self.store.get_document, kind.name, scope, doc_id)
+            if doc is None:
+                raise XAPIError(404, f"no document with {kind.id_param} {doc_id!r}", kind.id_param)
+            return Response(doc.content, media_type=None, headers={
+                "Content-Type": doc.content_type, "ETag": f'"{doc.etag}"', "Last-Modified": http_date(doc.updated)})
+        if method == "DELETE":
+            change = self._deleter(req)
+        else:
+            change = self._writer(req, merge=(method == "POST"))
+        await run_in_threadpool(self.store.update_document, kind.name, scope, doc_id, change)
+        return no_content()
+
+    def _scope(self, req: XRequest) -> tuple[str, str, str]:
+        kind = self.kind
+        activity = agent = registration = ""
+        if kind.activity:
+            if "activityId" not in req.params:
+                raise XAPIError(400, "the activityId parameter is required", "activityId")
+            activity = parse_iri(req.params["activityId"], "activityId")
+        if kind.agent:
+            if "agent" not in req.params:
+                raise XAPIError(400, "the agent parameter is required", "agent")
+            agent = agent_key(parse_agent(req.params["agent"], "agent"))
+        if kind.registration and "registration" in req.params:
+            registration = parse_uuid(req.params["registration"], "registration").lower()
+        return activity, agent, registration
+
+    async def _list(self, req: XRequest, scope) -> Response:
+        since = req.params.get("since")
+        if since is not None:
+            check_timestamp(since, req.version, "since")
+            since = _stored_form(since)
+        ids = await run_in_threadpool(self.store.document_ids, self.kind.name, scope, since)
+        return json_response(ids)
+
+    def _preconditions(self, req: XRequest, current: Document | None, method: str) -> None:
+        if_match = req.headers.get("if-match")
+        if_none_match = req.headers.get("if-none-match")
+        if if_match is not None:
+            tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+            if current is None or ("*" not in tags and current.etag not in tags):
+                raise XAPIError(412, "If-Match does not match the document's current ETag; fetch it again")
+        if if_none_match is not None and if_none_match.strip() == "*" and current is not None:
+            raise XAPIError(412, "If-None-Match: * but the document already exists")
+        if if_match is None and if_none_match is None and current is not None:
+            if self.kind.concurrency and method == "PUT":
+                raise XAPIError(409, "the document already exists: check its current state and send If-Match with "
+                                     "its ETag to replace it")
+            if req.v2 and self.kind.concurrency:
+                raise XAPIError(409, "the document already exists: check its current state and send If-Match with "
+                                     "its ETag")
+
+    def _writer(self, req: XRequest, merge: bool):
+        content = req.body
+        content_type = req.headers.get("content-type") or "application/octet-stream"
+        is_json = content_type.split(";")[0].strip().lower() == "application/json"
+        posted = None
+        if merge and is_json:
+            posted = _json_object(content)
+        method = req.method
+
+        def change(current: Document | None) -> Document:
+            self._preconditions(req, current, method)
+            body, ctype = content, content_type
+            if merge and current is not None:
+                current_json = current.content_type.split(";")[0].strip().lower() == "application/json"
+                if not (is_json and current_json):
+                    raise XAPIError(400, "POST merges JSON documents: both the stored and the posted document "
+                                         "must be application/json objects; use PUT to replace it")
+                existing = _json_object(current.content)
+                if posted is None or existing is None:
+                    raise XAPIError(400, "POST merges JSON objects: a document is not a JSON object")
+                existing.update(posted)
+                body = orjson.dumps(existing)
+                ctype = "application/json"
+            elif merge and is_json and posted is None:
+                raise XAPIError(400, "a POSTed application/json document must be a JSON object")
+            return Document(body, ctype, etag_of(body), now_timestamp())
+
+        return change
+
+    def _deleter(self, req: XRequest):
+        def change(current: Document | None) -> None:
+            self._preconditions(req, current, "DELETE")
+            return None
+
+        return change
+
+
+def _json_object(content: bytes):
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,343 @@
+"""The Statement Resource: PUT, POST, GET (one or a query), HEAD."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ..errors import XAPIError
+from ..statements.forms import canonical_form, ids_form, now_timestamp, parse_accept_language, prepare, to_utc
+from ..statements.signature import check_signatures
+from ..statements.terms import agent_term, statement_terms
+from ..statements.validate import VOIDED, check_timestamp, validate_statement
+from ..storage import Conflict, NewStatement, StatementQuery
+from . import multipart
+from .params import parse_agent, parse_iri, parse_uuid
+from .request import XRequest
+from .responses import http_date, json_response, no_content, raw_json
+
+SINGLE_PARAMS = {"statementId", "voidedStatementId", "attachments", "format"}
+QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since",
+                "until", "limit", "format", "attachments", "ascending", "cursor"}
+FORMATS = ("exact", "ids", "canonical")
+_CURSOR = re.compile(r"^(\d+)\.(\d+)$")
+READ_SCOPES = {"all", "all/read", "statements/read"}
+WRITE_SCOPES = {"all", "statements/write"}
+
+
+class StatementsResource:
+    def __init__(self, store, max_batch: int, max_limit: int):
+        self.store = store
+        self.max_batch = max_batch
+        self.max_limit = max_limit
+
+    async def __call__(self, req: XRequest) -> Response:
+        if req.method in ("GET", "HEAD"):
+            return await self.get(req)
+        if req.method == "PUT":
+            return await self.put(req)
+        if req.method == "POST":
+            return await self.post(req)
+        raise XAPIError(405, f"{req.method} is not allowed on the Statement Resource",
+                        headers={"Allow": "GET, HEAD, PUT, POST"})
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def put(self, req: XRequest) -> Response:
+        _require_scope(req, WRITE_SCOPES)
+        unknown = set(req.params) - {"statementId"}
+        if unknown:
+            raise XAPIError(400, f"unknown parameter(s) for PUT statements: {', '.join(sorted(unknown))}")
+        if "statementId" not in req.params:
+            raise XAPIError(400, "PUT statements needs the statementId parameter", "statementId")
+        sid = parse_uuid(req.params["statementId"], "statementId").lower()
+        body, parts = _read_body(req)
+        if not isinstance(body, dict):
+            raise XAPIError(400, "PUT statements takes one Statement (a JSON object)")
+        if "id" in body and isinstance(body["id"], str) and body["id"].lower() != sid:
+            raise XAPIError(400, f"the Statement's id {body['id']} differs from statementId {sid}", "id")
+        body.setdefault("id", sid)
+        await self._store(req, [body], parts, single=True)
+        return no_content()
+
+    async def post(self, req: XRequest) -> Response:
+        _require_scope(req, WRITE_SCOPES)
+        if req.params:
+            raise XAPIError(400, f"unknown parameter(s) for POST statements: {', '.join(sorted(req.params))}")
+        body, parts = _read_body(req)
+        single = isinstance(body, dict)
+        batch = [body] if single else body
+        if not isinstance(batch, list):
+            raise XAPIError(400, "POST statements takes a Statement or an array of Statements")
+        if not batch:
+            raise XAPIError(400, "the array of Statements is empty")
+        if len(batch) > self.max_batch:
+            raise XAPIError(413, f"the batch has {len(batch)} Statements; the limit is {self.max_batch} "
+                                 "(LRS_MAX_BATCH_STATEMENTS)")
+        ids = await self._store(req, batch, parts, single=single)
+        return json_response(ids)
+
+    async def _store(self, req: XRequest, batch: list, parts: dict, single: bool) -> list[str]:
+        version = req.version
+        authority = req.credential["authority"]
+        seen: set[str] = set()
+        new: list[NewStatement] = []
+        voiding_targets: dict[str, str] = {}
+        referenced: set[str] = set()
+        for i, st in enumerate(batch):
+            path = "" if single else f"[{i}]"
+            validate_statement(st, version, path)
+            _check_attachments(st, parts, path + "." if path else "")
+            check_signatures(st, parts, path + "." if path else "")
+            prepare(st, authority, version)
+            sid = st["id"]
+            if sid in seen:
+                raise XAPIError(400, f"the batch contains Statement id {sid} more than once", f"{path}.id" if path else "id")
+            seen.add(sid)
+            obj = st["object"]
+            voids = ref = None
+            if obj.get("objectType") == "StatementRef":
+                ref = obj["id"] = obj["id"].lower()
+                if st["verb"]["id"] == VOIDED:
+                    voids = ref
+                    voiding_targets[ref] = path
+            for att in st.get("attachments") or ():
+                referenced.add(att["sha2"])
+            new.append(NewStatement(st, statement_terms(st), voids=voids, ref=ref))
+        if parts:
+            extra = set(parts) - referenced
+            if extra:
+                raise XAPIError(400, f"attachment part(s) with hash {', '.join(sorted(extra))} match no "
+                                     "attachment of the Statements")
+        if voiding_targets:
+            for target, path in voiding_targets.items():
+                if target in seen and any(n.statement["id"] == target and n.voids for n in new):
+                    raise XAPIError(400, "a voiding Statement cannot be voided", f"{path}.object.id".lstrip("."))
+            stored_voiding = await run_in_threadpool(self.store.voiding_ids, list(voiding_targets))
+            if stored_voiding:
+                target = next(iter(stored_voiding))
+                raise XAPIError(400, f"Statement {target} is a voiding Statement and cannot be voided",
+                                f"{voiding_targets[target]}.object.id".lstrip("."))
+        attachments = {sha: parts[sha] for sha in referenced if sha in parts}
+        try:
+            return await run_in_threadpool(self.store.insert, new, attachments)
+        except Conflict as exc:
+            raise XAPIError(409, f"Statement {exc.statement_id} is already stored with different content; "
+                                 "Statements are immutable") from None
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, req: XRequest) -> Response:
+        mine = _read_scope(req)
+        fmt = req.params.get("format", "exact")
+        if fmt not in FORMATS:
+            raise XAPIError(400, f"format must be one of {', '.join(FORMATS)}, not {fmt!r}", "format")
+        with_attachments = req.flag("attachments")
+        if "statementId" in req.params or "voidedStatementId" in req.params:
+            return await self._get_one(req, fmt, with_attachments, mine)
+        return await self._query(req, fmt, with_attachments, mine)
+
+    async def _get_one(self, req, fmt: str, with_attachments: bool, mine: str | None) -> Response:
+        if "statementId" in req.params and "voidedStatementId" in req.params:
+            raise XAPIError(400, "use statementId or voidedStatementId, not both")
+        extra = set(req.params) - SINGLE_PARAMS
+        if extra:
+            raise XAPIError(400, f"parameter(s) {', '.join(sorted(extra))} cannot be combined with statementId "
+                                 "or voidedStatementId")
+        voided = "voidedStatementId" in req.params
+        name = "voidedStatementId" if voided else "statementId"
+        sid = parse_uuid(req.params[name], name)
+        body = await run_in_threadpool(self.store.get, sid, voided)
+        if body is None:
+            raise XAPIError(404, f"no {'voided ' if voided else ''}Statement with id {sid}", name)
+        st = orjson.loads(body)
+        if mine and agent_term(st.get("authority") or {}) != mine:
+            raise XAPIError(404, f"no Statement with id {sid} stored by these credentials", name)
+        headers = {"X-Experience-API-Consistent-Through": now_timestamp(),
+                   "Last-Modified": http_date(st["stored"])}
+        if fmt == "exact" and not with_attachments:
+            return raw_json(body, headers=headers)
+        out = await self._format([st], fmt, req)
+        payload = orjson.dumps(out[0])
+        if with_attachments:
+            return await self._multipart(payload, out, headers)
+        return raw_json(payload, headers=headers)
+
+    async def _query(self, req, fmt: str, with_attachments: bool, mine: str | None) -> Response:
+        params = req.params
+        unknown = set(params) - QUERY_PARAMS
+        if unknown:
+            raise XAPIError(400, f"unknown parameter(s) for GET statements: {', '.join(sorted(unknown))}")
+        q = StatementQuery()
+        if "agent" in params:
+            agent = parse_agent(params["agent"], "agent")
+            prefix = "ra:" if req.flag("related_agents") else "a:"
+            q.terms.append(prefix + agent_term(agent))
+        else:
+            req.flag("related_agents")
+        if "verb" in params:
+            q.terms.append("v:" + parse_iri(params["verb"], "verb"))
+        if "activity" in params:
+            prefix = "ro:" if req.flag("related_activities") else "o:"
+            q.terms.append(prefix + parse_iri(params["activity"], "activity"))
+        else:
+            req.flag("related_activities")
+        if "registration" in params:
+            q.terms.append("r:" + parse_uuid(params["registration"], "registration").lower())
+        if mine:
+            q.terms.append("au:" + mine)
+        for name in ("since", "until"):
+            if name in params:
+                value = params[name]
+                check_timestamp(value, req.version, name)
+                setattr(q, name, _stored_form(value))
+        q.ascending = req.flag("ascending")
+        q.limit = _limit(params.get("limit"), self.max_limit)
+        if "cursor" in params:
+            m = _CURSOR.match(params["cursor"])
+            if not m:
+                raise XAPIError(400, "the cursor of this more link is malformed", "cursor")
+            q.after_seq, q.max_seq = int(m.group(1)), int(m.group(2))
+        else:
+            q.max_seq = await run_in_threadpool(self.store.last_seq)
+        rows, more = await run_in_threadpool(self.store.query, q)
+        consistent = now_timestamp()
+        headers = {"X-Experience-API-Consistent-Through": consistent}
+        more_url = ""
+        if more and rows:
+            next_params = {k: v for k, v in params.items() if k != "cursor"}
+            next_params["cursor"] = f"{rows[-1][0]}.{q.max_seq}"
+            more_url = f"{req.root_path}/statements?{urlencode(next_params)}"
+        if rows:
+            newest = rows[0] if not q.ascending else rows[-1]
+            headers["Last-Modified"] = http_date(orjson.loads(newest[1])["stored"])
+        if fmt == "exact" and not with_attachments:
+            body = b'{"statements":[' + b",".join(r[1] for r in rows) + b'],"more":' + orjson.dumps(more_url) + b"}"
+            return raw_json(body, headers=headers)
+        statements = await self._format([orjson.loads(r[1]) for r in rows], fmt, req)
+        payload = orjson.dumps({"statements": statements, "more": more_url})
+        if with_attachments:
+            return await self._multipart(payload, statements, headers)
+        return raw_json(payload, headers=headers)
+
+    async def _format(self, statements: list[dict], fmt: str, req: XRequest) -> list[dict]:
+        if fmt == "ids":
+            return [ids_form(st) for st in statements]
+        if fmt == "canonical":
+            ids = {a["id"] for st in statements for a in _activity_objects(st)}
+            activities = await run_in_threadpool(self.store.activities, ids)
+            langs = parse_accept_language(req.headers.get("accept-language"))
+            return [canonical_form(st, activities, langs) for st in statements]
+        return statements
+
+    async def _multipart(self, payload: bytes, statements: list[dict], headers: dict) -> Response:
+        wanted: list[str] = []
+        for st in statements:
+            for att in list(st.get("attachments") or ()) + list(_sub_attachments(st)):
+                if att["sha2"] not in wanted:
+                    wanted.append(att["sha2"])
+        found = []
+        for sha in wanted:
+            row = await run_in_threadpool(self.store.attachment, sha)
+            if row is not None:
+                found.append((sha, row[0], row[1]))
+        body, content_type = multipart.build(payload, found)
+        return Response(body, headers=headers, media_type=content_type)
+
+
+def _require_scope(req: XRequest, allowed: set[str]) -> None:
+    if not allowed.intersection(req.credential["scopes"]):
+        raise XAPIError(403, f"these credentials do not have a scope allowing {req.method} on statements "
+                             f"(needs one of {', '.join(sorted(allowed))})")
+
+
+def _read_scope(req: XRequest) -> str | None:
+    """None for full read access; the authority term when only statements/read/mine is granted."""
+    scopes = set(req.credential["scopes"])
+    if READ_SCOPES & scopes:
+        return None
+    if "statements/read/mine" in scopes:
+        return agent_term(req.credential["authority"])
+    raise XAPIError(403, "these credentials do not have a scope allowing reading statements")
+
+
+def _read_body(req: XRequest):
+    """The Statement(s) and the attachment parts (sha2 -> (contentType, content))."""
+    ct = req.content_type
+    parts: dict[str, tuple[str, bytes]] = {}
+    if ct == "multipart/mixed":
+        pieces = multipart.parse(req.body, req.headers["content-type"])
+        head_headers, head = pieces[0]
+        if head_headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise XAPIError(400, "the first part of a multipart/mixed request must be application/json")
+        for headers, content in pieces[1:]:
+            sha = headers.get("x-experience-api-hash")
+            if not sha:
+                raise XAPIError(400, "every attachment part needs an X-Experience-API-Hash header")
+            if headers.get("content-transfer-encoding", "").lower() != "binary":
+                raise XAPIError(400, "every attachment part needs Content-Transfer-Encoding: binary")
+            if not multipart.sha2_matches(sha, content):
+                raise XAPIError(400, f"the content of attachment part {sha} does not match its hash")
+            parts[sha.lower()] = (headers.get("content-type", "application/octet-stream"), content)
+        raw = head
+    elif ct == "application/json" or (req.alternate and ct in ("", "application/json")):
+        raw = req.body
+    else:
+        raise XAPIError(400, f"statements must be sent as application/json or multipart/mixed, not {ct or 'nothing'}",
+                        "Content-Type")
+    try:
+        return orjson.loads(raw), parts
+    except orjson.JSONDecodeError as exc:
+        raise XAPIError(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _check_attachments(st: dict, parts: dict, path: str) -> None:
+    for i, att in enumerate(st.get("attachments") or ()):
+        att["sha2"] = att["sha2"].lower()
+        if "fileUrl" not in att and att["sha2"] not in parts:
+            raise XAPIError(400, f"attachment {att['sha2']} has no fileUrl and no multipart part with that hash",
+                            f"{path}attachments[{i}]")
+        if att["sha2"] in parts and parts[att["sha2"]][0].split(";")[0].strip() != att["contentType"].split(";")[0].strip():
+            pass  # the part's Content-Type is only advisory; the Statement's contentType is kept
+    obj = st["object"]
+    if obj.get("objectType") == "SubStatement":
+        for i, att in enumerate(obj.get("attachments") or ()):
+            att["sha2"] = att["sha2"].lower()
+            if "fileUrl" not in att and att["sha2"] not in parts:
+                raise XAPIError(400, f"attachment {att['sha2']} has no fileUrl and no multipart part with that hash",
+                                f"{path}object.attachments[{i}]")
+
+
+def _sub_attachments(st: dict):
+    obj = st.get("object") or {}
+    if obj.get("objectType") == "SubStatement":
+        yield from obj.get("attachments") or ()
+
+
+def _activity_objects(st: dict):
+    obj = st["object"]
+    if obj.get("objectType", "Activity") == "Activity":
+        yield obj
+    elif obj.get("objectType") == "SubStatement":
+        yield from _activity_objects(obj)
+    for acts in ((st.get("context") or {}).get("contextActivities") or {}).values():
+        yield from acts
+
+
+def _limit(value: str | None, max_limit: int) -> int:
+    if value is None:
+        return max_limit
+    if not value.isdigit():
+        raise XAPIError(400, f"limit must be a non-negative integer, not {value!r}", "limit")
+    n = int(value)
+    return max_limit if n == 0 else min(n, max_limit)
+
+
+def _stored_form(value: str) -> str:
+    """A since/until value in the form stored times are kept in (UTC, microseconds), for comparison."""
+    utc = to_utc(value)
+    head, _, frac = utc[:-1].partition(".")
+    return f"{head}.{(frac + '000000')[:6]}Z"

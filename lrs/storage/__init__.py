@@ -1,0 +1,12 @@
+"""Storage: the ports (ports.py) and their adapters; ``open_store`` picks one from configuration."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .ports import Conflict, Document, NewStatement, StatementQuery  # noqa: F401
+
+
+def open_store(data_dir: Path | str):
+    from .sqlite import SqliteStore
+
+    return SqliteStore(Path(data_dir) / "lrs.sqlite3")

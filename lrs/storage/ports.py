@@ -1,0 +1,80 @@
+"""The storage ports: what the LRS needs from a store, whatever the backend.
+
+Every adapter passes the same contract tests (tests/lrs/test_storage_contract.py).
+Calls are blocking; the HTTP layer runs them off the event loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+
+@dataclass
+class NewStatement:
+    """A validated Statement ready to store: ``stored`` is set by the store at write time."""
+    statement: dict
+    terms: set[str]
+    voids: str | None = None        # id of the Statement this one voids
+    ref: str | None = None          # id of the Statement this one targets (StatementRef object)
+
+
+@dataclass
+class StatementQuery:
+    terms: list[str] = field(default_factory=list)   # every term must match
+    since: str | None = None                         # stored > since
+    until: str | None = None                         # stored <= until
+    ascending: bool = False
+    limit: int = 100
+    after_seq: int | None = None                     # cursor of a `more` link: continue past this seq
+    max_seq: int | None = None                       # the last seq visible when the query began
+
+
+@dataclass
+class Document:
+    content: bytes
+    content_type: str
+    etag: str
+    updated: str
+
+
+class Conflict(Exception):
+    """A Statement id is already stored with different content."""
+
+    def __init__(self, statement_id: str):
+        super().__init__(statement_id)
+        self.statement_id = statement_id
+
+
+class StatementStore(Protocol):
+    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
+        """Store the batch whole or not at all; return the ids. Raises Conflict for an id
+        stored with different content; an id stored with the same content is left as it is."""
+    def get(self, statement_id: str, voided: bool) -> bytes | None: ...
+    def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], bool]: ...
+    def last_seq(self) -> int: ...
+    def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]: ...
+    def attachment(self, sha2: str) -> tuple[str, bytes] | None: ...
+    def activity(self, activity_id: str) -> dict | None: ...
+    def activities(self, ids: Iterable[str]) -> dict[str, dict]: ...
+
+
+class DocumentStore(Protocol):
+    """Documents of the state, activity profile and agent profile resources.
+
+    ``kind`` is "state", "activity_profile" or "agent_profile"; ``scope`` is
+    (activity_id, agent_key, registration) with "" for the parts a kind does not use.
+    """
+    def get_document(self, kind: str, scope: tuple[str, str, str], doc_id: str) -> Document | None: ...
+    def update_document(self, kind: str, scope: tuple[str, str, str], doc_id: str,
+                        change: Callable[[Document | None], Document | None]) -> Document | None:
+        """Apply ``change`` to the current document atomically: it returns the new document,
+        or None to delete it, or raises to leave it as it is."""
+    def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> list[str]: ...
+    def delete_documents(self, kind: str, scope: tuple[str, str, str]) -> int:
+        """Delete every document of ``scope``; a registration of "" matches any registration."""
+
+
+class CredentialStore(Protocol):
+    def credentials(self) -> list[dict]: ...
+    def add_credential(self, cred: dict) -> None: ...
+    def remove_credential(self, key: str) -> bool: ...

@@ -1,0 +1,1 @@
+"""Composition root: configuration, the ASGI app factory and the `lrs` command line."""

@@ -1,0 +1,35 @@
+"""The ASGI app factory: wires the parts together from ``Settings``."""
+from __future__ import annotations
+
+import contextlib
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from lrs.http import create_app as create_lrs_app
+from lrs.storage import open_store
+
+from .config import Settings
+from .logs import RequestLogMiddleware, configure_logging
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    store = open_store(settings.data_dir)
+    lrs_app = create_lrs_app(
+        store,
+        max_request_bytes=settings.max_request_bytes,
+        max_batch_statements=settings.max_batch_statements,
+        max_query_limit=settings.max_query_limit,
+    )
+    routes = [Mount("/xapi", app=lrs_app)]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        store.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestLogMiddleware)
+    return app
