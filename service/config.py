@@ -39,7 +39,7 @@ HELP = {
     "data_dir": "folder that holds the embedded store and uploaded content",
     "host": "address `lrs serve` listens on",
     "port": "port `lrs serve` listens on",
-    "public_url": "base URL clients use (for `more` links); default http://HOST:PORT",
+    "public_url": "base URL of this service as clients reach it (shown on first run); default http://HOST:PORT",
     "max_request_bytes": "largest request body accepted; larger gets 413",
     "max_batch_statements": "most statements in one POST; more gets 413",
     "max_query_limit": "most statements one GET returns per page",
