@@ -1,0 +1,34 @@
+"""The limits an upload must stay within; each one answers a way to hurt the server."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on one package import.
+
+    ``max_upload_bytes`` bounds the zip itself, ``max_uncompressed_bytes`` the sum of its
+    files once extracted, ``max_files`` the number of entries, and ``max_ratio`` how much
+    one entry may expand (uncompressed / compressed size); the ratio is only checked for
+    entries larger than ``ratio_floor_bytes``, since tiny files compress absurdly well.
+    """
+
+    max_upload_bytes: int = 1024 * MiB
+    max_uncompressed_bytes: int = 2048 * MiB
+    max_files: int = 5000
+    max_ratio: int = 200
+    ratio_floor_bytes: int = 1 * MiB
+    max_manifest_bytes: int = 16 * MiB
+
+    @classmethod
+    def from_settings(cls, settings: object) -> "Limits":
+        """Read ``package_<name>`` attributes from a settings object, where present."""
+        values = {}
+        for f in fields(cls):
+            value = getattr(settings, "package_" + f.name, None)
+            if value is not None:
+                values[f.name] = value
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""Manifest parsers, one module per format; each returns the course model and fills the report."""
