@@ -101,7 +101,7 @@ class SafeZip:
                 name = normalise_name(info.filename)
             except ValueError as exc:
                 rule = "zip.absolute_path" if "absolute" in str(exc) else "zip.unsafe_path"
-                raise reject(400, rule, f"the entry {info.filename!r} {exc}; only paths inside the "
+                raise reject(400, rule, f"the entry '{info.filename}' {exc}; only paths inside the "
                              "package are allowed", file=info.filename) from None
             mode = info.external_attr >> 16
             if info.create_system == 3 and stat.S_ISLNK(mode):

@@ -31,6 +31,7 @@ class _Parser:
         self.objective_ids: set[str] = set()
         self.objective_refs: list[tuple[str, etree._Element]] = []
         self.launchables: list[dict] = []
+        self.au_count = 0
 
     def error(self, rule, message, el):
         self.report.error(rule, message, file=STRUCTURE, element=where(el), line=el.sourceline)
@@ -74,7 +75,7 @@ class _Parser:
             if ref not in self.objective_ids:
                 self.error("cmi5.objective.unknown", f"the objective reference {ref!r} names no "
                            "<objective> of the course structure", el)
-        if not self.launchables:
+        if not self.au_count:
             self.error("cmi5.au.none", "the course structure has no <au>: there is nothing to launch", root)
         title = course.get("title") or {}
         return {
@@ -140,9 +141,9 @@ class _Parser:
                 block = {"type": "block", "id": self.identifier(el, "block")}
                 block.update(self.texts(el, "block"))
                 block["objectives"] = self.refs(el)
-                before = len(self.launchables)
+                before = self.au_count
                 block["children"] = self.members(el)
-                if len(self.launchables) == before:
+                if self.au_count == before:
                     self.warning("cmi5.block.empty", f"the block {block['id']!r} holds no <au>", el)
                 out.append(block)
             elif local(el) == "au":
@@ -150,6 +151,7 @@ class _Parser:
         return out
 
     def au(self, el) -> dict:
+        self.au_count += 1
         au = {"type": "au", "id": self.identifier(el, "au")}
         au.update(self.texts(el, "au"))
         au["objectives"] = self.refs(el)

@@ -98,3 +98,15 @@ def assert_nothing_left(store: ContentStore) -> None:
     assert [p for p in store.blobs.rglob("*") if p.is_file()] == []
     assert store.blob_count() == 0
     assert store.courses(include_retired=True) == []
+
+
+def rules_of(response) -> tuple[set[str], set[str]]:
+    """(error rules, warning rules) of an upload response, accepted or refused."""
+    body = response.json()
+    report = body["error"]["report"] if "error" in body else body["version"]["report"]
+    return {e["rule"] for e in report["errors"]}, {w["rule"] for w in report["warnings"]}
+
+
+def structure_of(response) -> dict:
+    assert response.status_code == 201, response.text
+    return response.json()["version"]["structure"]
