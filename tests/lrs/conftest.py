@@ -1,0 +1,107 @@
+"""Fixtures for the LRS tests.
+
+- ``data_dir``: an empty data folder per test.
+- ``make_client(**settings, credentials=[...])``: an in-process TestClient over
+  ``service.app.create_app(Settings(data_dir=...))`` with an ``all``-scoped admin credential
+  (plus any others asked for), sending X-Experience-API-Version 1.0.3 and Basic auth by default.
+- ``client``: ``make_client()`` with default settings.
+- ``live_server``: a factory for real ``lrs serve`` processes (crash and concurrency tests).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from lrs_testkit import ADMIN, VERSION, LiveServer, basic, create_credential, make_statement  # noqa: E402
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+def _client_factory(data_dir: Path):
+    from starlette.testclient import TestClient
+
+    from service.app import create_app
+    from service.config import Settings
+
+    opened = []
+
+    def factory(credentials=(), auth=ADMIN, version=VERSION, **settings):
+        if not opened:  # credentials go into the store before the app opens it
+            create_credential(data_dir, *ADMIN, ["all"], name="LRS admin", email="admin@example.com")
+        for cred in credentials:
+            key, secret, scopes, *rest = cred
+            create_credential(data_dir, key, secret, scopes, **(rest[0] if rest else {}))
+        headers = {}
+        if version is not None:
+            headers["X-Experience-API-Version"] = version
+        if auth is not None:
+            headers["Authorization"] = basic(*auth)
+        app = create_app(Settings(data_dir=data_dir, **settings))
+        tc = TestClient(app, base_url="http://testserver/xapi", headers=headers)
+        tc.__enter__()
+        opened.append(tc)
+        return tc
+
+    def close():
+        for tc in opened:
+            tc.__exit__(None, None, None)
+
+    return factory, close
+
+
+@pytest.fixture
+def make_client(data_dir):
+    factory, close = _client_factory(data_dir)
+    yield factory
+    close()
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture(scope="module")
+def shared_client(tmp_path_factory):
+    """One client and store for a whole module: for tests that only add Statements with fresh ids
+    and do not depend on what else is stored (validation), to keep the suite fast."""
+    d = tmp_path_factory.mktemp("shared-data")
+    factory, close = _client_factory(d)
+    yield factory()
+    close()
+
+
+@pytest.fixture
+def statement():
+    """Factory for realistic valid Statements: ``statement(**overrides)``."""
+    return make_statement
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Factory: ``live_server(data_dir=None, env=None)`` starts ``lrs serve`` with an admin credential."""
+    servers: list[LiveServer] = []
+
+    def factory(data_dir: Path | None = None, env: dict | None = None, start: bool = True) -> LiveServer:
+        d = data_dir or tmp_path / f"live{len(servers)}"
+        if not d.exists():
+            d.mkdir(parents=True)
+            create_credential(d, *ADMIN, ["all"], name="LRS admin")
+        server = LiveServer(d, env)
+        servers.append(server)
+        if start:
+            server.start()
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
