@@ -6,6 +6,8 @@ import contextlib
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+import content_store.http
+from content_store.limits import Limits
 from lrs.http import create_app as create_lrs_app
 from lrs.storage import open_store
 
@@ -23,12 +25,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_batch_statements=settings.max_batch_statements,
         max_query_limit=settings.max_query_limit,
     )
-    routes = [Mount("/xapi", app=lrs_app)]
+    content_app = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings))
+    routes = [Mount("/xapi", app=lrs_app), Mount("/content", app=content_app)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         store.close()
+        content_app.state.store.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(RequestLogMiddleware)

@@ -6,6 +6,7 @@ import json
 import secrets
 import sys
 
+import content_store.cli
 from lrs.auth import SCOPES, Credentials
 from lrs.storage import open_store
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key")
     revoke.set_defaults(func=cmd_credentials_revoke)
     creds.set_defaults(func=lambda a: creds.print_help() or 2)
+    content_store.cli.add_commands(sub, Settings.from_env, epilog=describe())
     return parser
 
 

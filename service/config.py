@@ -21,6 +21,10 @@ class Settings:
     max_query_limit: int = 500
     log_json: bool = False
     log_level: str = "info"
+    package_max_upload_bytes: int = 1024 * 1024 * 1024
+    package_max_uncompressed_bytes: int = 2048 * 1024 * 1024
+    package_max_files: int = 5000
+    package_max_ratio: int = 200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -45,6 +49,10 @@ HELP = {
     "max_query_limit": "most statements one GET returns per page",
     "log_json": "write logs as JSON lines (true/false)",
     "log_level": "debug, info, warning or error",
+    "package_max_upload_bytes": "largest package zip accepted; larger gets 413",
+    "package_max_uncompressed_bytes": "most bytes a package's files may add up to once extracted",
+    "package_max_files": "most entries a package zip may hold",
+    "package_max_ratio": "most a file over 1 MiB may expand when unzipped (zip bomb guard)",
 }
 
 
