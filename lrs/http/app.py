@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from ..auth import Credentials
 from ..errors import XAPIError
+from ..statements.forms import now_timestamp
 from . import documents, resources
 from .request import build_request, negotiate_version, read_body, response_version
 from .responses import error_response
@@ -30,6 +31,7 @@ class XAPIApp:
         self.store = store
         self.credentials = Credentials(store)
         self.max_request_bytes = max_request_bytes
+        self._last_version: dict[str | None, str] = {}
         self.routes = {
             "/statements": StatementsResource(store, max_batch_statements, max_query_limit),
             "/activities/state": documents.DocumentsResource(store, documents.STATE),
@@ -58,6 +60,8 @@ class XAPIApp:
             response = error_response(XAPIError(500, "internal error; the request id is in the X-Request-Id header"))
         version = scope.get("state", {}).get("xapi_version", version)
         response.headers["X-Experience-API-Version"] = response_version(version)
+        if scope["path"].rstrip("/").endswith("/statements"):  # on every answer, errors too (XAPI-00153)
+            response.headers.setdefault("X-Experience-API-Consistent-Through", now_timestamp())
         for key, value in CORS.items():
             response.headers.setdefault(key, value)
         if scope["method"] == "HEAD":
@@ -74,12 +78,20 @@ class XAPIApp:
             raise XAPIError(404, f"no xAPI resource at {req.path}")
         if req.path == "/about":
             return await resource(req)
-        negotiate_version(req)
-        scope.setdefault("state", {})["xapi_version"] = req.version
         req.credential = self.credentials.authenticate(req.headers.get("authorization"))
+        key = req.credential["key"] if req.credential else None
+        try:
+            negotiate_version(req)
+        except XAPIError:
+            # A request without a usable version header cannot say which version it speaks: answer
+            # in the one its credential last used (the newest, 2.0.0, for a client never seen).
+            scope.setdefault("state", {})["xapi_version"] = self._last_version.get(key, "2.0.0")
+            raise
+        scope.setdefault("state", {})["xapi_version"] = req.version
         if req.credential is None:
             raise XAPIError(401, "authentication required: send HTTP Basic credentials",
                             headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
+        self._last_version[key] = req.version
         return await resource(req)
 
 

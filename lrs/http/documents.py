@@ -117,13 +117,14 @@ class DocumentsResource:
                 raise XAPIError(412, "If-Match does not match the document's current ETag; fetch it again")
         if if_none_match is not None and if_none_match.strip() == "*" and current is not None:
             raise XAPIError(412, "If-None-Match: * but the document already exists")
-        if if_match is None and if_none_match is None and current is not None:
-            if self.kind.concurrency and method == "PUT":
+        if if_match is None and if_none_match is None and method == "PUT":
+            # Profiles always need a precondition on PUT; under 2.0 so does State once the document exists.
+            if current is not None and (self.kind.concurrency or req.v2):
                 raise XAPIError(409, "the document already exists: check its current state and send If-Match with "
                                      "its ETag to replace it")
-            if req.v2 and self.kind.concurrency:
-                raise XAPIError(409, "the document already exists: check its current state and send If-Match with "
-                                     "its ETag")
+            if current is None and self.kind.concurrency:
+                raise XAPIError(400, "PUT of a profile document needs an If-Match or If-None-Match header "
+                                     "(If-None-Match: * to create it)")
 
     def _writer(self, req: XRequest, merge: bool):
         content = req.body

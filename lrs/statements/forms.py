@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from datetime import datetime, timezone
 
@@ -83,7 +84,7 @@ def _ids(st: dict) -> None:
     obj = st["object"]
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        st["object"] = {"objectType": "Activity", "id": obj["id"]} if "objectType" in obj else {"id": obj["id"]}
+        st["object"] = {"id": obj["id"]}
     elif kind in ("Agent", "Group"):
         st["object"] = ifi_only(obj)
     elif kind == "SubStatement":
@@ -99,8 +100,7 @@ def _ids(st: dict) -> None:
             if key in ctx:
                 ctx[key] = ifi_only(ctx[key])
         if "contextActivities" in ctx:
-            ctx["contextActivities"] = {k: [{"id": a["id"], **({"objectType": "Activity"} if "objectType" in a else {})}
-                                            for a in v] for k, v in ctx["contextActivities"].items()}
+            ctx["contextActivities"] = {k: [{"id": a["id"]} for a in v] for k, v in ctx["contextActivities"].items()}
 
 
 def canonical_form(st: dict, activities: dict[str, dict], languages: list[str]) -> dict:
@@ -189,8 +189,19 @@ def same_statement(a: dict, b: dict) -> bool:
     return _comparable(a) == _comparable(b)
 
 
+_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?S$")
+
+
+def _duration_key(duration: str) -> str:
+    """Durations compare to 0.01 s: finer precision is not part of the comparison (xAPI 2.0 4.2.7)."""
+    return _SECONDS.sub(lambda m: f"{m.group(1)}.{(m.group(2) or '')[:2].ljust(2, '0')}S", duration)
+
+
 def _comparable(st: dict) -> dict:
     out = {k: v for k, v in st.items() if k not in _EXCEPTIONS and k != "attachments"}
+    result = out.get("result")
+    if result and "duration" in result:
+        out["result"] = dict(result, duration=_duration_key(result["duration"]))
     ctx = out.get("context")
     if ctx and "contextActivities" in ctx:
         ctx = out["context"] = dict(ctx)
