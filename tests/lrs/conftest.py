@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,14 +20,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 from lrs_testkit import ADMIN, VERSION, LiveServer, basic, create_credential, make_statement  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def _seeded_store(tmp_path_factory) -> Path:
+    """A data dir holding only the admin credential, made once: hashing a secret (scrypt) is slow."""
+    d = tmp_path_factory.mktemp("seed")
+    create_credential(d, *ADMIN, ["all"], name="LRS admin", email="admin@example.com")
+    return d
+
+
 @pytest.fixture
-def data_dir(tmp_path) -> Path:
+def data_dir(tmp_path, _seeded_store) -> Path:
+    """An empty store (with the admin credential already in it) per test."""
     d = tmp_path / "data"
-    d.mkdir()
+    shutil.copytree(_seeded_store, d)
     return d
 
 
 def _client_factory(data_dir: Path):
+    """Clients over apps on ``data_dir``, which must already hold the admin credential."""
     from starlette.testclient import TestClient
 
     from service.app import create_app
@@ -35,8 +46,6 @@ def _client_factory(data_dir: Path):
     opened = []
 
     def factory(credentials=(), auth=ADMIN, version=VERSION, **settings):
-        if not opened:  # credentials go into the store before the app opens it
-            create_credential(data_dir, *ADMIN, ["all"], name="LRS admin", email="admin@example.com")
         for cred in credentials:
             key, secret, scopes, *rest = cred
             create_credential(data_dir, key, secret, scopes, **(rest[0] if rest else {}))
@@ -71,10 +80,11 @@ def client(make_client):
 
 
 @pytest.fixture(scope="module")
-def shared_client(tmp_path_factory):
+def shared_client(tmp_path_factory, _seeded_store):
     """One client and store for a whole module: for tests that only add Statements with fresh ids
     and do not depend on what else is stored (validation), to keep the suite fast."""
-    d = tmp_path_factory.mktemp("shared-data")
+    d = tmp_path_factory.mktemp("shared") / "data"
+    shutil.copytree(_seeded_store, d)
     factory, close = _client_factory(d)
     yield factory()
     close()
@@ -87,15 +97,14 @@ def statement():
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, _seeded_store):
     """Factory: ``live_server(data_dir=None, env=None)`` starts ``lrs serve`` with an admin credential."""
     servers: list[LiveServer] = []
 
     def factory(data_dir: Path | None = None, env: dict | None = None, start: bool = True) -> LiveServer:
         d = data_dir or tmp_path / f"live{len(servers)}"
         if not d.exists():
-            d.mkdir(parents=True)
-            create_credential(d, *ADMIN, ["all"], name="LRS admin")
+            shutil.copytree(_seeded_store, d)
         server = LiveServer(d, env)
         servers.append(server)
         if start:
