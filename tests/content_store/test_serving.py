@@ -110,3 +110,13 @@ def test_no_way_out_of_the_version(client, files_url, tail):
     assert status in (400, 404)
     encoded = client.get(files_url + tail.replace("..", "%2e%2e"))
     assert encoded.status_code in (400, 404)
+
+
+def test_file_over_one_mib_is_streamed_whole_and_in_ranges(client):
+    big = os.urandom(3 * 1024 * 1024 + 17)
+    url = upload(client, scorm12_zip(files={"media/long.mp4": big})).json()["version"]["files_url"]
+    response = client.get(url + "media/long.mp4")
+    assert response.content == big and response.headers["content-length"] == str(len(big))
+    assert response.headers["etag"] == client.head(url + "media/long.mp4").headers["etag"]
+    part = client.get(url + "media/long.mp4", headers={"range": "bytes=2097152-2097161"})
+    assert part.status_code == 206 and part.content == big[2097152:2097162]
