@@ -113,13 +113,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_HASHED: dict = {}
+
+
 def create_credential(data_dir: Path, key: str, secret: str, scopes=("all",), **kw) -> dict:
+    """``Credentials(store).create(...)`` on the store in ``data_dir``. Hashing a secret (scrypt) is
+    deliberately slow, so the same credential made again reuses the row made the first time."""
     from lrs.auth import Credentials
     from lrs.storage import open_store
 
+    memo = (key, secret, tuple(scopes), tuple(sorted(kw.items())))
     store = open_store(data_dir)
     try:
-        return Credentials(store).create(key, secret, list(scopes), **kw)
+        if memo in _HASHED:
+            store.add_credential(dict(_HASHED[memo]))
+            return _HASHED[memo]
+        cred = _HASHED[memo] = Credentials(store).create(key, secret, list(scopes), **kw)
+        return cred
     finally:
         store.close()
 
