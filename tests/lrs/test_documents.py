@@ -360,3 +360,14 @@ def test_delete_all_state_with_registration_keeps_other_registrations(client):
     assert client.delete(STATE.path, params=STATE.params(registration=r1)).status_code == 204
     assert get(client, STATE, "a", registration=r1).status_code == 404
     assert get(client, STATE, "a", registration=r2).json() == {"v": 2}
+
+
+# -- HEAD: Communication 1.1 -----------------------------------------------------------------------
+
+def test_head_of_a_document_is_like_get_without_body_1_1(client, kind):
+    got = create(client, kind, "doc", {"v": 1})
+    head = client.head(kind.path, params=kind.params("doc"))
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["ETag"] == got.headers["ETag"]
+    assert client.head(kind.path, params=kind.params("missing")).status_code == 404
