@@ -562,3 +562,24 @@ def test_page_size_is_capped_by_max_query_limit(make_client):
     body = query(client, limit=50)
     assert len(body["statements"]) == 3
     assert body["more"]
+
+
+def test_canonical_format_reduces_interaction_components_and_context_activities_to_one_language(client):
+    s = st()
+    s["object"]["definition"] = {"interactionType": "choice", "name": {"en-US": "Q", "de": "F"},
+                                 "choices": [{"id": "a", "description": {"en-US": "A", "de": "A-de"}}]}
+    s["context"]["contextActivities"] = {"parent": [{"id": COURSE_B, "definition": {
+        "name": {"en-US": "P", "de": "P-de"}}}]}
+    post(client, s)
+    got = client.get("/statements", params={"statementId": s["id"], "format": "canonical"},
+                     headers={"Accept-Language": "de"}).json()
+    assert got["object"]["definition"]["choices"][0]["description"] == {"de": "A-de"}
+    assert got["context"]["contextActivities"]["parent"][0]["definition"]["name"] == {"de": "P-de"}
+
+
+def test_canonical_format_without_accept_language_still_returns_one_language(client):
+    s = st()
+    s["object"]["definition"] = {"name": {"en-US": "Q", "de": "F", "fr": "Qf"}}
+    post(client, s)
+    got = client.get("/statements", params={"statementId": s["id"], "format": "canonical"}).json()
+    assert len(got["object"]["definition"]["name"]) == 1
