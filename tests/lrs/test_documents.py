@@ -371,3 +371,11 @@ def test_head_of_a_document_is_like_get_without_body_1_1(client, kind):
     assert head.content == b""
     assert head.headers["ETag"] == got.headers["ETag"]
     assert client.head(kind.path, params=kind.params("missing")).status_code == 404
+
+
+def test_two_writers_with_the_same_etag_cannot_both_win_3_1(client, kind):
+    etag = create(client, kind, "shared", {"owner": "nobody"}).headers["ETag"]
+    first = put(client, kind, "shared", {"owner": "first"}, headers={"If-Match": etag})
+    second = put(client, kind, "shared", {"owner": "second"}, headers={"If-Match": etag})
+    assert (first.status_code, second.status_code) == (204, 412)
+    assert get(client, kind, "shared").json() == {"owner": "first"}

@@ -583,3 +583,23 @@ def test_canonical_format_without_accept_language_still_returns_one_language(cli
     post(client, s)
     got = client.get("/statements", params={"statementId": s["id"], "format": "canonical"}).json()
     assert len(got["object"]["definition"]["name"]) == 1
+
+
+def test_more_is_a_relative_irl_with_full_path_data_2_5(client):
+    post(client, st(), st())
+    more = query(client, limit=1)["more"]
+    parts = urlsplit(more)
+    assert not parts.scheme and not parts.netloc
+    assert parts.path == "/xapi/statements"
+
+
+def test_statement_result_has_last_modified_of_newest_statement(client):
+    post(client, st())
+    newest = st()
+    post(client, newest)
+    resp = client.get("/statements")
+    from email.utils import parsedate_to_datetime
+
+    stored = datetime.fromisoformat(client.get("/statements", params={"statementId": newest["id"]}).json()[
+        "stored"].replace("Z", "+00:00"))
+    assert parsedate_to_datetime(resp.headers["Last-Modified"]) == stored.replace(microsecond=0)
