@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-import fastjsonschema
+import jsonschema_rs
 import orjson
 
 import schemas
@@ -12,8 +12,8 @@ from ..errors import XAPIError
 
 _schema = schemas.load("xapi-statement")
 _definitions = _schema["definitions"]
-_actor = fastjsonschema.compile({**_schema, "allOf": [{"$ref": "#/definitions/actor"}]})
-_agent = fastjsonschema.compile({**_schema, "allOf": [{"$ref": "#/definitions/agent"}]})
+_actor = jsonschema_rs.Draft7Validator({**_schema, "allOf": [{"$ref": "#/definitions/actor"}]})
+_agent = jsonschema_rs.Draft7Validator({**_schema, "allOf": [{"$ref": "#/definitions/agent"}]})
 _IRI = re.compile(_definitions["iri"]["pattern"])
 _UUID = re.compile(_definitions["uuid"]["pattern"])
 
@@ -23,11 +23,11 @@ def parse_agent(value: str, name: str, groups: bool = True) -> dict:
         agent = orjson.loads(value)
     except orjson.JSONDecodeError:
         raise XAPIError(400, f"parameter {name} must be an Agent as JSON", name) from None
-    try:
-        (_actor if groups else _agent)(agent)
-    except fastjsonschema.JsonSchemaException as exc:
+    validator = _actor if groups else _agent
+    if not validator.is_valid(agent):
+        message = next(iter(validator.iter_errors(agent))).message
         raise XAPIError(400, f"parameter {name} is not a valid {'Agent or Group' if groups else 'Agent'}: "
-                             f"{exc.message}", name) from None
+                             f"{message}", name)
     return agent
 
 

@@ -203,13 +203,13 @@ class StatementsResource:
             q.after_seq, q.max_seq = int(m.group(1)), int(m.group(2))
         else:
             q.max_seq = await run_in_threadpool(self.store.last_seq)
-        rows, more = await run_in_threadpool(self.store.query, q)
+        rows, cursor = await run_in_threadpool(self.store.query, q)
         consistent = now_timestamp()
         headers = {"X-Experience-API-Consistent-Through": consistent}
         more_url = ""
-        if more and rows:
+        if cursor is not None:
             next_params = {k: v for k, v in params.items() if k != "cursor"}
-            next_params["cursor"] = f"{rows[-1][0]}.{q.max_seq}"
+            next_params["cursor"] = f"{cursor}.{q.max_seq}"
             more_url = f"{req.root_path}/statements?{urlencode(next_params)}"
         if rows:
             newest = rows[0] if not q.ascending else rows[-1]

@@ -1,11 +1,15 @@
 """The embedded store: the standard library's sqlite3 in WAL mode, one writer, readers in parallel.
 
 All SQL of this adapter is in this file. Statements are found through ``statement_terms``
-(term id, seq): one row per filter value a query can ask for (see lrs/statements/terms.py),
+(term hash, seq): one row per filter value a query can ask for (see lrs/statements/terms.py),
 including the values a Statement inherits from the Statement it targets (StatementRef).
+A term is stored as a 64-bit hash of its text, so the index needs no dictionary table; a
+query checks each Statement it returns against the terms themselves, so a hash collision
+can never put a wrong Statement into an answer.
 """
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -29,7 +33,6 @@ CREATE TABLE IF NOT EXISTS statements (
 );
 CREATE INDEX IF NOT EXISTS statements_stored ON statements(stored);
 CREATE INDEX IF NOT EXISTS statements_ref ON statements(ref) WHERE ref IS NOT NULL;
-CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS statement_terms (
     term INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL);
@@ -55,17 +58,19 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[_Job] = []
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
-        self._term_ids: dict[str, int] = {}
         self._activity_seen: dict[str, bytes] = {}
         self._all: list[sqlite3.Connection] = [self._writer]
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA wal_autocheckpoint=20000")
         conn.execute("PRAGMA cache_size=-65536")
         return conn
 
@@ -88,33 +93,68 @@ class SqliteStore:
     # -- statements -----------------------------------------------------------------------
 
     def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
-        ids = [n.statement["id"] for n in batch]
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            new_terms: dict[str, int] = {}
-            try:
-                existing = self._bodies(conn, ids)
-                fresh = []
-                for n in batch:
-                    old = existing.get(n.statement["id"])
-                    if old is None:
-                        fresh.append(n)
-                    elif not same_statement(orjson.loads(old), n.statement):
-                        raise Conflict(n.statement["id"])
-                if fresh:
-                    self._insert_fresh(conn, fresh, new_terms)
-                if attachments:
-                    conn.executemany("INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?, ?, ?)",
-                                     [(sha, ct, data) for sha, (ct, data) in attachments.items()])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            self._term_ids.update(new_terms)
-        return ids
+        """Store the batch whole or not at all.
 
-    def _insert_fresh(self, conn, fresh: list[NewStatement], new_terms: dict[str, int]) -> None:
+        Group commit: batches that arrive while another is being written wait for the write lock,
+        and whoever takes it next writes every waiting batch in one transaction, each in its own
+        savepoint (a batch that fails rolls back alone). One commit, one fsync, for all of them.
+        """
+        job = _Job(batch, attachments)
+        with self._pending_lock:
+            self._pending.append(job)
+        with self._write_lock:
+            if not job.done:
+                with self._pending_lock:
+                    jobs, self._pending = self._pending, []
+                self._write_group(jobs)
+        if job.error is not None:
+            raise job.error
+        return [n.statement["id"] for n in batch]
+
+    def _write_group(self, jobs: list["_Job"]) -> None:
+        conn = self._writer
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in jobs:
+                conn.execute("SAVEPOINT batch")
+                try:
+                    self._write_batch(conn, job)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO batch")
+                    self._activity_seen.clear()
+                    job.error = exc
+                conn.execute("RELEASE batch")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._activity_seen.clear()
+            for job in jobs:
+                if job.error is None:
+                    job.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            for job in jobs:
+                job.done = True
+
+    def _write_batch(self, conn, job: "_Job") -> None:
+        batch = job.batch
+        existing = self._bodies(conn, [n.statement["id"] for n in batch])
+        fresh = []
+        for n in batch:
+            old = existing.get(n.statement["id"])
+            if old is None:
+                fresh.append(n)
+            elif not same_statement(orjson.loads(old), n.statement):
+                raise Conflict(n.statement["id"])
+        if fresh:
+            self._insert_fresh(conn, fresh)
+        if job.attachments:
+            conn.executemany("INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?, ?, ?)",
+                             [(sha, ct, data) for sha, (ct, data) in job.attachments.items()])
+
+    def _insert_fresh(self, conn, fresh: list[NewStatement]) -> None:
         row = conn.execute("SELECT seq, stored FROM statements ORDER BY seq DESC LIMIT 1").fetchone()
         base = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'statements'").fetchone()
         base = base[0] if base else 0
@@ -151,8 +191,9 @@ class SqliteStore:
                 inherited = full[ref]
                 pairs.extend((t, seq) for t in inherited)
                 pairs.extend(self._propagate(conn, rid, inherited, depth=1))
+        hashes = {t: term_hash(t) for t in {t for t, _ in pairs}}
         conn.executemany("INSERT OR IGNORE INTO statement_terms (term, seq) VALUES (?, ?)",
-                         [(self._term_id(conn, t, new_terms), seq) for t, seq in pairs])
+                         [(hashes[t], seq) for t, seq in pairs])
         self._merge_activities(conn, [n.statement for n in fresh])
 
     def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> set[str]:
@@ -188,14 +229,6 @@ class SqliteStore:
             q = f"SELECT ref FROM statements WHERE is_voiding = 1 AND ref IN ({','.join('?' * len(chunk))})"
             found.update(r[0] for r in conn.execute(q, chunk))
         return found
-
-    def _term_id(self, conn, term: str, new_terms: dict[str, int]) -> int:
-        tid = self._term_ids.get(term) or new_terms.get(term)
-        if tid is None:
-            conn.execute("INSERT OR IGNORE INTO terms (term) VALUES (?)", (term,))
-            tid = conn.execute("SELECT id FROM terms WHERE term = ?", (term,)).fetchone()[0]
-            new_terms[term] = tid
-        return tid
 
     def _merge_activities(self, conn, statements: list[dict]) -> None:
         for st in statements:
@@ -241,27 +274,18 @@ class SqliteStore:
         row = self._reader().execute("SELECT max(seq) FROM statements").fetchone()
         return row[0] or 0
 
-    def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], bool]:
+    def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         conn = self._reader()
         params: list = []
         where = ["s.voided = 0"]
         if q.terms:
-            ids = []
-            for term in sorted(q.terms, key=lambda t: _TERM_ORDER.get(t.split(":", 1)[0], 9)):
-                tid = self._term_ids.get(term)
-                if tid is None:
-                    row = conn.execute("SELECT id FROM terms WHERE term = ?", (term,)).fetchone()
-                    if row is None:
-                        return [], False
-                    tid = row[0]
-                ids.append(tid)
+            ids = [term_hash(t) for t in sorted(q.terms, key=lambda t: _TERM_ORDER.get(t.split(":", 1)[0], 9))]
             sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
                 sql += f"JOIN statement_terms t{i} ON t{i}.term = ? AND t{i}.seq = t0.seq "
             sql += "JOIN statements s ON s.seq = t0.seq "
-            params.extend(ids[1:])
+            params.extend(ids[1:] + ids[:1])
             where.insert(0, "t0.term = ?")
-            params.insert(len(ids) - 1, ids[0])
             col = "t0.seq"
         else:
             sql = "SELECT s.seq, s.body FROM statements s "
@@ -277,8 +301,19 @@ class SqliteStore:
         sql += "WHERE " + " AND ".join(where) + f" ORDER BY {col} {order} LIMIT ?"
         params.append(q.limit + 1)
         rows = conn.execute(sql, params).fetchall()
-        more = len(rows) > q.limit
-        return rows[: q.limit], more
+        cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None  # where the next page starts after
+        rows = rows[: q.limit]
+        if q.terms:
+            rows = [r for r in rows if self._matches(conn, r[1], q.terms)]
+        return rows, cursor
+
+    def _matches(self, conn, body: bytes, terms: list[str]) -> bool:
+        """The exact check behind the hashed index: does the Statement (or one it targets) have every term?"""
+        st = orjson.loads(body)
+        own = statement_terms(st)
+        if all(t in own for t in terms):
+            return True
+        return all(t in self._full_terms(conn, st["id"], st, {}, {}) for t in terms)
 
     def _seq_bounds(self, conn, q: StatementQuery) -> tuple[int | None, int | None]:
         lo = hi = None
@@ -325,7 +360,8 @@ class SqliteStore:
         conn = self._reader()
         if conn.execute("SELECT 1 FROM activities WHERE id = ?", (activity_id,)).fetchone():
             return True
-        return conn.execute("SELECT 1 FROM terms WHERE term = ?", ("ro:" + activity_id,)).fetchone() is not None
+        return conn.execute("SELECT 1 FROM statement_terms WHERE term = ? LIMIT 1",
+                            (term_hash("ro:" + activity_id),)).fetchone() is not None
 
     # -- documents -----------------------------------------------------------------------
 
@@ -398,6 +434,21 @@ class SqliteStore:
     def remove_credential(self, key: str) -> bool:
         with self._write_lock:
             return self._writer.execute("DELETE FROM credentials WHERE key = ?", (key,)).rowcount > 0
+
+
+def term_hash(term: str) -> int:
+    """A term's key in statement_terms: the first 8 bytes of its BLAKE2b digest, as a signed 64-bit int."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class _Job:
+    __slots__ = ("batch", "attachments", "done", "error")
+
+    def __init__(self, batch: list[NewStatement], attachments: dict):
+        self.batch = batch
+        self.attachments = attachments
+        self.done = False
+        self.error: BaseException | None = None
 
 
 def _chunks(items: list, size: int = _CHUNK):

@@ -1,0 +1,180 @@
+"""Shared by the benchmarks: realistic statements, a real server in a subprocess, RSS sampling."""
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+KEY, SECRET = "bench", "bench-secret"
+VERBS = ["http://adlnet.gov/expapi/verbs/" + v for v in
+         ("attempted", "completed", "passed", "failed", "experienced", "answered", "launched", "initialized",
+          "terminated", "progressed")]
+LEARNERS = 20_000
+COURSES = 200
+MODULES_PER_COURSE = 10
+NS = uuid.UUID("6f1d3c1e-7a52-4d2b-9a5e-2f7c6b0c9a11")
+
+
+def learner(i: int) -> dict:
+    return {"objectType": "Agent", "name": f"Learner {i}", "mbox": f"mailto:learner{i}@example.com"}
+
+
+def course_id(c: int) -> str:
+    return f"https://courses.example.com/course/{c}"
+
+
+def module_id(c: int, m: int) -> str:
+    return f"https://courses.example.com/course/{c}/module/{m}"
+
+
+def registration(i: int, c: int) -> str:
+    return str(uuid.uuid5(NS, f"{i}/{c}"))
+
+
+def statement(rng: random.Random) -> dict:
+    """A statement like a SCORM/cmi5 course sends: context, result and extensions."""
+    i = rng.randrange(LEARNERS)
+    c = rng.randrange(COURSES)
+    m = rng.randrange(MODULES_PER_COURSE)
+    verb = rng.choice(VERBS)
+    raw = rng.randrange(0, 101)
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "actor": learner(i),
+        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
+        "object": {
+            "objectType": "Activity", "id": module_id(c, m),
+            "definition": {"name": {"en-US": f"Course {c} module {m}"},
+                           "description": {"en-US": f"Module {m} of course {c}"},
+                           "type": "http://adlnet.gov/expapi/activities/module"},
+        },
+        "result": {
+            "score": {"scaled": raw / 100, "raw": raw, "min": 0, "max": 100},
+            "success": raw >= 70, "completion": True,
+            "duration": f"PT{rng.randrange(1, 3600)}.{rng.randrange(100):02d}S",
+            "extensions": {"https://example.com/xapi/ext/attempt": rng.randrange(1, 5)},
+        },
+        "context": {
+            "registration": registration(i, c),
+            "platform": "bench",
+            "language": "en-US",
+            "contextActivities": {
+                "parent": [{"id": course_id(c), "objectType": "Activity"}],
+                "grouping": [{"id": "https://courses.example.com/catalog"}],
+                "category": [{"id": "https://w3id.org/xapi/scorm"}],
+            },
+            "extensions": {"https://example.com/xapi/ext/site": f"site-{i % 40}",
+                           "https://example.com/xapi/ext/session": str(uuid.UUID(int=rng.getrandbits(128)))},
+        },
+        "timestamp": "2026-11-01T08:00:00.000Z",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``lrs serve`` on a data folder, with a bench credential, stopped on exit."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, workers: int = 1):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.workers = workers
+        self.proc: subprocess.Popen | None = None
+        self.url = f"http://127.0.0.1:{self.port}/xapi"
+
+    def __enter__(self) -> "Server":
+        env = dict(os.environ, LRS_DATA_DIR=str(self.data_dir), LRS_PORT=str(self.port), LRS_LOG_LEVEL="warning")
+        lrs = [sys.executable, "-m", "service.cli"]
+        existing = subprocess.run(lrs + ["credentials", "list"], env=env, cwd=REPO, capture_output=True, text=True)
+        if f'"key": "{KEY}"' not in existing.stdout:
+            subprocess.run(lrs + ["credentials", "create", "--key", KEY, "--secret", SECRET], env=env, cwd=REPO,
+                           check=True, capture_output=True)
+        self.proc = subprocess.Popen(lrs + ["serve", "--workers", str(self.workers)], env=env, cwd=REPO,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                httpx.get(self.url + "/about", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start")
+
+    def __exit__(self, *exc):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def pids(self) -> list[int]:
+        """The server process and its worker children."""
+        out = [self.proc.pid]
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            out += [int(c) for c in children]
+        except OSError:
+            pass
+        return out
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """Samples the total RSS of the server's processes every 0.2 s; ``peak`` is the highest seen."""
+
+    def __init__(self, server: Server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.peak = 0.0
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            self.peak = max(self.peak, sum(rss_mb(p) for p in self.server.pids()))
+            time.sleep(0.2)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join()
+        return self.peak
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {sys.version.split()[0]}"
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
