@@ -379,3 +379,10 @@ def test_two_writers_with_the_same_etag_cannot_both_win_3_1(client, kind):
     second = put(client, kind, "shared", {"owner": "second"}, headers={"If-Match": etag})
     assert (first.status_code, second.status_code) == (204, 412)
     assert get(client, kind, "shared").json() == {"owner": "first"}
+
+
+def test_post_with_if_none_match_star_on_existing_document_is_412_3_1_s4_b8(client, kind):
+    create(client, kind, "doc", {"v": 1})
+    resp = post(client, kind, "doc", {"w": 2}, headers={"If-None-Match": "*"})
+    assert resp.status_code == 412
+    assert get(client, kind, "doc").json() == {"v": 1}
