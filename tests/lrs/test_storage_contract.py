@@ -42,6 +42,14 @@ def new(st=None, **kw) -> NewStatement:
     return NewStatement(st, statement_terms(st), voids=voids, ref=ref)
 
 
+def verb_filter(verb_id: str) -> list:
+    """``StatementQuery.terms`` for "verb is verb_id", in whichever shape the port currently declares
+    (plain term strings, or (term, must-be-direct) pairs)."""
+    declared = str(StatementQuery.__dataclass_fields__["terms"].type)
+    term = "v:" + verb_id
+    return [(term, False)] if "tuple" in declared else [term]
+
+
 def ids_of(rows) -> list[str]:
     return [orjson.loads(body)["id"] for _, body in rows]
 
@@ -155,10 +163,10 @@ def test_query_by_term_and_limit(store):
     a = [new(verb={"id": "urn:verb:a"}) for _ in range(3)]
     b = [new(verb={"id": "urn:verb:b"}) for _ in range(2)]
     store.insert(a + b, {})
-    rows, more = store.query(StatementQuery(terms=["v:urn:verb:a"], limit=2, ascending=True))
+    rows, more = store.query(StatementQuery(terms=verb_filter("urn:verb:a"), limit=2, ascending=True))
     assert ids_of(rows) == [n.statement["id"] for n in a[:2]]
     assert more
-    rows, more = store.query(StatementQuery(terms=["v:urn:verb:a"], limit=2, ascending=True,
+    rows, more = store.query(StatementQuery(terms=verb_filter("urn:verb:a"), limit=2, ascending=True,
                                             after_seq=rows[-1][0]))
     assert ids_of(rows) == [a[2].statement["id"]]
     assert not more
