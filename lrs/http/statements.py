@@ -174,21 +174,20 @@ class StatementsResource:
         q = StatementQuery()
         if "agent" in params:
             agent = parse_agent(params["agent"], "agent")
-            prefix = "ra:" if req.flag("related_agents") else "a:"
-            q.terms.append(prefix + agent_term(agent))
+            q.terms.append(("A:" + agent_term(agent), not req.flag("related_agents")))
         else:
             req.flag("related_agents")
         if "verb" in params:
-            q.terms.append("v:" + parse_iri(params["verb"], "verb"))
+            q.terms.append(("v:" + parse_iri(params["verb"], "verb"), False))
         if "activity" in params:
-            prefix = "ro:" if req.flag("related_activities") else "o:"
-            q.terms.append(prefix + parse_iri(params["activity"], "activity"))
+            activity = parse_iri(params["activity"], "activity")
+            q.terms.append(("O:" + activity, not req.flag("related_activities")))
         else:
             req.flag("related_activities")
         if "registration" in params:
-            q.terms.append("r:" + parse_uuid(params["registration"], "registration").lower())
+            q.terms.append(("r:" + parse_uuid(params["registration"], "registration").lower(), False))
         if mine:
-            q.terms.append("au:" + mine)
+            q.terms.append(("au:" + mine, False))
         for name in ("since", "until"):
             if name in params:
                 value = params[name]

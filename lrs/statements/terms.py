@@ -1,12 +1,18 @@
-"""The terms a Statement is found by: one string per filter value a query can ask for.
+"""The terms a Statement is found by: one string per filter value a query can ask for, each
+with a flag saying whether the Statement has it directly.
 
-``v:`` verb id; ``au:`` authority (``statements/read/mine``); ``a:`` agent as actor or object (the ``agent`` filter); ``ra:`` any agent
-anywhere (``related_agents``); ``o:`` activity as object (``activity``); ``ro:`` any
-activity anywhere (``related_activities``); ``r:`` registration.
+``v:`` verb id; ``r:`` registration; ``au:`` authority (``statements/read/mine``);
+``A:`` an Agent or identified Group, direct as actor or object (the ``agent`` filter),
+anywhere else as related (``related_agents``); ``O:`` an Activity, direct as object (the
+``activity`` filter), in context or a SubStatement as related (``related_activities``).
+One term per value, not one per filter, keeps the index small: a related query takes
+every row of a term, a direct query only the rows flagged direct.
 """
 from __future__ import annotations
 
 from .agents import agent_key
+
+Terms = dict[str, bool]
 
 
 def agent_term(agent: dict) -> str | None:
@@ -15,47 +21,54 @@ def agent_term(agent: dict) -> str | None:
     return f"{agent.get('objectType', 'Agent')}|{key}" if key else None
 
 
-def statement_terms(st: dict) -> set[str]:
-    terms: set[str] = {"v:" + st["verb"]["id"]}
+def statement_terms(st: dict) -> Terms:
+    terms: Terms = {"v:" + st["verb"]["id"]: True}
     _add(st, terms, top=True)
     return terms
 
 
-def _agent_terms(agent: dict | None, terms: set, direct: bool) -> None:
+def merge(into: Terms, other: Terms) -> None:
+    for term, direct in other.items():
+        if direct or term not in into:
+            into[term] = direct
+
+
+def _put(terms: Terms, term: str, direct: bool) -> None:
+    if direct or term not in terms:
+        terms[term] = direct
+
+
+def _agent_terms(agent: dict | None, terms: Terms, direct: bool) -> None:
     if not agent:
         return
     key = agent_term(agent)
     if key:
-        terms.add("ra:" + key)
-        if direct:
-            terms.add("a:" + key)
+        _put(terms, "A:" + key, direct)
     for member in agent.get("member") or ():
         mkey = agent_term(member)
         if mkey:
-            terms.add("ra:" + mkey)
+            _put(terms, "A:" + mkey, False)
 
 
-def _add(st: dict, terms: set, top: bool) -> None:
+def _add(st: dict, terms: Terms, top: bool) -> None:
     _agent_terms(st["actor"], terms, direct=top)
     obj = st["object"]
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        if top:
-            terms.add("o:" + obj["id"])
-        terms.add("ro:" + obj["id"])
+        _put(terms, "O:" + obj["id"], top)
     elif kind in ("Agent", "Group"):
         _agent_terms(obj, terms, direct=top)
     elif kind == "SubStatement":
         _add(obj, terms, top=False)
     if top:
         authority = st.get("authority")
-        _agent_terms(authority, terms, direct=False)
         if authority:
-            terms.add("au:" + agent_term(authority))
+            _agent_terms(authority, terms, direct=False)
+            terms["au:" + agent_term(authority)] = True
     ctx = st.get("context")
     if ctx:
         if top and "registration" in ctx:
-            terms.add("r:" + ctx["registration"].lower())
+            terms["r:" + ctx["registration"].lower()] = True
         _agent_terms(ctx.get("instructor"), terms, direct=False)
         _agent_terms(ctx.get("team"), terms, direct=False)
         for ca in ctx.get("contextAgents") or ():
@@ -64,4 +77,4 @@ def _add(st: dict, terms: set, top: bool) -> None:
             _agent_terms(cg.get("group"), terms, direct=False)
         for acts in (ctx.get("contextActivities") or {}).values():
             for act in (acts if isinstance(acts, list) else (acts,)):
-                terms.add("ro:" + act["id"])
+                _put(terms, "O:" + act["id"], False)

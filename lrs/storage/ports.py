@@ -13,14 +13,14 @@ from typing import Callable, Iterable, Protocol
 class NewStatement:
     """A validated Statement ready to store: ``stored`` is set by the store at write time."""
     statement: dict
-    terms: set[str]
+    terms: dict[str, bool]                            # term -> the Statement has it directly
     voids: str | None = None        # id of the Statement this one voids
     ref: str | None = None          # id of the Statement this one targets (StatementRef object)
 
 
 @dataclass
 class StatementQuery:
-    terms: list[str] = field(default_factory=list)   # every term must match
+    terms: list[tuple[str, bool]] = field(default_factory=list)  # (term, must be direct): all must match
     since: str | None = None                         # stored > since
     until: str | None = None                         # stored <= until
     ascending: bool = False

@@ -1,7 +1,7 @@
 """The embedded store: the standard library's sqlite3 in WAL mode, one writer, readers in parallel.
 
 All SQL of this adapter is in this file. Statements are found through ``statement_terms``
-(term hash, seq): one row per filter value a query can ask for (see lrs/statements/terms.py),
+(term hash, seq, direct): one row per value a query can filter on (lrs/statements/terms.py),
 including the values a Statement inherits from the Statement it targets (StatementRef).
 A term is stored as a 64-bit hash of its text, so the index needs no dictionary table; a
 query checks each Statement it returns against the terms themselves, so a hash collision
@@ -9,7 +9,10 @@ can never put a wrong Statement into an answer.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import contextlib
+import queue
 import sqlite3
 import threading
 from pathlib import Path
@@ -18,7 +21,7 @@ from typing import Callable, Iterable
 import orjson
 
 from ..statements.forms import now_timestamp, same_statement
-from ..statements.terms import statement_terms
+from ..statements.terms import Terms, merge, statement_terms
 from .ports import Conflict, Document, NewStatement, StatementQuery
 
 SCHEMA = """
@@ -34,7 +37,8 @@ CREATE TABLE IF NOT EXISTS statements (
 CREATE INDEX IF NOT EXISTS statements_stored ON statements(stored);
 CREATE INDEX IF NOT EXISTS statements_ref ON statements(ref) WHERE ref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS statement_terms (
-    term INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID;
+    term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
+    PRIMARY KEY (term, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY, definition BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -48,15 +52,20 @@ CREATE TABLE IF NOT EXISTS credentials (
 """
 
 # Most selective first: the first term drives the index walk, the others are point probes.
-_TERM_ORDER = {"r": 0, "o": 1, "a": 2, "ro": 3, "ra": 4, "v": 5}
+_TERM_ORDER = {"r": 0, "O": 1, "A": 2, "au": 3, "v": 4}
 _CHUNK = 500
+READERS = 4                 # reader connections per process
+READER_CACHE_KIB = 16384    # page cache of each reader
+WRITER_CACHE_KIB = 32768    # page cache of the writer
 
 
 class SqliteStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._readers: queue.SimpleQueue = queue.SimpleQueue()
+        self._reader_count = 0
+        self._pool_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_Job] = []
@@ -65,22 +74,34 @@ class SqliteStore:
         self._activity_seen: dict[str, bytes] = {}
         self._all: list[sqlite3.Connection] = [self._writer]
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA wal_autocheckpoint=20000")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute(f"PRAGMA cache_size=-{cache_kib}")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            conn.execute("PRAGMA query_only=1")
-            self._all.append(conn)
-        return conn
+    @contextlib.contextmanager
+    def _read(self):
+        """A reader connection from a small pool: its page caches bound the memory reads use."""
+        try:
+            conn = self._readers.get_nowait()
+        except queue.Empty:
+            with self._pool_lock:
+                grow = self._reader_count < READERS
+                self._reader_count += grow
+            if grow:
+                conn = self._connect(cache_kib=READER_CACHE_KIB)
+                conn.execute("PRAGMA query_only=1")
+                self._all.append(conn)
+            else:
+                conn = self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put(conn)
 
     def close(self) -> None:
         for conn in self._all:
@@ -174,13 +195,16 @@ class SqliteStore:
         voids = [(n.voids,) for n in fresh if n.voids]
         if voids:
             conn.executemany("UPDATE statements SET voided = 1 WHERE id = ? AND is_voiding = 0", voids)
-        pairs: list[tuple[str, int]] = []
+        rows = []
         by_id = {n.statement["id"]: n for n in fresh}
-        full: dict[str, set[str]] = {}
+        full: dict[str, Terms] = {}
         for i, n in enumerate(fresh):
-            terms = self._full_terms(conn, n.statement["id"], n.statement, full, by_id)
             seq = base + i + 1
-            pairs.extend((t, seq) for t in terms)
+            if n.ref is None:
+                terms = n.terms
+            else:
+                terms = self._full_terms(conn, n.statement["id"], n.statement, full, by_id)
+            rows.extend((term_hash(t), seq, direct) for t, direct in terms.items())
         # Statements stored earlier that target one of these now match what it matches.
         targets = [sid for sid in by_id]
         for chunk in _chunks(targets):
@@ -188,15 +212,15 @@ class SqliteStore:
             for seq, rid, ref in conn.execute(q, chunk).fetchall():
                 if rid in by_id:
                     continue
-                inherited = full[ref]
-                pairs.extend((t, seq) for t in inherited)
-                pairs.extend(self._propagate(conn, rid, inherited, depth=1))
-        hashes = {t: term_hash(t) for t in {t for t, _ in pairs}}
-        conn.executemany("INSERT OR IGNORE INTO statement_terms (term, seq) VALUES (?, ?)",
-                         [(hashes[t], seq) for t, seq in pairs])
+                inherited = self._full_terms(conn, ref, None, full, by_id)
+                rows.extend((term_hash(t), seq, d) for t, d in inherited.items())
+                for pseq in self._referrers(conn, rid, depth=1):
+                    rows.extend((term_hash(t), pseq, d) for t, d in inherited.items())
+        conn.executemany("INSERT INTO statement_terms (term, seq, direct) VALUES (?, ?, ?) "
+                         "ON CONFLICT (term, seq) DO UPDATE SET direct = max(direct, excluded.direct)", rows)
         self._merge_activities(conn, [n.statement for n in fresh])
 
-    def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> set[str]:
+    def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
         """A Statement's own terms and, through StatementRef, those of its target, recursively."""
         if sid in memo:
             return memo[sid]
@@ -206,21 +230,22 @@ class SqliteStore:
             else:
                 row = conn.execute("SELECT body FROM statements WHERE id = ?", (sid,)).fetchone()
                 if row is None:
-                    return set()
+                    return {}
                 st = orjson.loads(row[0])
-        memo[sid] = terms = statement_terms(st)
+        memo[sid] = terms = dict(statement_terms(st))
         obj = st["object"]
         if obj.get("objectType") == "StatementRef" and depth < 32:
-            terms |= self._full_terms(conn, obj["id"].lower(), None, memo, by_id, depth + 1)
+            merge(terms, self._full_terms(conn, obj["id"].lower(), None, memo, by_id, depth + 1))
         return terms
 
-    def _propagate(self, conn, sid: str, terms: set[str], depth: int) -> list[tuple[str, int]]:
+    def _referrers(self, conn, sid: str, depth: int) -> list[int]:
+        """The seqs of the Statements that target ``sid`` through StatementRef, recursively."""
         if depth > 32:
             return []
         out = []
         for seq, rid in conn.execute("SELECT seq, id FROM statements WHERE ref = ?", (sid,)).fetchall():
-            out.extend((t, seq) for t in terms)
-            out.extend(self._propagate(conn, rid, terms, depth + 1))
+            out.append(seq)
+            out.extend(self._referrers(conn, rid, depth + 1))
         return out
 
     def _voided_targets(self, conn, ids: list[str]) -> set[str]:
@@ -256,36 +281,42 @@ class SqliteStore:
 
     def voiding_ids(self, ids: list[str]) -> set[str]:
         """Those of ``ids`` that are stored voiding Statements."""
-        conn = self._reader()
         out = set()
-        for chunk in _chunks(ids):
-            q = f"SELECT id FROM statements WHERE is_voiding = 1 AND id IN ({','.join('?' * len(chunk))})"
-            out.update(r[0] for r in conn.execute(q, chunk))
+        with self._read() as conn:
+            for chunk in _chunks(ids):
+                q = f"SELECT id FROM statements WHERE is_voiding = 1 AND id IN ({','.join('?' * len(chunk))})"
+                out.update(r[0] for r in conn.execute(q, chunk))
         return out
 
     def get(self, statement_id: str, voided: bool) -> bytes | None:
-        row = self._reader().execute("SELECT body, voided FROM statements WHERE id = ?",
-                                     (statement_id.lower(),)).fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT body, voided FROM statements WHERE id = ?", (statement_id.lower(),)).fetchone()
         if row is None or bool(row[1]) != voided:
             return None
         return row[0]
 
     def last_seq(self) -> int:
-        row = self._reader().execute("SELECT max(seq) FROM statements").fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT max(seq) FROM statements").fetchone()
         return row[0] or 0
 
     def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
-        conn = self._reader()
+        with self._read() as conn:
+            return self._query(conn, q)
+
+    def _query(self, conn, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         params: list = []
         where = ["s.voided = 0"]
         if q.terms:
-            ids = [term_hash(t) for t in sorted(q.terms, key=lambda t: _TERM_ORDER.get(t.split(":", 1)[0], 9))]
+            terms = sorted(q.terms, key=lambda t: _TERM_ORDER.get(t[0].split(":", 1)[0], 9) - 0.5 * t[1])
+            ids = [term_hash(t) for t, _ in terms]
             sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
-                sql += f"JOIN statement_terms t{i} ON t{i}.term = ? AND t{i}.seq = t0.seq "
+                direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
+                sql += f"JOIN statement_terms t{i} ON t{i}.term = ? AND t{i}.seq = t0.seq{direct} "
             sql += "JOIN statements s ON s.seq = t0.seq "
             params.extend(ids[1:] + ids[:1])
-            where.insert(0, "t0.term = ?")
+            where.insert(0, "t0.term = ?" + (" AND t0.direct = 1" if terms[0][1] else ""))
             col = "t0.seq"
         else:
             sql = "SELECT s.seq, s.body FROM statements s "
@@ -307,13 +338,13 @@ class SqliteStore:
             rows = [r for r in rows if self._matches(conn, r[1], q.terms)]
         return rows, cursor
 
-    def _matches(self, conn, body: bytes, terms: list[str]) -> bool:
+    def _matches(self, conn, body: bytes, terms: list[tuple[str, bool]]) -> bool:
         """The exact check behind the hashed index: does the Statement (or one it targets) have every term?"""
         st = orjson.loads(body)
         own = statement_terms(st)
-        if all(t in own for t in terms):
+        if _has(own, terms):
             return True
-        return all(t in self._full_terms(conn, st["id"], st, {}, {}) for t in terms)
+        return _has(self._full_terms(conn, st["id"], st, {}, {}), terms)
 
     def _seq_bounds(self, conn, q: StatementQuery) -> tuple[int | None, int | None]:
         lo = hi = None
@@ -335,40 +366,36 @@ class SqliteStore:
         return lo, hi
 
     def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
-        return self._reader().execute("SELECT seq, body FROM statements WHERE seq > ? ORDER BY seq LIMIT ?",
-                                      (after_seq, limit)).fetchall()
+        with self._read() as conn:
+            return conn.execute("SELECT seq, body FROM statements WHERE seq > ? ORDER BY seq LIMIT ?",
+                                (after_seq, limit)).fetchall()
 
     def attachment(self, sha2: str) -> tuple[str, bytes] | None:
-        row = self._reader().execute("SELECT content_type, content FROM attachments WHERE sha2 = ?",
-                                     (sha2,)).fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT content_type, content FROM attachments WHERE sha2 = ?", (sha2,)).fetchone()
         return (row[0], row[1]) if row else None
 
     def activity(self, activity_id: str) -> dict | None:
-        row = self._reader().execute("SELECT definition FROM activities WHERE id = ?", (activity_id,)).fetchone()
+        with self._read() as conn:
+            row = conn.execute("SELECT definition FROM activities WHERE id = ?", (activity_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def activities(self, ids: Iterable[str]) -> dict[str, dict]:
         ids = list(ids)
         out = {}
-        conn = self._reader()
-        for chunk in _chunks(ids):
-            q = f"SELECT id, definition FROM activities WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update((i, orjson.loads(d)) for i, d in conn.execute(q, chunk))
+        with self._read() as conn:
+            for chunk in _chunks(ids):
+                q = f"SELECT id, definition FROM activities WHERE id IN ({','.join('?' * len(chunk))})"
+                out.update((i, orjson.loads(d)) for i, d in conn.execute(q, chunk))
         return out
-
-    def activity_known(self, activity_id: str) -> bool:
-        conn = self._reader()
-        if conn.execute("SELECT 1 FROM activities WHERE id = ?", (activity_id,)).fetchone():
-            return True
-        return conn.execute("SELECT 1 FROM statement_terms WHERE term = ? LIMIT 1",
-                            (term_hash("ro:" + activity_id),)).fetchone() is not None
 
     # -- documents -----------------------------------------------------------------------
 
     def get_document(self, kind: str, scope: tuple[str, str, str], doc_id: str) -> Document | None:
-        row = self._reader().execute(
-            "SELECT content, content_type, etag, updated FROM documents WHERE kind = ? AND activity_id = ? "
-            "AND agent_key = ? AND registration = ? AND doc_id = ?", (kind, *scope, doc_id)).fetchone()
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT content, content_type, etag, updated FROM documents WHERE kind = ? AND activity_id = ? "
+                "AND agent_key = ? AND registration = ? AND doc_id = ?", (kind, *scope, doc_id)).fetchone()
         return Document(*row) if row else None
 
     def update_document(self, kind: str, scope: tuple[str, str, str], doc_id: str,
@@ -402,7 +429,8 @@ class SqliteStore:
         if since:
             sql += " AND updated > ?"
             params.append(since)
-        return [r[0] for r in self._reader().execute(sql + " ORDER BY doc_id", params)]
+        with self._read() as conn:
+            return [r[0] for r in conn.execute(sql + " ORDER BY doc_id", params)]
 
     def delete_documents(self, kind: str, scope: tuple[str, str, str]) -> int:
         sql = "DELETE FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ?"
@@ -416,8 +444,9 @@ class SqliteStore:
     # -- credentials ---------------------------------------------------------------------
 
     def credentials(self) -> list[dict]:
-        rows = self._reader().execute("SELECT key, secret_hash, scopes, authority, created FROM credentials "
-                                      "ORDER BY created").fetchall()
+        with self._read() as conn:
+            rows = conn.execute("SELECT key, secret_hash, scopes, authority, created FROM credentials "
+                                "ORDER BY created").fetchall()
         return [{"key": k, "secret_hash": h, "scopes": orjson.loads(s), "authority": orjson.loads(a), "created": c}
                 for k, h, s, a, c in rows]
 
@@ -436,6 +465,11 @@ class SqliteStore:
             return self._writer.execute("DELETE FROM credentials WHERE key = ?", (key,)).rowcount > 0
 
 
+def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:
+    return all(t in own and (own[t] or not direct) for t, direct in terms)
+
+
+@functools.lru_cache(maxsize=65536)
 def term_hash(term: str) -> int:
     """A term's key in statement_terms: the first 8 bytes of its BLAKE2b digest, as a signed 64-bit int."""
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
