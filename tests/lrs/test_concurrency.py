@@ -11,7 +11,7 @@ import httpx
 from lrs_testkit import make_statement
 
 WRITERS = 4
-SECONDS = 3.0
+SECONDS = 2.5
 
 
 def test_concurrent_batches_are_all_acknowledged_and_retrievable(live_server):

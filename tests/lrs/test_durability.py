@@ -12,7 +12,7 @@ from lrs_testkit import ADMIN, basic, make_statement
 BATCH = 1000
 # Seconds between the last byte of the request leaving and SIGKILL: from "still reading the body"
 # through "validating" to "committing" (a 1000-statement POST takes a few tenths of a second).
-DELAYS = [0.0, 0.1, 0.25, 0.4, 0.55]
+DELAYS = [0.0, 0.15, 0.35, 0.55]
 
 
 def send_without_waiting(port: int, batch: list[dict]) -> socket.socket:
