@@ -106,5 +106,5 @@ async def _lifespan(receive, send):
 
 
 def create_app(store, max_request_bytes: int = 50 * 1024 * 1024, max_batch_statements: int = 1000,
-               max_query_limit: int = 500) -> XAPIApp:
+               max_query_limit: int = 100) -> XAPIApp:
     return XAPIApp(store, max_request_bytes, max_batch_statements, max_query_limit)

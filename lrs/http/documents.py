@@ -105,8 +105,8 @@ class DocumentsResource:
         if since is not None:
             check_timestamp(since, req.version, "since")
             since = _stored_form(since)
-        ids = await run_in_threadpool(self.store.document_ids, self.kind.name, scope, since)
-        return json_response(ids)
+        ids, updated = await run_in_threadpool(self.store.document_ids, self.kind.name, scope, since)
+        return json_response(ids, headers={"Last-Modified": http_date(updated)} if updated else None)
 
     def _preconditions(self, req: XRequest, current: Document | None, method: str) -> None:
         if_match = req.headers.get("if-match")

@@ -104,7 +104,7 @@ class StatementsResource:
                 if st["verb"]["id"] == VOIDED:
                     voids = ref
                     voiding_targets[ref] = path
-            for att in st.get("attachments") or ():
+            for att in list(st.get("attachments") or ()) + list(_sub_attachments(st)):
                 referenced.add(att["sha2"])
             new.append(NewStatement(st, statement_terms(st), voids=voids, ref=ref))
         if parts:

@@ -182,14 +182,14 @@ def parse_accept_language(header: str | None) -> list[str]:
 
 
 _EXCEPTIONS = ("id", "authority", "stored", "timestamp", "version")
+_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?S$")
 
 
 def same_statement(a: dict, b: dict) -> bool:
-    """Statement comparison (Data 2.3.1): differences in the immutability exceptions are ignored."""
+    """Statement comparison (Data 2.3.1.s9): differences the immutability exceptions allow are
+    ignored: the LRS-set properties, Verb display, Activity definitions, the order of Group
+    members, attachments' data, case-insensitive mbox domains, durations beyond 0.01 s."""
     return _comparable(a) == _comparable(b)
-
-
-_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?S$")
 
 
 def _duration_key(duration: str) -> str:
@@ -197,23 +197,45 @@ def _duration_key(duration: str) -> str:
     return _SECONDS.sub(lambda m: f"{m.group(1)}.{(m.group(2) or '')[:2].ljust(2, '0')}S", duration)
 
 
+def _agent(agent: dict) -> dict:
+    out = dict(agent)
+    out.setdefault("objectType", "Agent")
+    if "mbox" in out:
+        local, _, domain = out["mbox"].rpartition("@")
+        out["mbox"] = f"{local}@{domain.lower()}"
+    if "member" in out:
+        out["member"] = sorted((_agent(m) for m in out["member"]), key=repr)
+    return out
+
+
+def _activity(activity: dict) -> dict:
+    return {"id": activity["id"]}
+
+
 def _comparable(st: dict) -> dict:
     out = {k: v for k, v in st.items() if k not in _EXCEPTIONS and k != "attachments"}
+    out["actor"] = _agent(st["actor"])
+    out["verb"] = {"id": st["verb"]["id"]}
+    obj = st["object"]
+    kind = obj.get("objectType", "Activity")
+    if kind == "Activity":
+        out["object"] = _activity(obj)
+    elif kind in ("Agent", "Group"):
+        out["object"] = _agent(obj)
+    elif kind == "SubStatement":
+        out["object"] = _comparable(obj)
     result = out.get("result")
     if result and "duration" in result:
         out["result"] = dict(result, duration=_duration_key(result["duration"]))
     ctx = out.get("context")
-    if ctx and "contextActivities" in ctx:
+    if ctx:
         ctx = out["context"] = dict(ctx)
-        ctx["contextActivities"] = {k: (v if isinstance(v, list) else [v]) for k, v in ctx["contextActivities"].items()}
-    actor = out.get("actor")
-    if actor and "member" in actor:
-        out["actor"] = dict(actor, member=sorted(actor["member"], key=repr))
-    obj = out.get("object")
-    if obj and obj.get("objectType") == "SubStatement":
-        out["object"] = _comparable(obj)
-    if "objectType" in (obj or {}) and obj["objectType"] == "Activity":
-        out["object"] = {k: v for k, v in obj.items() if k != "objectType"}
+        for key in ("instructor", "team"):
+            if key in ctx:
+                ctx[key] = _agent(ctx[key])
+        if "contextActivities" in ctx:
+            ctx["contextActivities"] = {k: [_activity(a) for a in (v if isinstance(v, list) else [v])]
+                                        for k, v in ctx["contextActivities"].items()}
     if "attachments" in st:
         out["attachments"] = sorted((a.get("sha2"), a.get("usageType")) for a in st["attachments"])
     return out

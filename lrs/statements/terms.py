@@ -44,10 +44,10 @@ def _agent_terms(agent: dict | None, terms: Terms, direct: bool) -> None:
     key = agent_term(agent)
     if key:
         _put(terms, "A:" + key, direct)
-    for member in agent.get("member") or ():
+    for member in agent.get("member") or ():  # a Group's members match the agent filter (Communication 2.1.3)
         mkey = agent_term(member)
         if mkey:
-            _put(terms, "A:" + mkey, False)
+            _put(terms, "A:" + mkey, direct)
 
 
 def _add(st: dict, terms: Terms, top: bool) -> None:

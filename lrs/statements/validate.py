@@ -6,7 +6,7 @@ is the pure-Python jsonschema run too, for its better choice of the message and 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import jsonschema
 import jsonschema_rs
@@ -47,7 +47,11 @@ def _explained(st, prefix: str) -> XAPIError:
         if deeper is None or len(deeper.absolute_path) < len(err.absolute_path):
             break
         err = deeper
-    where = _join(prefix, err.absolute_path)
+    parts = list(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        parts += extra[:1]  # name the property itself, not only the object that holds it
+    where = _join(prefix, parts)
     return XAPIError(400, f"invalid Statement at {where or 'statement'}: {_message(err)}", where or None)
 
 
@@ -105,8 +109,8 @@ def _statement_rules(st: dict, version: str, path: str) -> None:
     score = (st.get("result") or {}).get("score")
     if score:
         lo, hi, raw = score.get("min"), score.get("max"), score.get("raw")
-        if lo is not None and hi is not None and lo > hi:
-            raise XAPIError(400, "result.score.min must not be greater than max", _join(path, ["result", "score", "min"]))
+        if lo is not None and hi is not None and lo >= hi:
+            raise XAPIError(400, "result.score.max must be greater than min", _join(path, ["result", "score", "max"]))
         if raw is not None and ((lo is not None and raw < lo) or (hi is not None and raw > hi)):
             raise XAPIError(400, "result.score.raw must lie between min and max", _join(path, ["result", "score", "raw"]))
     definition = obj.get("definition") if obj.get("objectType", "Activity") == "Activity" else None
@@ -128,8 +132,11 @@ def check_timestamp(value: str, version: str, path: str) -> datetime:
     """Parse an ISO 8601 timestamp the schema already shaped; reject dates that do not exist."""
     try:
         ts = parse_timestamp(value)
+        ts.astimezone(timezone.utc)
     except ValueError:
         raise XAPIError(400, f"{value!r} is not a valid ISO 8601 timestamp", path) from None
+    except OverflowError:
+        raise XAPIError(400, f"{value!r} lies outside the years 1 to 9999 once expressed in UTC", path) from None
     if value.endswith("-00:00") or value.endswith("-0000") or value.endswith("-00"):
         raise XAPIError(400, f"{value!r}: the offset -00:00 (unknown local offset) is not allowed", path)
     return ts
@@ -151,6 +158,5 @@ def parse_timestamp(value: str) -> datetime:
         s = s[:-2] + ":" + s[-2:]
     elif len(s) >= 3 and s[-3] in "+-" and s[-2:].isdigit() and "T" in s[:-3]:
         s = s + ":00"
-    from datetime import timezone
     ts = datetime.fromisoformat(s)
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)

@@ -70,7 +70,8 @@ class DocumentStore(Protocol):
                         change: Callable[[Document | None], Document | None]) -> Document | None:
         """Apply ``change`` to the current document atomically: it returns the new document,
         or None to delete it, or raises to leave it as it is."""
-    def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> list[str]: ...
+    def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> tuple[list[str], str | None]:
+        """The ids of the scope's documents (updated after ``since``) and when the newest was updated."""
     def delete_documents(self, kind: str, scope: tuple[str, str, str]) -> int:
         """Delete every document of ``scope``; a registration of "" matches any registration."""
 

@@ -422,15 +422,16 @@ class SqliteStore:
                 raise
         return new
 
-    def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> list[str]:
-        sql = ("SELECT doc_id FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ? "
+    def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> tuple[list[str], str | None]:
+        sql = ("SELECT doc_id, updated FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ? "
                "AND registration = ?")
         params = [kind, *scope]
         if since:
             sql += " AND updated > ?"
             params.append(since)
         with self._read() as conn:
-            return [r[0] for r in conn.execute(sql + " ORDER BY doc_id", params)]
+            rows = conn.execute(sql + " ORDER BY doc_id", params).fetchall()
+        return [r[0] for r in rows], max((r[1] for r in rows), default=None)
 
     def delete_documents(self, kind: str, scope: tuple[str, str, str]) -> int:
         sql = "DELETE FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ?"

@@ -310,9 +310,6 @@ def test_attachments_true_uses_multipart_even_without_attachments_2_1_3_s2_b6(cl
     assert json.loads(parts[0][1])["id"] == st["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="Communication 1.5.2.s3.b4 + Data 2.4.4.3.s8.b2: a SubStatement may carry "
-                                       "attachments and the LRS MUST accept their parts; it answers 400 'attachment part "
-                                       "matches no attachment' (only top-level attachments count as referenced)")
 def test_substatement_attachment_is_returned_with_attachments_true(client):
     st = make_statement(context=None, object={
         "objectType": "SubStatement", "actor": {"mbox": "mailto:c@example.com"}, "verb": {"id": "urn:v:plan"},

@@ -308,8 +308,6 @@ def test_empty_id_list_is_an_empty_array(client, kind):
     assert resp.json() == []
 
 
-@pytest.mark.xfail(strict=True, reason="Communication 2.2.s6.b2 (SHOULD*): a multiple-document GET carries "
-                                       "Last-Modified of the most recently modified document; the LRS sends none")
 def test_get_id_list_has_last_modified_of_newest_document_2_2_s6_b2(client, kind):
     create(client, kind, "a", {"v": 1})
     newest = create(client, kind, "b", {"v": 1}).headers["Last-Modified"]

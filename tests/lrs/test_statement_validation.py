@@ -128,8 +128,7 @@ INVALID = [
     case("score_raw_below_min_2.4.5.1", "result.score.raw", -1, "result.score.raw"),
     case("score_min_greater_than_max_2.4.5.1", "result.score", {"min": 10, "max": 5}, "result.score"),
     case("score_max_equal_to_min_2.4.5.1_max_must_be_greater", "result.score", {"min": 5, "max": 5},
-         "result.score", marks=pytest.mark.xfail(strict=True, reason=(
-             "Data 2.4.5.1 table: score.max is a 'Decimal number greater than min'; the LRS accepts max == min"))),
+         "result.score"),
     case("score_raw_is_a_string_2.2.s4.b1.b2", "result.score.raw", "90", "result.score.raw"),
     case("score_scaled_is_a_string_2.2.s4.b1.b2", "result.score.scaled", "0.9", "result.score.scaled"),
     case("success_is_a_string_2.2.s4.b1.b3", "result.success", "true", "result.success"),
@@ -282,8 +281,6 @@ def test_invalid_statement_by_put_is_400_too(client, path, value, error_path):
     assert _path_matches(error_of(resp), error_path)
 
 
-@pytest.mark.xfail(reason="DESIGN.md: error path must name the bad property; a top-level additional "
-                          "property is reported without any path", strict=True)
 def test_additional_top_level_property_is_400_with_its_path(client):
     resp = client.post("/statements", json=make_statement(grade="A"))
     assert resp.status_code == 400

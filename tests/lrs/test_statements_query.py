@@ -269,9 +269,6 @@ def test_agent_filter_with_identified_group(corpus):
     assert names(corpus, ids(client, agent={"objectType": "Group", "mbox": TEAM["mbox"]})) == {"team_b"}
 
 
-@pytest.mark.xfail(strict=True, reason="Communication 2.1.3 table, agent: 'Groups that have members which match "
-                                       "the specified Agent ... are considered a match'; the LRS only matches "
-                                       "members with related_agents=true")
 def test_agent_filter_matches_group_actor_with_that_member_2_1_3(corpus):
     client = corpus[0]
     assert "team_b" in names(corpus, ids(client, agent=ERIN))

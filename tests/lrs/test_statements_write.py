@@ -390,21 +390,15 @@ def test_resend_with_different_duration_serialisation_is_a_conflict_2_3_1_b8(cli
     assert resend(client, lambda s: s["result"].update(duration="PT72M30S")).status_code == 409
 
 
-@pytest.mark.xfail(strict=True, reason="Data 2.3.1.b3 + 2.3.1.s9.b1: a Verb's display is not part of the Statement; "
-                                       "differences in it MUST be ignored when comparing; the LRS answers 409")
 def test_resend_with_different_verb_display_is_not_a_conflict_2_3_1_b3(client):
     assert resend(client, lambda s: s["verb"].update(display={"en-US": "finished"})).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="Data 2.3.1.b2 + 2.3.1.s9.b1: Activity Definitions are not part of the "
-                                       "Statement; differences in them MUST be ignored; the LRS answers 409")
 def test_resend_with_different_activity_definition_is_not_a_conflict_2_3_1_b2(client):
     assert resend(client, lambda s: s["object"].update(
         definition={"name": {"en-US": "Safety 101 (2nd ed.)"}})).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="Data 2.3.1.b7 + 2.3.1.s9.b1: case-insensitive values such as the domain of "
-                                       "an e-mail address do not affect immutability; the LRS answers 409")
 def test_resend_with_mbox_domain_in_other_case_is_not_a_conflict_2_3_1_b7(client):
     assert resend(client, lambda s: s["actor"]["member"][0].update(mbox="mailto:ann@EXAMPLE.COM")).status_code == 200
 

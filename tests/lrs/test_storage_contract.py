@@ -266,11 +266,12 @@ def test_document_kinds_and_scopes_are_separate(store):
     assert store.get_document("activity_profile", (SCOPE[0], "", ""), "d").content == b"3"
 
 
-def test_document_ids_since(store):
+def test_document_ids_since_and_newest_update(store):
     store.update_document("state", SCOPE, "old", lambda cur: doc(b"1", "2024-01-01T00:00:00.000000Z"))
     store.update_document("state", SCOPE, "new", lambda cur: doc(b"2", "2024-06-01T00:00:00.000000Z"))
-    assert store.document_ids("state", SCOPE, None) == ["new", "old"]
-    assert store.document_ids("state", SCOPE, "2024-03-01T00:00:00.000000Z") == ["new"]
+    assert store.document_ids("state", SCOPE, None) == (["new", "old"], "2024-06-01T00:00:00.000000Z")
+    assert store.document_ids("state", SCOPE, "2024-03-01T00:00:00.000000Z") == (["new"], "2024-06-01T00:00:00.000000Z")
+    assert store.document_ids("state", SCOPE, "2024-07-01T00:00:00.000000Z") == ([], None)
 
 
 def test_delete_documents_without_registration_matches_every_registration(store):
