@@ -12,6 +12,7 @@ from lrs.http import create_app as create_lrs_app
 from lrs.storage import open_store
 
 from .config import Settings
+from .guard import RequireAdmin
 from .logs import RequestLogMiddleware, configure_logging
 
 
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_query_limit=settings.max_query_limit,
     )
     content_app = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings))
-    routes = [Mount("/xapi", app=lrs_app), Mount("/content", app=content_app)]
+    guarded_content = RequireAdmin(content_app, lrs_app.credentials)
+    routes = [Mount("/xapi", app=lrs_app), Mount("/content", app=guarded_content)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
