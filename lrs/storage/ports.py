@@ -49,7 +49,10 @@ class StatementStore(Protocol):
     def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
         """Store the batch whole or not at all; return the ids. Raises Conflict for an id
         stored with different content; an id stored with the same content is left as it is."""
-    def get(self, statement_id: str, voided: bool) -> bytes | None: ...
+    def voiding_ids(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` that are stored voiding Statements (a voiding Statement cannot be voided)."""
+    def get(self, statement_id: str, voided: bool) -> bytes | None:
+        """The stored body of a Statement; a voided one only when ``voided`` is asked for."""
     def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         """One page of (seq, body), and the cursor to continue after (None on the last page)."""
     def last_seq(self) -> int: ...
@@ -77,6 +80,7 @@ class DocumentStore(Protocol):
 
 
 class CredentialStore(Protocol):
+    """Credentials: ``secret_hash`` is a scrypt hash (lrs/auth.py); the store never sees a secret."""
     def credentials(self) -> list[dict]: ...
     def add_credential(self, cred: dict) -> None: ...
     def remove_credential(self, key: str) -> bool: ...
