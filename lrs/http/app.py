@@ -43,8 +43,6 @@ class XAPIApp:
         }
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            return await _lifespan(receive, send)
         if scope["type"] != "http":
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -93,16 +91,6 @@ class XAPIApp:
                             headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
         self._last_version[key] = req.version
         return await resource(req)
-
-
-async def _lifespan(receive, send):
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def create_app(store, max_request_bytes: int = 50 * 1024 * 1024, max_batch_statements: int = 1000,

@@ -10,13 +10,12 @@ from starlette.responses import Response
 
 from ..errors import XAPIError
 from ..statements.agents import agent_key
-from ..statements.forms import now_timestamp
+from ..statements.forms import now_timestamp, stored_form
 from ..statements.validate import check_timestamp
 from ..storage import Document
 from .params import parse_agent, parse_iri, parse_uuid
 from .request import XRequest
 from .responses import http_date, json_response, no_content
-from .statements import _stored_form
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class DocumentsResource:
         since = req.params.get("since")
         if since is not None:
             check_timestamp(since, req.version, "since")
-            since = _stored_form(since)
+            since = stored_form(since)
         ids, updated = await run_in_threadpool(self.store.document_ids, self.kind.name, scope, since)
         return json_response(ids, headers={"Last-Modified": http_date(updated)} if updated else None)
 

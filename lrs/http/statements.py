@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..errors import XAPIError
-from ..statements.forms import canonical_form, ids_form, now_timestamp, parse_accept_language, prepare, to_utc
+from ..statements.forms import canonical_form, ids_form, now_timestamp, parse_accept_language, prepare, stored_form
 from ..statements.signature import check_signatures
 from ..statements.terms import agent_term, statement_terms
 from ..statements.validate import VOIDED, check_timestamp, validate_statement
@@ -192,7 +192,7 @@ class StatementsResource:
             if name in params:
                 value = params[name]
                 check_timestamp(value, req.version, name)
-                setattr(q, name, _stored_form(value))
+                setattr(q, name, stored_form(value))
         q.ascending = req.flag("ascending")
         q.limit = _limit(params.get("limit"), self.max_limit)
         if "cursor" in params:
@@ -200,8 +200,6 @@ class StatementsResource:
             if not m:
                 raise XAPIError(400, "the cursor of this more link is malformed", "cursor")
             q.after_seq, q.max_seq = int(m.group(1)), int(m.group(2))
-        else:
-            q.max_seq = await run_in_threadpool(self.store.last_seq)
         rows, cursor = await run_in_threadpool(self.store.query, q)
         consistent = now_timestamp()
         headers = {"X-Experience-API-Consistent-Through": consistent}
@@ -294,20 +292,14 @@ def _read_body(req: XRequest):
 
 
 def _check_attachments(st: dict, parts: dict, path: str) -> None:
-    for i, att in enumerate(st.get("attachments") or ()):
-        att["sha2"] = att["sha2"].lower()
-        if "fileUrl" not in att and att["sha2"] not in parts:
-            raise XAPIError(400, f"attachment {att['sha2']} has no fileUrl and no multipart part with that hash",
-                            f"{path}attachments[{i}]")
-        if att["sha2"] in parts and parts[att["sha2"]][0].split(";")[0].strip() != att["contentType"].split(";")[0].strip():
-            pass  # the part's Content-Type is only advisory; the Statement's contentType is kept
-    obj = st["object"]
-    if obj.get("objectType") == "SubStatement":
-        for i, att in enumerate(obj.get("attachments") or ()):
+    """Every attachment without a fileUrl must have come as a part with its hash."""
+    where = [("attachments", st.get("attachments")), ("object.attachments", list(_sub_attachments(st)))]
+    for prefix, atts in where:
+        for i, att in enumerate(atts or ()):
             att["sha2"] = att["sha2"].lower()
             if "fileUrl" not in att and att["sha2"] not in parts:
                 raise XAPIError(400, f"attachment {att['sha2']} has no fileUrl and no multipart part with that hash",
-                                f"{path}object.attachments[{i}]")
+                                f"{path}{prefix}[{i}]")
 
 
 def _sub_attachments(st: dict):
@@ -333,10 +325,3 @@ def _limit(value: str | None, max_limit: int) -> int:
         raise XAPIError(400, f"limit must be a non-negative integer, not {value!r}", "limit")
     n = int(value)
     return max_limit if n == 0 else min(n, max_limit)
-
-
-def _stored_form(value: str) -> str:
-    """A since/until value in the form stored times are kept in (UTC, microseconds), for comparison."""
-    utc = to_utc(value)
-    head, _, frac = utc[:-1].partition(".")
-    return f"{head}.{(frac + '000000')[:6]}Z"

@@ -41,6 +41,13 @@ def to_utc(value: str) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def stored_form(value: str) -> str:
+    """A timestamp in the form ``stored`` is kept in (UTC, microseconds), so text order is time order."""
+    utc = to_utc(value)
+    head, _, frac = utc[:-1].partition(".")
+    return f"{head}.{(frac + '000000')[:6]}Z"
+
+
 def prepare(st: dict, authority: dict, version: str) -> dict:
     """The Statement as the LRS will store it, except ``stored`` (set at write time).
 

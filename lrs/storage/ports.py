@@ -26,7 +26,7 @@ class StatementQuery:
     ascending: bool = False
     limit: int = 100
     after_seq: int | None = None                     # cursor of a `more` link: continue past this seq
-    max_seq: int | None = None                       # the last seq visible when the query began
+    max_seq: int | None = None                       # the last seq the chain sees; the store sets it on page one
 
 
 @dataclass

@@ -305,6 +305,8 @@ class SqliteStore:
             return self._query(conn, q)
 
     def _query(self, conn, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
+        if q.max_seq is None:  # the first page: fix what the whole `more` chain will see
+            q.max_seq = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
         params: list = []
         where = ["s.voided = 0"]
         if q.terms:
