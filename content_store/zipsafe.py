@@ -77,15 +77,15 @@ class SafeZip:
 
     def _check_entry_count(self, path) -> None:
         """Refuse an archive with too many entries before zipfile parses them all."""
-        try:
+        try:  # zipfile's private reader of the end-of-central-directory record; _inspect re-checks
             with open(path, "rb") as fp:
-                end = zipfile._EndRecData(fp)  # the end-of-central-directory record
-        except OSError:
+                end = zipfile._EndRecData(fp)
+            total = end[zipfile._ECD_ENTRIES_TOTAL] if end else 0
+        except (OSError, AttributeError, IndexError):  # AttributeError: a Python without the private API
             return
-        if end and end[zipfile._ECD_ENTRIES_TOTAL] > self.limits.max_files:
+        if total > self.limits.max_files:
             raise reject(413, "zip.too_many_files",
-                         f"the zip has {end[zipfile._ECD_ENTRIES_TOTAL]} entries; at most "
-                         f"{self.limits.max_files} are accepted")
+                         f"the zip has {total} entries; at most {self.limits.max_files} are accepted")
 
     def _inspect(self) -> list[Entry]:
         limits = self.limits
