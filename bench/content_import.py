@@ -92,7 +92,7 @@ def main() -> None:
                         yield chunk
 
             start = time.perf_counter()
-            response = httpx.post(server.base + "/content/packages", content=body(), timeout=300,
+            response = httpx.post(server.base + "/content/packages", auth=server.auth, content=body(), timeout=300,
                                   headers={"content-type": "application/zip", "content-length": str(size)})
             elapsed = time.perf_counter() - start
             done.set()

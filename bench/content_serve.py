@@ -82,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         server = Server(Path(tmp) / "data")
         try:
-            imported = httpx.post(server.base + "/content/packages", content=package(), timeout=60).json()
+            imported = httpx.post(server.base + "/content/packages", auth=server.auth, content=package(), timeout=60).json()
             path = imported["version"]["files_url"] + "media/clip.mp4"
             assert path.startswith("/content/files/"), path
             asyncio.run(load(server.port, path, args.clients, 200, 10))  # warm-up

@@ -20,12 +20,18 @@ def free_port() -> int:
 
 
 class Server:
-    """``lrs``'s ASGI app under uvicorn on 127.0.0.1, with its own data folder."""
+    """``lrs``'s ASGI app under uvicorn on 127.0.0.1, with its own data folder and an admin
+    credential (``auth``) for the content management API."""
+
+    auth = ("bench-admin", "bench-admin-secret")
 
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_LOG_LEVEL="warning")
+        subprocess.run([sys.executable, "-m", "service.cli", "credentials", "create", "--key", self.auth[0],
+                        "--secret", self.auth[1], "--scope", "all"], cwd=REPO, env=env, check=True,
+                       capture_output=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
@@ -33,7 +39,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.base + "/content/courses", timeout=1).status_code == 200:
+                if httpx.get(self.base + "/content/courses", auth=self.auth, timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
