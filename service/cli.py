@@ -67,7 +67,7 @@ def cmd_serve(args) -> int:
 
     settings = Settings.from_env(host=args.host, port=args.port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.data_dir)
+    store = open_store(settings.data_dir, settings.mongodb_url)
     try:
         creds = Credentials(store)
         if creds.is_empty():
@@ -89,7 +89,7 @@ def cmd_serve(args) -> int:
 def _open_credentials():
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.data_dir)
+    store = open_store(settings.data_dir, settings.mongodb_url)
     return store, Credentials(store)
 
 

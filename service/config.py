@@ -13,6 +13,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("./var")
+    mongodb_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
@@ -41,6 +42,8 @@ class Settings:
 
 HELP = {
     "data_dir": "folder that holds the embedded store and uploaded content",
+    "mongodb_url": "MongoDB connection URL (mongodb://host/db); when set the LRS keeps its data there, "
+                   "not in the embedded store",
     "host": "address `lrs serve` listens on",
     "port": "port `lrs serve` listens on",
     "public_url": "base URL of this service as clients reach it (shown on first run); default http://HOST:PORT",

@@ -6,7 +6,12 @@ from pathlib import Path
 from .ports import Conflict, Document, NewStatement, StatementQuery  # noqa: F401
 
 
-def open_store(data_dir: Path | str):
+def open_store(data_dir: Path | str, mongodb_url: str = ""):
+    """The mongo adapter when a MongoDB URL is configured, else the embedded SQLite store in ``data_dir``."""
+    if mongodb_url:
+        from .mongo import MongoStore
+
+        return MongoStore(mongodb_url)
     from .sqlite import SqliteStore
 
     return SqliteStore(Path(data_dir) / "lrs.sqlite3")

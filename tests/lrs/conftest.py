@@ -5,6 +5,9 @@
   ``service.app.create_app(Settings(data_dir=...))`` with an ``all``-scoped admin credential
   (plus any others asked for), sending X-Experience-API-Version 1.0.3 and Basic auth by default.
 - ``client``: ``make_client()`` with default settings.
+- ``backend``: the store those clients run on, each test once per adapter: ``""`` for the embedded
+  SQLite store, or the URL of a fresh database on the server LRS_TEST_MONGODB_URL names (the
+  mongo runs skip when it is not set).
 - ``live_server``: a factory for real ``lrs serve`` processes (crash and concurrency tests).
 """
 from __future__ import annotations
@@ -17,7 +20,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from lrs_testkit import ADMIN, VERSION, LiveServer, basic, create_credential, make_statement  # noqa: E402
+from lrs_testkit import (ADMIN, VERSION, LiveServer, basic, create_credential, fresh_mongodb_url,  # noqa: E402
+                         make_statement)
 
 
 @pytest.fixture(scope="session")
@@ -36,25 +40,35 @@ def data_dir(tmp_path, _seeded_store) -> Path:
     return d
 
 
-def _client_factory(data_dir: Path):
-    """Clients over apps on ``data_dir``, which must already hold the admin credential."""
+@pytest.fixture(params=["sqlite", "mongo"])
+def backend(request) -> str:
+    """The MongoDB URL of a fresh database for the mongo adapter, "" for the embedded store."""
+    return fresh_mongodb_url() if request.param == "mongo" else ""
+
+
+def _client_factory(data_dir: Path, mongodb_url: str = ""):
+    """Clients over apps on ``data_dir`` (and the database ``mongodb_url`` names, if any); the embedded
+    store in ``data_dir`` must already hold the admin credential."""
     from starlette.testclient import TestClient
 
     from service.app import create_app
     from service.config import Settings
 
     opened = []
+    if mongodb_url:
+        create_credential(data_dir, *ADMIN, ["all"], name="LRS admin", email="admin@example.com",
+                          mongodb_url=mongodb_url)
 
     def factory(credentials=(), auth=ADMIN, version=VERSION, **settings):
         for cred in credentials:
             key, secret, scopes, *rest = cred
-            create_credential(data_dir, key, secret, scopes, **(rest[0] if rest else {}))
+            create_credential(data_dir, key, secret, scopes, mongodb_url=mongodb_url, **(rest[0] if rest else {}))
         headers = {}
         if version is not None:
             headers["X-Experience-API-Version"] = version
         if auth is not None:
             headers["Authorization"] = basic(*auth)
-        app = create_app(Settings(data_dir=data_dir, **settings))
+        app = create_app(Settings(data_dir=data_dir, mongodb_url=mongodb_url, **settings))
         tc = TestClient(app, base_url="http://testserver/xapi", headers=headers)
         tc.__enter__()
         opened.append(tc)
@@ -68,8 +82,8 @@ def _client_factory(data_dir: Path):
 
 
 @pytest.fixture
-def make_client(data_dir):
-    factory, close = _client_factory(data_dir)
+def make_client(data_dir, backend):
+    factory, close = _client_factory(data_dir, backend)
     yield factory
     close()
 
@@ -79,13 +93,14 @@ def client(make_client):
     return make_client()
 
 
-@pytest.fixture(scope="module")
-def shared_client(tmp_path_factory, _seeded_store):
+@pytest.fixture(scope="module", params=["sqlite", "mongo"])
+def shared_client(request, tmp_path_factory, _seeded_store):
     """One client and store for a whole module: for tests that only add Statements with fresh ids
     and do not depend on what else is stored (validation), to keep the suite fast."""
+    url = fresh_mongodb_url() if request.param == "mongo" else ""
     d = tmp_path_factory.mktemp("shared") / "data"
     shutil.copytree(_seeded_store, d)
-    factory, close = _client_factory(d)
+    factory, close = _client_factory(d, url)
     yield factory()
     close()
 

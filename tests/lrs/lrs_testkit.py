@@ -23,6 +23,32 @@ VERSION = "1.0.3"
 ADMIN = ("admin-key", "admin-secret-1234")
 
 
+MONGODB_URL_VAR = "LRS_TEST_MONGODB_URL"
+
+
+def mongo_url_or_skip() -> str:
+    """The MongoDB (or FerretDB) server the mongo adapter's tests use; skips them when none is configured."""
+    import pytest
+
+    url = os.environ.get(MONGODB_URL_VAR, "")
+    if not url:
+        pytest.skip(f"{MONGODB_URL_VAR} is not set: no MongoDB/FerretDB server to test the mongo adapter on "
+                    "(.ci/run starts FerretDB and sets it)")
+    return url
+
+
+def fresh_database_name() -> str:
+    return "lrs_test_" + uuid.uuid4().hex[:16]
+
+
+def fresh_mongodb_url() -> str:
+    """The test server's URL with a fresh database name as its path (skips when there is no server)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(mongo_url_or_skip())
+    return urlunsplit(parts._replace(path="/" + fresh_database_name()))
+
+
 def basic(key: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
@@ -116,14 +142,14 @@ def free_port() -> int:
 _HASHED: dict = {}
 
 
-def create_credential(data_dir: Path, key: str, secret: str, scopes=("all",), **kw) -> dict:
-    """``Credentials(store).create(...)`` on the store in ``data_dir``. Hashing a secret (scrypt) is
+def create_credential(data_dir: Path, key: str, secret: str, scopes=("all",), mongodb_url: str = "", **kw) -> dict:
+    """``Credentials(store).create(...)`` on the store in ``data_dir`` (or at ``mongodb_url``). Hashing a secret (scrypt) is
     deliberately slow, so the same credential made again reuses the row made the first time."""
     from lrs.auth import Credentials
     from lrs.storage import open_store
 
     memo = (key, secret, tuple(scopes), tuple(sorted(kw.items())))
-    store = open_store(data_dir)
+    store = open_store(data_dir, mongodb_url)
     try:
         if memo in _HASHED:
             store.add_credential(dict(_HASHED[memo]))

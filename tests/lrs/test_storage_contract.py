@@ -13,7 +13,7 @@ import pytest
 from lrs.statements.forms import prepare
 from lrs.statements.terms import statement_terms
 from lrs.storage import Conflict, Document, NewStatement, StatementQuery
-from lrs_testkit import make_statement
+from lrs_testkit import fresh_database_name, make_statement
 
 AUTHORITY = {"objectType": "Agent", "name": "test", "mbox": "mailto:authority@example.com"}
 
@@ -24,7 +24,16 @@ def sqlite_store(tmp_path):
     return SqliteStore(tmp_path / "lrs.sqlite3")
 
 
-ADAPTERS = {"sqlite": sqlite_store}
+def mongo_store(tmp_path):
+    """A fresh database per test on the server LRS_TEST_MONGODB_URL names (FerretDB in CI)."""
+    from lrs_testkit import mongo_url_or_skip
+
+    from lrs.storage.mongo import MongoStore
+
+    return MongoStore(mongo_url_or_skip(), database=fresh_database_name())
+
+
+ADAPTERS = {"sqlite": sqlite_store, "mongo": mongo_store}
 
 
 @pytest.fixture(params=list(ADAPTERS))

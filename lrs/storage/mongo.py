@@ -1,0 +1,563 @@
+"""The scale-out store: MongoDB (or FerretDB) through PyMongo's asyncio API.
+
+All MongoDB queries of this adapter are in this file. It relies on nothing but what MongoDB and
+FerretDB both make atomic: inserting one document under a unique key. (FerretDB 1.x applies
+``update_one``/``findAndModify`` as a read followed by a replace, so a conditional update is no
+compare-and-set there; see internal/handler/msg_update.go.) No transactions, no change streams:
+
+- **Order and commit.** A batch claims the next number N in ``batches`` by inserting ``{_id: N}``
+  (the unique ``_id`` lets exactly one writer have each N; the loser tries N+1). Its statements get
+  seq ``N << 20 | i``, so seqs strictly increase across processes. They are inserted hidden, with
+  ``p: N``. The batch commits or is abandoned by inserting ``{_id: N, ok: true|false}`` into
+  ``outcomes``: one single-document insert, and whoever inserts first (the writer, or another
+  process cleaning up after a dead writer) decides. Then ``p`` is cleared (or the statements are
+  deleted) and the batch is marked done.
+- **Visible through.** Queries and the stream only return statements of batches below the lowest
+  batch not yet done, so `more` pages and stream checkpoints never skip a batch that commits late
+  with a lower seq. A batch left open longer than ``pending_timeout`` (its writer died) is
+  abandoned, or finished when it had committed, by whoever sees it; an abandoned batch's
+  statements keep ``p`` whatever happens later, so they never become visible.
+- **Unique ids.** The statement id is ``_id``. Same id with the same content is accepted and left as
+  it is; different content raises Conflict; an insert that races another writer's is retried.
+- **Documents** are versioned: a write inserts version n+1 of its key under a unique ``_id``, so of
+  two writers that read version n only one succeeds; the other re-reads and re-applies its change
+  (If-Match is checked again against what is stored then). A deletion is a tombstone version.
+  Versions superseded for ``KEEP_VERSIONS`` are deleted; a writer gives up a version it read more
+  than ``WRITE_DEADLINE`` ago, so it never writes a number that cleaning has freed again.
+
+The port is blocking (lrs/storage/ports.py): the HTTP layer and the CLI call it from threads.
+``MongoStore`` runs every call as a coroutine of ``AsyncMongoStore`` on the adapter's own event
+loop thread, so one ``AsyncMongoClient`` and its connection pool serve every caller, whatever
+loop or thread it is on.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from typing import Callable, Iterable
+
+import orjson
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from ..statements.forms import now_timestamp, same_statement
+from ..statements.terms import Terms, merge, statement_terms
+from .ports import Conflict, Document, NewStatement, StatementQuery
+from .sqlite import _activities, merge_definition, term_hash
+
+SHIFT = 20                  # seq = batch number << SHIFT | position in the batch
+PENDING_TIMEOUT = 30.0      # seconds after which an open batch is presumed to belong to a dead writer
+WRITE_DEADLINE = 5.0        # seconds a document writer may take from reading a version to writing the next
+KEEP_VERSIONS = 120.0       # seconds a superseded document version is kept (> WRITE_DEADLINE + clock skew)
+WAIT_LIMIT = PENDING_TIMEOUT + 10   # longest an insert waits for another writer's batch with the same ids
+
+# (collection, keys, options, the query it serves); created idempotently at start-up, listed in the README.
+INDEXES = [
+    ("statements", [("s", ASCENDING)], {"name": "seq", "unique": True},
+     "the stream, unfiltered queries and `more` paging, in seq order"),
+    ("statements", [("t", ASCENDING), ("s", ASCENDING)], {"name": "term_seq"},
+     "queries by verb, agent, activity, registration or authority (one term per value), in seq order"),
+    ("statements", [("st", ASCENDING)], {"name": "stored"},
+     "since and until: the seq range of a stored-time range"),
+    ("statements", [("ref", ASCENDING)], {"name": "ref"},
+     "voided targets, and statements that target another (StatementRef)"),
+    ("statements", [("p", ASCENDING)], {"name": "pending"},
+     "the statements of a batch being committed or cleaned up"),
+    ("batches", [("done", ASCENDING), ("_id", ASCENDING)], {"name": "open"},
+     "the lowest batch not yet done: how far queries and the stream may read"),
+    ("documents", [("key", ASCENDING), ("n", ASCENDING)], {"name": "versions"},
+     "reading a state or profile document: its newest version"),
+    ("documents", [("k", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING), ("d", ASCENDING)],
+     {"name": "scope"}, "listing and deleting the state and profile documents of a scope"),
+    ("credentials", [("created", ASCENDING)], {"name": "created"}, "listing credentials in creation order"),
+]
+
+
+def _direct(term: str) -> int:
+    """The hash that marks a term a Statement has directly (the agent and activity filters)."""
+    return term_hash("=" + term)
+
+
+def term_hashes(terms: Terms) -> list[int]:
+    return [term_hash(t) for t in terms] + [_direct(t) for t, d in terms.items() if d]
+
+
+class _Retry(Exception):
+    """Another writer's batch holds one of these ids: look again."""
+
+
+class AsyncMongoStore:
+    def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT):
+        self.client = AsyncMongoClient(url, appname="lrs")
+        db = self.client[database] if database else self.client.get_default_database("lrs")
+        self.db = db
+        self.statements = db["statements"]
+        self.batches = db["batches"]
+        self.outcomes = db["outcomes"]
+        self.attachments_ = db["attachments"]
+        self.activities_ = db["activities"]
+        self.documents = db["documents"]
+        self.credentials_ = db["credentials"]
+        self.pending_timeout = pending_timeout
+        self._last: dict | None = None     # the last batch this process claimed
+        self._claim_lock = asyncio.Lock()
+        self._activity_seen: dict[str, bytes] = {}
+
+    async def setup(self) -> None:
+        for coll, keys, options, _ in INDEXES:
+            await self.db[coll].create_index(keys, **options)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # -- statements: writing -------------------------------------------------------------
+
+    async def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
+        ids = [n.statement["id"] for n in batch]
+        deadline = time.monotonic() + WAIT_LIMIT
+        delay = 0.005
+        while True:
+            try:
+                fresh = await self._fresh(batch)
+                if attachments:
+                    await self._put_attachments(attachments)
+                if fresh:
+                    await self._write(fresh)
+                return ids
+            except _Retry:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another writer's batch with the same Statement ids did not finish") from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    async def _fresh(self, batch: list[NewStatement]) -> list[NewStatement]:
+        """The Statements of ``batch`` not stored yet; Conflict for one stored with different content."""
+        by_id = {n.statement["id"]: n for n in batch}
+        found = await self.statements.find({"_id": {"$in": list(by_id)}}, {"body": 1, "p": 1}).to_list(None)
+        for doc in found:
+            if "p" in doc:  # in another writer's batch, or left by one that was abandoned
+                outcome = await self.outcomes.find_one({"_id": doc["p"]})
+                if outcome is not None and not outcome["ok"]:
+                    await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]})
+                raise _Retry()
+            if not same_statement(orjson.loads(doc["body"]), by_id[doc["_id"]].statement):
+                raise Conflict(doc["_id"])
+        stored = {doc["_id"] for doc in found}
+        return [n for n in batch if n.statement["id"] not in stored]
+
+    async def _write(self, fresh: list[NewStatement]) -> None:
+        if len(fresh) >= 1 << SHIFT:
+            raise ValueError(f"a batch holds at most {(1 << SHIFT) - 1} Statements")
+        ids = [n.statement["id"] for n in fresh]
+        voided_targets = {d["ref"] for d in await self.statements.find(
+            {"ref": {"$in": ids}, "vg": True, "p": {"$exists": False}}, {"ref": 1}).to_list(None)}
+        number, stored = await self._claim(len(fresh))
+        try:
+            docs = await self._documents(fresh, number, stored, voided_targets)
+            await self.statements.insert_many(docs, ordered=True)
+            await self._inherit_terms(fresh)
+            await self._merge_activities([n.statement for n in fresh])
+        except BulkWriteError as exc:
+            await self._resolve(number, False)
+            if any(e.get("code") == 11000 for e in exc.details.get("writeErrors", ())):
+                raise _Retry() from None
+            raise
+        except BaseException:
+            await asyncio.shield(self._resolve(number, False))
+            raise
+        if not await self._resolve(number, True):  # abandoned by another process: we took too long
+            raise TimeoutError("the batch took longer than the pending timeout and was abandoned")
+
+    async def _claim(self, k: int) -> tuple[int, str]:
+        """The next batch number, claimed by inserting it (only one writer can), and its stored time."""
+        async with self._claim_lock:
+            last = self._last
+            while True:
+                if last is None:
+                    last = await self.batches.find_one({}, sort=[("_id", DESCENDING)]) or {"_id": 0, "st": ""}
+                stored = max(now_timestamp(), last["st"])  # stored never decreases with seq
+                doc = {"_id": last["_id"] + 1, "st": stored, "k": k, "t": time.time(), "done": False}
+                try:
+                    await self.batches.insert_one(doc)
+                except DuplicateKeyError:
+                    last = None
+                    continue
+                self._last = doc
+                return doc["_id"], stored
+
+    async def _resolve(self, number: int, commit: bool) -> bool:
+        """Commit or abandon batch ``number`` (whichever is decided first stands) and finish it; True if committed."""
+        try:
+            await self.outcomes.insert_one({"_id": number, "ok": commit})
+            ok = commit
+        except DuplicateKeyError:
+            ok = (await self.outcomes.find_one({"_id": number}))["ok"]
+        if ok:
+            voiding = await self.statements.find({"p": number, "vo": {"$exists": True}}, {"vo": 1}).to_list(None)
+            if voiding:
+                await self.statements.update_many({"_id": {"$in": [d["vo"] for d in voiding]}, "vg": False},
+                                                  {"$set": {"vd": True}})
+            await self.statements.update_many({"p": number}, {"$unset": {"p": ""}})
+        else:
+            await self.statements.delete_many({"p": number})
+        await self.batches.update_one({"_id": number}, {"$set": {"done": True}})
+        return ok
+
+    async def _documents(self, fresh: list[NewStatement], number: int, stored: str,
+                         voided_targets: set[str]) -> list[dict]:
+        by_id = {n.statement["id"]: n for n in fresh}
+        memo: dict[str, Terms] = {}
+        docs = []
+        for i, n in enumerate(fresh):
+            st = n.statement
+            st["stored"] = stored
+            st.setdefault("timestamp", stored)
+            terms = n.terms if n.ref is None else await self._full_terms(st["id"], st, memo, by_id)
+            doc = {"_id": st["id"], "s": number << SHIFT | i, "st": stored, "vd": n.voids is None and st["id"] in voided_targets,
+                   "vg": n.voids is not None, "body": orjson.dumps(st), "t": term_hashes(terms), "p": number}
+            if n.ref is not None:
+                doc["ref"] = n.ref
+            if n.voids is not None:
+                doc["vo"] = n.voids
+            docs.append(doc)
+        return docs
+
+    async def _inherit_terms(self, fresh: list[NewStatement]) -> None:
+        """Statements stored earlier that target one of these now also match what it matches."""
+        by_id = {n.statement["id"]: n for n in fresh}
+        referrers = await self.statements.find({"ref": {"$in": list(by_id)}, "p": {"$exists": False}},
+                                               {"ref": 1}).to_list(None)
+        memo: dict[str, Terms] = {}
+        for doc in referrers:
+            inherited = term_hashes(await self._full_terms(doc["ref"], None, memo, by_id))
+            targets = [doc["_id"]] + await self._referrers(doc["_id"], 1)
+            await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}})
+
+    async def _referrers(self, sid: str, depth: int) -> list[str]:
+        if depth > 32:
+            return []
+        out = []
+        for doc in await self.statements.find({"ref": sid}, {"_id": 1}).to_list(None):
+            out.append(doc["_id"])
+            out.extend(await self._referrers(doc["_id"], depth + 1))
+        return out
+
+    async def _full_terms(self, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
+        """A Statement's own terms and, through StatementRef, those of its target, recursively."""
+        if sid in memo:
+            return memo[sid]
+        if st is None:
+            if sid in by_id:
+                st = by_id[sid].statement
+            else:
+                doc = await self.statements.find_one({"_id": sid, "p": {"$exists": False}}, {"body": 1})
+                if doc is None:
+                    return {}
+                st = orjson.loads(doc["body"])
+        memo[sid] = terms = dict(statement_terms(st))
+        obj = st["object"]
+        if obj.get("objectType") == "StatementRef" and depth < 32:
+            merge(terms, await self._full_terms(obj["id"].lower(), None, memo, by_id, depth + 1))
+        return terms
+
+    async def _merge_activities(self, statements: list[dict]) -> None:
+        for st in statements:
+            for act in _activities(st):
+                definition = act.get("definition")
+                if not definition:
+                    continue
+                raw = orjson.dumps(definition, option=orjson.OPT_SORT_KEYS)
+                if self._activity_seen.get(act["id"]) == raw:
+                    continue
+                await self._merge_activity(act["id"], definition)
+                self._activity_seen[act["id"]] = raw
+                if len(self._activity_seen) > 100_000:
+                    self._activity_seen.clear()
+
+    async def _merge_activity(self, activity_id: str, definition: dict) -> None:
+        while True:  # compare-and-set on the stored definition
+            cur = await self.activities_.find_one({"_id": activity_id})
+            merged = orjson.dumps(merge_definition(orjson.loads(cur["d"]) if cur else {}, definition))
+            if cur is None:
+                try:
+                    await self.activities_.insert_one({"_id": activity_id, "d": merged})
+                    return
+                except DuplicateKeyError:
+                    continue
+            if merged == cur["d"]:
+                return
+            r = await self.activities_.update_one({"_id": activity_id, "d": cur["d"]}, {"$set": {"d": merged}})
+            if r.matched_count:
+                return
+
+    async def _put_attachments(self, attachments: dict[str, tuple[str, bytes]]) -> None:
+        for sha, (content_type, content) in attachments.items():
+            try:
+                await self.attachments_.update_one({"_id": sha}, {"$setOnInsert": {"ct": content_type, "c": content}},
+                                                   upsert=True)
+            except DuplicateKeyError:
+                pass
+
+    async def _watermark(self) -> int:
+        """The highest seq through which every batch is final: what queries and the stream may show."""
+        while True:
+            first_open = await self.batches.find_one({"done": False}, sort=[("_id", ASCENDING)])
+            if first_open is None:
+                last = await self.batches.find_one({}, sort=[("_id", DESCENDING)])
+                return ((last["_id"] + 1) << SHIFT) - 1 if last else 0
+            if time.time() - first_open["t"] <= self.pending_timeout:
+                return (first_open["_id"] << SHIFT) - 1
+            await self._resolve(first_open["_id"], False)  # its writer died: abandon it (or finish it, if committed)
+
+    # -- statements: reading -------------------------------------------------------------
+
+    async def voiding_ids(self, ids: list[str]) -> set[str]:
+        found = await self.statements.find({"_id": {"$in": list(ids)}, "vg": True, "p": {"$exists": False}},
+                                           {"_id": 1}).to_list(None)
+        return {d["_id"] for d in found}
+
+    async def get(self, statement_id: str, voided: bool) -> bytes | None:
+        doc = await self.statements.find_one({"_id": statement_id.lower(), "p": {"$exists": False}},
+                                             {"body": 1, "vd": 1})
+        if doc is None or bool(doc["vd"]) != voided:
+            return None
+        return doc["body"]
+
+    async def last_seq(self) -> int:
+        doc = await self.statements.find_one({"s": {"$lte": await self._watermark()}, "p": {"$exists": False}},
+                                             {"s": 1}, sort=[("s", DESCENDING)])
+        return doc["s"] if doc else 0
+
+    async def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
+        watermark = await self._watermark()
+        if q.max_seq is None:  # the first page: fix what the whole `more` chain will see
+            q.max_seq = watermark
+        lo, hi = await self._seq_bounds(q)
+        hi = watermark if hi is None else min(hi, watermark)
+        seq: dict = {"$lte": hi}
+        if lo is not None:
+            seq["$gte"] = lo
+        flt: dict = {"s": seq, "vd": False, "p": {"$exists": False}}
+        if q.terms:
+            hashes = [_direct(t) if direct else term_hash(t) for t, direct in q.terms]
+            flt["t"] = hashes[0] if len(hashes) == 1 else {"$all": hashes}
+        order = ASCENDING if q.ascending else DESCENDING
+        docs = await self.statements.find(flt, {"s": 1, "body": 1}).sort("s", order).limit(q.limit + 1).to_list(None)
+        rows = [(d["s"], d["body"]) for d in docs]
+        cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None
+        rows = rows[: q.limit]
+        if q.terms:
+            rows = [r for r in rows if await self._matches(r[1], q.terms)]
+        return rows, cursor
+
+    async def _matches(self, body: bytes, terms: list[tuple[str, bool]]) -> bool:
+        """The exact check behind the hashed index: does the Statement (or one it targets) have every term?"""
+        st = orjson.loads(body)
+        if _has(statement_terms(st), terms):
+            return True
+        return _has(await self._full_terms(st["id"], st, {}, {}), terms)
+
+    async def _seq_bounds(self, q: StatementQuery) -> tuple[int | None, int | None]:
+        lo = hi = None
+        if q.since:
+            doc = await self.statements.find_one({"st": {"$gt": q.since}}, {"s": 1}, sort=[("st", 1), ("s", 1)])
+            lo = doc["s"] if doc else (1 << 62)
+        if q.until:
+            doc = await self.statements.find_one({"st": {"$lte": q.until}}, {"s": 1}, sort=[("st", -1), ("s", -1)])
+            hi = doc["s"] if doc else 0
+        if q.max_seq is not None:
+            hi = q.max_seq if hi is None else min(hi, q.max_seq)
+        if q.after_seq is not None:
+            if q.ascending:
+                lo = q.after_seq + 1 if lo is None else max(lo, q.after_seq + 1)
+            else:
+                hi = q.after_seq - 1 if hi is None else min(hi, q.after_seq - 1)
+        return lo, hi
+
+    async def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        watermark = await self._watermark()
+        docs = await self.statements.find({"s": {"$gt": after_seq, "$lte": watermark}, "p": {"$exists": False}},
+                                          {"s": 1, "body": 1}).sort("s", ASCENDING).limit(limit).to_list(None)
+        return [(d["s"], d["body"]) for d in docs]
+
+    async def attachment(self, sha2: str) -> tuple[str, bytes] | None:
+        doc = await self.attachments_.find_one({"_id": sha2})
+        return (doc["ct"], doc["c"]) if doc else None
+
+    async def activity(self, activity_id: str) -> dict | None:
+        doc = await self.activities_.find_one({"_id": activity_id})
+        return orjson.loads(doc["d"]) if doc else None
+
+    async def activities(self, ids: Iterable[str]) -> dict[str, dict]:
+        docs = await self.activities_.find({"_id": {"$in": list(ids)}}).to_list(None)
+        return {d["_id"]: orjson.loads(d["d"]) for d in docs}
+
+    # -- documents -----------------------------------------------------------------------
+
+    async def _current(self, key: str) -> dict | None:
+        return await self.documents.find_one({"key": key}, sort=[("n", DESCENDING)])
+
+    async def get_document(self, kind: str, scope: tuple[str, str, str], doc_id: str) -> Document | None:
+        doc = await self._current(_doc_key(kind, scope, doc_id))
+        return _document(doc) if doc and "c" in doc else None
+
+    async def update_document(self, kind: str, scope: tuple[str, str, str], doc_id: str,
+                              change: Callable[[Document | None], Document | None]) -> Document | None:
+        key = _doc_key(kind, scope, doc_id)
+        while True:  # insert the next version: of two writers that read the same version, one wins
+            cur = await self._current(key)
+            read_at = time.time()
+            new = change(_document(cur) if cur and "c" in cur else None)
+            if new is None and (cur is None or "c" not in cur):
+                return None
+            n = cur["n"] + 1 if cur else 1
+            doc = {"_id": f"{key}:{n:012d}", "key": key, "n": n, "k": kind, "a": scope[0], "g": scope[1],
+                   "r": scope[2], "d": doc_id}
+            if new is not None:
+                doc.update(c=new.content, ct=new.content_type, e=new.etag, u=new.updated)
+            if time.time() - read_at > WRITE_DEADLINE:
+                continue  # too slow: the version read may have been cleaned away since, so its number reused
+            doc["t"] = time.time()
+            try:
+                await self.documents.insert_one(doc)
+            except DuplicateKeyError:
+                continue
+            # Versions superseded long enough ago that no writer can still be working from one before them.
+            await self.documents.delete_many({"key": key, "n": {"$lt": n}, "t": {"$lt": time.time() - KEEP_VERSIONS}})
+            return new
+
+    async def _latest_in(self, flt: dict) -> list[dict]:
+        latest: dict[str, dict] = {}
+        for doc in await self.documents.find(flt, {"c": 0}).to_list(None):
+            if doc["key"] not in latest or doc["n"] > latest[doc["key"]]["n"]:
+                latest[doc["key"]] = doc
+        return [d for d in latest.values() if "e" in d]
+
+    async def document_ids(self, kind: str, scope: tuple[str, str, str],
+                           since: str | None) -> tuple[list[str], str | None]:
+        docs = await self._latest_in({"k": kind, "a": scope[0], "g": scope[1], "r": scope[2]})
+        if since:
+            docs = [d for d in docs if d["u"] > since]
+        return sorted(d["d"] for d in docs), max((d["u"] for d in docs), default=None)
+
+    async def delete_documents(self, kind: str, scope: tuple[str, str, str]) -> int:
+        flt = {"k": kind, "a": scope[0], "g": scope[1]}
+        if scope[2]:
+            flt["r"] = scope[2]
+        count = len(await self._latest_in(flt))
+        await self.documents.delete_many(flt)
+        return count
+
+    # -- credentials ---------------------------------------------------------------------
+
+    async def credentials(self) -> list[dict]:
+        docs = await self.credentials_.find({}).sort("created", ASCENDING).to_list(None)
+        return [{"key": d["_id"], "secret_hash": d["secret_hash"], "scopes": d["scopes"],
+                 "authority": orjson.loads(d["authority"]), "created": d["created"]} for d in docs]
+
+    async def add_credential(self, cred: dict) -> None:
+        try:
+            await self.credentials_.insert_one({
+                "_id": cred["key"], "secret_hash": cred["secret_hash"], "scopes": list(cred["scopes"]),
+                "authority": orjson.dumps(cred["authority"]), "created": cred["created"]})
+        except DuplicateKeyError:
+            raise ValueError(f"a credential with key {cred['key']!r} already exists") from None
+
+    async def remove_credential(self, key: str) -> bool:
+        return (await self.credentials_.delete_one({"_id": key})).deleted_count > 0
+
+
+class MongoStore:
+    """The storage ports, blocking, over ``AsyncMongoStore`` running on this adapter's own event loop."""
+
+    def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT):
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="lrs-mongo", daemon=True)
+        self._thread.start()
+
+        async def make():
+            return AsyncMongoStore(url, database, pending_timeout)
+
+        self.aio = self._run(make())
+        try:
+            self._run(self.aio.setup())
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        if getattr(self, "aio", None) is not None:
+            try:
+                self._run(self.aio.close())
+            except Exception:
+                pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def insert(self, batch, attachments):
+        return self._run(self.aio.insert(batch, attachments))
+
+    def voiding_ids(self, ids):
+        return self._run(self.aio.voiding_ids(ids))
+
+    def get(self, statement_id, voided):
+        return self._run(self.aio.get(statement_id, voided))
+
+    def query(self, q):
+        return self._run(self.aio.query(q))
+
+    def last_seq(self):
+        return self._run(self.aio.last_seq())
+
+    def stream(self, after_seq, limit):
+        return self._run(self.aio.stream(after_seq, limit))
+
+    def attachment(self, sha2):
+        return self._run(self.aio.attachment(sha2))
+
+    def activity(self, activity_id):
+        return self._run(self.aio.activity(activity_id))
+
+    def activities(self, ids):
+        return self._run(self.aio.activities(ids))
+
+    def get_document(self, kind, scope, doc_id):
+        return self._run(self.aio.get_document(kind, scope, doc_id))
+
+    def update_document(self, kind, scope, doc_id, change):
+        return self._run(self.aio.update_document(kind, scope, doc_id, change))
+
+    def document_ids(self, kind, scope, since):
+        return self._run(self.aio.document_ids(kind, scope, since))
+
+    def delete_documents(self, kind, scope):
+        return self._run(self.aio.delete_documents(kind, scope))
+
+    def credentials(self):
+        return self._run(self.aio.credentials())
+
+    def add_credential(self, cred):
+        return self._run(self.aio.add_credential(cred))
+
+    def remove_credential(self, key):
+        return self._run(self.aio.remove_credential(key))
+
+
+def _doc_key(kind: str, scope: tuple[str, str, str], doc_id: str) -> str:
+    return hashlib.blake2b(orjson.dumps([kind, *scope, doc_id]), digest_size=16).hexdigest()
+
+
+def _document(doc: dict) -> Document:
+    return Document(doc["c"], doc["ct"], doc["e"], doc["u"])
+
+
+def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:
+    return all(t in own and (own[t] or not direct) for t, direct in terms)
