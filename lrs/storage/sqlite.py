@@ -1,8 +1,12 @@
 """The embedded store: the standard library's sqlite3 in WAL mode, one writer, readers in parallel.
 
 All SQL of this adapter is in this file. Statements are found through ``statement_terms``
-(term hash, seq, direct): one row per value a query can filter on (lrs/statements/terms.py),
-including the values a Statement inherits from the Statement it targets (StatementRef).
+(bucket, term hash, seq, direct): one row per value a query can filter on
+(lrs/statements/terms.py), including the values a Statement inherits from the Statement it
+targets (StatementRef). The bucket is ``seq >> BUCKET_BITS``: new rows all land in the
+newest bucket's small region of the index, which stays in the page cache, so ingest does
+not slow down as the store grows; a query walks the buckets newest first (or oldest first
+when ascending) and stops once it has its page.
 A term is stored as a 64-bit hash of its text, so the index needs no dictionary table; a
 query checks each Statement it returns against the terms themselves, so a hash collision
 can never put a wrong Statement into an answer.
@@ -37,8 +41,8 @@ CREATE TABLE IF NOT EXISTS statements (
 CREATE INDEX IF NOT EXISTS statements_stored ON statements(stored);
 CREATE INDEX IF NOT EXISTS statements_ref ON statements(ref) WHERE ref IS NOT NULL;
 CREATE TABLE IF NOT EXISTS statement_terms (
-    term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
-    PRIMARY KEY (term, seq)) WITHOUT ROWID;
+    bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
+    PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY, definition BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -54,6 +58,8 @@ CREATE TABLE IF NOT EXISTS credentials (
 # Most selective first: the first term drives the index walk, the others are point probes.
 _TERM_ORDER = {"r": 0, "O": 1, "A": 2, "au": 3, "v": 4}
 _CHUNK = 500
+BUCKET_BITS = 16            # 65,536 statements a bucket: its index region (~16 MiB) fits the writer cache
+FORMAT = 1                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
 WRITER_CACHE_KIB = 32768    # page cache of the writer
@@ -70,9 +76,20 @@ class SqliteStore:
         self._pending_lock = threading.Lock()
         self._pending: list[_Job] = []
         self._writer = self._connect()
+        self._check_format(self._writer)
         self._writer.executescript(SCHEMA)
         self._activity_seen: dict[str, bytes] = {}
         self._all: list[sqlite3.Connection] = [self._writer]
+
+    @staticmethod
+    def _check_format(conn) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_data = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone()
+        if has_data and version != FORMAT:
+            raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has layout "
+                               f"{version}; this version reads layout {FORMAT}: export and re-import it")
+        if not has_data:
+            conn.execute(f"PRAGMA user_version = {FORMAT}")
 
     def _connect(self, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -204,7 +221,8 @@ class SqliteStore:
                 terms = n.terms
             else:
                 terms = self._full_terms(conn, n.statement["id"], n.statement, full, by_id)
-            rows.extend((term_hash(t), seq, direct) for t, direct in terms.items())
+            bucket = seq >> BUCKET_BITS
+            rows.extend((bucket, term_hash(t), seq, direct) for t, direct in terms.items())
         # Statements stored earlier that target one of these now match what it matches.
         targets = [sid for sid in by_id]
         for chunk in _chunks(targets):
@@ -213,11 +231,10 @@ class SqliteStore:
                 if rid in by_id:
                     continue
                 inherited = self._full_terms(conn, ref, None, full, by_id)
-                rows.extend((term_hash(t), seq, d) for t, d in inherited.items())
-                for pseq in self._referrers(conn, rid, depth=1):
-                    rows.extend((term_hash(t), pseq, d) for t, d in inherited.items())
-        conn.executemany("INSERT INTO statement_terms (term, seq, direct) VALUES (?, ?, ?) "
-                         "ON CONFLICT (term, seq) DO UPDATE SET direct = max(direct, excluded.direct)", rows)
+                for rseq in [seq] + self._referrers(conn, rid, depth=1):
+                    rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
+        conn.executemany("INSERT INTO statement_terms (bucket, term, seq, direct) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (bucket, term, seq) DO UPDATE SET direct = max(direct, excluded.direct)", rows)
         self._merge_activities(conn, [n.statement for n in fresh])
 
     def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
@@ -307,33 +324,30 @@ class SqliteStore:
     def _query(self, conn, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         if q.max_seq is None:  # the first page: fix what the whole `more` chain will see
             q.max_seq = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
-        params: list = []
-        where = ["s.voided = 0"]
-        if q.terms:
+        lo, hi = self._seq_bounds(conn, q)
+        lo = 1 if lo is None else lo
+        order = "ASC" if q.ascending else "DESC"
+        want = q.limit + 1
+        if not q.terms:
+            rows = conn.execute(f"SELECT seq, body FROM statements WHERE voided = 0 AND seq >= ? AND seq <= ? "
+                                f"ORDER BY seq {order} LIMIT ?", (lo, hi, want)).fetchall()
+        else:
             terms = sorted(q.terms, key=lambda t: _TERM_ORDER.get(t[0].split(":", 1)[0], 9) - 0.5 * t[1])
             ids = [term_hash(t) for t, _ in terms]
             sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
                 direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
-                sql += f"JOIN statement_terms t{i} ON t{i}.term = ? AND t{i}.seq = t0.seq{direct} "
-            sql += "JOIN statements s ON s.seq = t0.seq "
-            params.extend(ids[1:] + ids[:1])
-            where.insert(0, "t0.term = ?" + (" AND t0.direct = 1" if terms[0][1] else ""))
-            col = "t0.seq"
-        else:
-            sql = "SELECT s.seq, s.body FROM statements s "
-            col = "s.seq"
-        lo, hi = self._seq_bounds(conn, q)
-        if lo is not None:
-            where.append(f"{col} >= ?")
-            params.append(lo)
-        if hi is not None:
-            where.append(f"{col} <= ?")
-            params.append(hi)
-        order = "ASC" if q.ascending else "DESC"
-        sql += "WHERE " + " AND ".join(where) + f" ORDER BY {col} {order} LIMIT ?"
-        params.append(q.limit + 1)
-        rows = conn.execute(sql, params).fetchall()
+                sql += (f"JOIN statement_terms t{i} ON t{i}.bucket = t0.bucket AND t{i}.term = ? "
+                        f"AND t{i}.seq = t0.seq{direct} ")
+            sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket = ? AND t0.term = ?"
+                    + (" AND t0.direct = 1" if terms[0][1] else "")
+                    + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 ORDER BY t0.seq {order} LIMIT ?")
+            buckets = range(lo >> BUCKET_BITS, (hi >> BUCKET_BITS) + 1)
+            rows = []
+            for bucket in (buckets if q.ascending else reversed(buckets)):
+                rows += conn.execute(sql, [*ids[1:], bucket, ids[0], lo, hi, want - len(rows)]).fetchall()
+                if len(rows) >= want:
+                    break
         cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None  # where the next page starts after
         rows = rows[: q.limit]
         if q.terms:
@@ -348,7 +362,7 @@ class SqliteStore:
             return True
         return _has(self._full_terms(conn, st["id"], st, {}, {}), terms)
 
-    def _seq_bounds(self, conn, q: StatementQuery) -> tuple[int | None, int | None]:
+    def _seq_bounds(self, conn, q: StatementQuery) -> tuple[int | None, int]:
         lo = hi = None
         if q.since:
             row = conn.execute("SELECT seq FROM statements WHERE stored > ? ORDER BY stored, seq LIMIT 1",
@@ -358,8 +372,7 @@ class SqliteStore:
             row = conn.execute("SELECT seq FROM statements WHERE stored <= ? ORDER BY stored DESC, seq DESC LIMIT 1",
                                (q.until,)).fetchone()
             hi = row[0] if row else 0
-        if q.max_seq is not None:
-            hi = q.max_seq if hi is None else min(hi, q.max_seq)
+        hi = q.max_seq if hi is None else min(hi, q.max_seq)
         if q.after_seq is not None:
             if q.ascending:
                 lo = q.after_seq + 1 if lo is None else max(lo, q.after_seq + 1)
