@@ -178,3 +178,9 @@ def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
     return values[k]
+
+
+def store_name() -> str:
+    """Which store the bench's server runs on: LRS_MONGODB_URL in the environment selects the mongo adapter."""
+    url = os.environ.get("LRS_MONGODB_URL", "")
+    return f"mongo store at {url}" if url else "embedded SQLite store"

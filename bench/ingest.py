@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY, SECRET, RssSampler, Server, machine, percentile, statement  # noqa: E402
+from common import KEY, SECRET, RssSampler, Server, machine, percentile, statement, store_name  # noqa: E402
 
 
 async def client(url: str, batches: asyncio.Queue, latencies: list, errors: list, done: list):
@@ -99,7 +99,7 @@ def main() -> int:
         peak = sampler.stop()
     print(f"machine: {machine()}")
     print(f"data: {stored:,} statements in batches of {args.batch}, {args.clients} concurrent clients, "
-          f"full validation, embedded SQLite store, {args.workers} server worker(s)")
+          f"full validation, {store_name()}, {args.workers} server worker(s)")
     print(f"ingest: {stored / elapsed:,.0f} statements/s sustained over {elapsed:.1f} s")
     print(f"request latency: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
           f"p95 {percentile(latencies, 95) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms")

@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY, SECRET, RssSampler, Server, machine, percentile  # noqa: E402
+from common import KEY, SECRET, RssSampler, Server, machine, percentile, store_name  # noqa: E402
 
 
 def shapes(rng: random.Random, stored_range: tuple[str, str], sample: list[dict]):
@@ -124,7 +124,7 @@ def main() -> int:
                   f"avg {sum(counts) / len(counts):6.1f} statements/chain", flush=True)
         peak = sampler.stop()
     print(f"machine: {machine()}")
-    print(f"data: {total:,} statements in the embedded SQLite store; {args.queries} chains per shape, "
+    print(f"data: {total:,} statements in the {store_name()}; {args.queries} chains per shape, "
           f"up to {args.pages} pages of {args.limit} each through `more`, {args.clients} concurrent clients")
     worst = max(percentile(lat, 95) for lat, _ in results.values())
     print(f"worst p95: {worst * 1000:.1f} ms; server RSS peak: {peak:.0f} MB")
