@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -94,6 +95,26 @@ async def run_shape(base, make, queries, pages, clients, limit=20):
     return lat, counts
 
 
+def mongo_sample(url: str, rng: random.Random) -> tuple[int, str, str, list[dict]]:
+    """Count, stored range and ~2,000 stored statements of the mongo store (whole batches drawn at random)."""
+    import pymongo
+
+    from lrs.storage.mongo import SHIFT
+
+    with pymongo.MongoClient(url) as client:
+        db = client.get_default_database("lrs")
+        total = db.statements.count_documents({})
+        first = db.statements.find_one({}, {"st": 1}, sort=[("s", 1)])["st"]
+        last = db.statements.find_one({}, {"st": 1}, sort=[("s", -1)])["st"]
+        numbers = [b["_id"] for b in db.batches.find({}, {"_id": 1})]
+        sample: list[dict] = []
+        while len(sample) < 2000 and numbers:
+            n = numbers.pop(rng.randrange(len(numbers)))
+            sample += [orjson.loads(d["body"]) for d in db.statements.find(
+                {"s": {"$gte": n << SHIFT, "$lt": (n + 1) << SHIFT}}, {"body": 1})]
+    return total, first, last, sample[:2000]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, required=True)
@@ -103,13 +124,16 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
-    db = sqlite3.connect(args.data_dir / "lrs.sqlite3")
-    total, first, last = db.execute("SELECT count(*), min(stored), max(stored) FROM statements").fetchone()
     rng = random.Random(args.seed)
-    seqs = [rng.randrange(1, total + 1) for _ in range(2000)]
-    sample = [orjson.loads(b) for (b,) in db.execute(
-        f"SELECT body FROM statements WHERE seq IN ({','.join('?' * len(seqs))})", seqs)]
-    db.close()
+    if os.environ.get("LRS_MONGODB_URL"):
+        total, first, last, sample = mongo_sample(os.environ["LRS_MONGODB_URL"], rng)
+    else:
+        db = sqlite3.connect(args.data_dir / "lrs.sqlite3")
+        total, first, last = db.execute("SELECT count(*), min(stored), max(stored) FROM statements").fetchone()
+        seqs = [rng.randrange(1, total + 1) for _ in range(2000)]
+        sample = [orjson.loads(b) for (b,) in db.execute(
+            f"SELECT body FROM statements WHERE seq IN ({','.join('?' * len(seqs))})", seqs)]
+        db.close()
     results = {}
     with Server(args.data_dir) as server:
         sampler = RssSampler(server)
