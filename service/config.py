@@ -19,7 +19,7 @@ class Settings:
     public_url: str = ""
     max_request_bytes: int = 50 * 1024 * 1024
     max_batch_statements: int = 1000
-    max_query_limit: int = 500
+    max_query_limit: int = 100
     log_json: bool = False
     log_level: str = "info"
     package_max_upload_bytes: int = 1024 * 1024 * 1024
