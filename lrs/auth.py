@@ -15,6 +15,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import anyio
+
 SCOPES = ("all", "all/read", "statements/write", "statements/read", "statements/read/mine",
           "state", "define", "profile")
 REFRESH_SECONDS = 5.0
@@ -44,7 +46,7 @@ class Credentials:
         self.homepage = homepage
         self._lock = threading.Lock()
         self._by_key: dict[str, dict] = {}
-        self._loaded = 0.0
+        self._loaded = float("-inf")  # stale: load on first use
         self._verified: dict[tuple[str, bytes], float] = {}
 
     def is_empty(self) -> bool:
@@ -67,7 +69,7 @@ class Credentials:
         cred = {"key": key, "secret_hash": hash_secret(secret), "scopes": list(scopes), "authority": authority,
                 "created": datetime.now(timezone.utc).isoformat()}
         self.store.add_credential(cred)
-        self._loaded = 0.0
+        self._loaded = float("-inf")  # stale: load on first use
         return cred
 
     def list(self) -> list[dict]:
@@ -75,32 +77,63 @@ class Credentials:
 
     def revoke(self, key: str) -> bool:
         removed = self.store.remove_credential(key)
-        self._loaded = 0.0
+        self._loaded = float("-inf")  # stale: load on first use
         return removed
 
     def authenticate(self, authorization: str | None) -> dict | None:
-        """The credential an ``Authorization: Basic`` header names, or None."""
-        if not authorization or not authorization[:6].lower() == "basic ":
+        """The credential an ``Authorization: Basic`` header names, or None (blocking)."""
+        parsed = _parse_basic(authorization)
+        if parsed is None:
             return None
-        try:
-            key, _, secret = base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        now = time.monotonic()
-        with self._lock:
-            if now - self._loaded > REFRESH_SECONDS:
-                self._by_key = {c["key"]: c for c in self.store.credentials()}
-                self._loaded = now
-            cred = self._by_key.get(key)
-        if cred is None:
-            return None
-        token = (key, hashlib.sha256((cred["secret_hash"] + "\0" + secret).encode()).digest())
-        if token in self._verified:
+        if self._stale():
+            self._refresh()
+        cred, token = self._candidate(*parsed)
+        if cred is None or token in self._verified:
             return cred
-        if not verify_secret(secret, cred["secret_hash"]):
+        return self._remember(cred, token) if verify_secret(parsed[1], cred["secret_hash"]) else None
+
+    async def authenticate_async(self, authorization: str | None) -> dict | None:
+        """As ``authenticate``, for the event loop: the store read and the scrypt check of a
+        secret not seen before run in a worker thread, so neither blocks other requests."""
+        parsed = _parse_basic(authorization)
+        if parsed is None:
             return None
+        if self._stale():
+            await anyio.to_thread.run_sync(self._refresh)
+        cred, token = self._candidate(*parsed)
+        if cred is None or token in self._verified:
+            return cred
+        ok = await anyio.to_thread.run_sync(verify_secret, parsed[1], cred["secret_hash"])
+        return self._remember(cred, token) if ok else None
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._loaded > REFRESH_SECONDS
+
+    def _refresh(self) -> None:
+        by_key = {c["key"]: c for c in self.store.credentials()}
+        with self._lock:
+            self._by_key = by_key
+            self._loaded = time.monotonic()
+
+    def _candidate(self, key: str, secret: str):
+        cred = self._by_key.get(key)
+        if cred is None:
+            return None, None
+        return cred, (key, hashlib.sha256((cred["secret_hash"] + "\0" + secret).encode()).digest())
+
+    def _remember(self, cred: dict, token) -> dict:
         with self._lock:
             if len(self._verified) > 10_000:
                 self._verified.clear()
-            self._verified[token] = now
+            self._verified[token] = time.monotonic()
         return cred
+
+
+def _parse_basic(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or authorization[:6].lower() != "basic ":
+        return None
+    try:
+        key, _, secret = base64.b64decode(authorization[6:].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return key, secret

@@ -24,7 +24,7 @@ class RequireAdmin:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         auth = headers.get(b"authorization")
-        cred = self.credentials.authenticate(auth.decode("latin-1") if auth else None)
+        cred = await self.credentials.authenticate_async(auth.decode("latin-1") if auth else None)
         if cred is None:
             return await _error(send, 401, "authentication required: send HTTP Basic credentials of an admin",
                                 [(b"www-authenticate", b'Basic realm="content"')])

@@ -76,7 +76,7 @@ class XAPIApp:
             raise XAPIError(404, f"no xAPI resource at {req.path}")
         if req.path == "/about":
             return await resource(req)
-        req.credential = self.credentials.authenticate(req.headers.get("authorization"))
+        req.credential = await self.credentials.authenticate_async(req.headers.get("authorization"))
         key = req.credential["key"] if req.credential else None
         try:
             negotiate_version(req)
