@@ -168,7 +168,7 @@ class LiveServer:
         self.extra_env = env or {}
         self.proc: subprocess.Popen | None = None
         self.port = 0
-        self.output = b""
+        self.log_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -182,21 +182,35 @@ class LiveServer:
         self.port = free_port()
         env = dict(os.environ, LRS_DATA_DIR=str(self.data_dir), LRS_PORT=str(self.port), LRS_HOST="127.0.0.1",
                    LRS_LOG_LEVEL="warning", PYTHONUNBUFFERED="1", **self.extra_env)
+        # Output goes to a file, not a pipe nobody reads while the server runs (a full pipe would block it).
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve-{self.port}.log"
+        log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(VENV_BIN / "lrs"), "serve"], cwd=REPO, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdout=log, stderr=subprocess.STDOUT)
+        log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode(errors="replace")
-                raise RuntimeError(f"lrs serve exited with {self.proc.returncode}: {out}")
+                raise RuntimeError(f"lrs serve exited with {self.proc.returncode}: {self.read_output()}")
             try:
                 if httpx.get(self.url + "/about", timeout=1.0).status_code == 200:
-                    return self
+                    # Another process may hold the port (a free port can be taken between the check and
+                    # the bind): only our own server, still running once it answers, counts.
+                    time.sleep(0.2)
+                    if self.proc.poll() is None:
+                        return self
+                    raise RuntimeError(f"lrs serve exited with {self.proc.returncode}: {self.read_output()}")
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError("lrs serve did not answer /xapi/about in time")
+        raise RuntimeError(f"lrs serve did not answer /xapi/about in time: {self.read_output()}")
+
+    def read_output(self) -> str:
+        try:
+            return self.log_path.read_bytes().decode(errors="replace")
+        except OSError:
+            return ""
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -211,8 +225,6 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
 
     def client(self, **kw) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=self.headers, timeout=kw.pop("timeout", 30.0), **kw)

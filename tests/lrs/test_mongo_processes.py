@@ -100,7 +100,7 @@ def test_two_processes_on_one_database_lose_and_duplicate_nothing(two_servers):
                 ids = chain(server, 37)
             except Exception as exc:
                 failures.append(f"reader: {exc!r}; server alive: {server.proc.poll() is None}; "
-                                f"{server.proc.stdout.read1(4000) if server.proc.poll() is not None else ''}")
+                                f"{server.read_output()[-4000:] if server.proc.poll() is not None else ''}")
                 return
             if len(ids) != len(set(ids)):
                 failures.append("a `more` chain returned a Statement twice")
