@@ -10,6 +10,9 @@ every row of a term, a direct query only the rows flagged direct.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+
 from .agents import agent_key
 
 Terms = dict[str, bool]
@@ -78,3 +81,9 @@ def _add(st: dict, terms: Terms, top: bool) -> None:
         for acts in (ctx.get("contextActivities") or {}).values():
             for act in (acts if isinstance(acts, list) else (acts,)):
                 _put(terms, "O:" + act["id"], False)
+
+
+@functools.lru_cache(maxsize=65536)
+def term_hash(term: str) -> int:
+    """A term's key in a store's index: the first 8 bytes of its BLAKE2b digest, as a signed 64-bit int."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)

@@ -43,9 +43,9 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ..statements.forms import now_timestamp, same_statement
-from ..statements.terms import Terms, merge, statement_terms
+from ..statements.activities import SeenDefinitions, merge_definition
+from ..statements.terms import Terms, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
-from .sqlite import _activities, merge_definition, term_hash
 
 SHIFT = 20                  # seq = batch number << SHIFT | position in the batch
 PENDING_TIMEOUT = 30.0      # seconds after which an open batch is presumed to belong to a dead writer
@@ -103,7 +103,7 @@ class AsyncMongoStore:
         self.pending_timeout = pending_timeout
         self._last: dict | None = None     # the last batch this process claimed
         self._claim_lock = asyncio.Lock()
-        self._activity_seen: dict[str, bytes] = {}
+        self._definitions = SeenDefinitions()
 
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
@@ -263,18 +263,9 @@ class AsyncMongoStore:
         return terms
 
     async def _merge_activities(self, statements: list[dict]) -> None:
-        for st in statements:
-            for act in _activities(st):
-                definition = act.get("definition")
-                if not definition:
-                    continue
-                raw = orjson.dumps(definition, option=orjson.OPT_SORT_KEYS)
-                if self._activity_seen.get(act["id"]) == raw:
-                    continue
-                await self._merge_activity(act["id"], definition)
-                self._activity_seen[act["id"]] = raw
-                if len(self._activity_seen) > 100_000:
-                    self._activity_seen.clear()
+        for activity_id, definition, raw in self._definitions.changed(statements):
+            await self._merge_activity(activity_id, definition)
+            self._definitions.remember(activity_id, raw)
 
     async def _merge_activity(self, activity_id: str, definition: dict) -> None:
         while True:  # compare-and-set on the stored definition

@@ -13,8 +13,6 @@ can never put a wrong Statement into an answer.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
 import contextlib
 import queue
 import sqlite3
@@ -25,7 +23,8 @@ from typing import Callable, Iterable
 import orjson
 
 from ..statements.forms import now_timestamp, same_statement
-from ..statements.terms import Terms, merge, statement_terms
+from ..statements.activities import SeenDefinitions, merge_definition
+from ..statements.terms import Terms, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 
 SCHEMA = """
@@ -78,7 +77,7 @@ class SqliteStore:
         self._writer = self._connect()
         self._check_format(self._writer)
         self._writer.executescript(SCHEMA)
-        self._activity_seen: dict[str, bytes] = {}
+        self._definitions = SeenDefinitions()
         self._all: list[sqlite3.Connection] = [self._writer]
 
     @staticmethod
@@ -159,14 +158,14 @@ class SqliteStore:
                     self._write_batch(conn, job)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO batch")
-                    self._activity_seen.clear()
+                    self._definitions.forget()
                     job.error = exc
                 conn.execute("RELEASE batch")
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._activity_seen.clear()
+            self._definitions.forget()
             for job in jobs:
                 if job.error is None:
                     job.error = exc
@@ -273,21 +272,12 @@ class SqliteStore:
         return found
 
     def _merge_activities(self, conn, statements: list[dict]) -> None:
-        for st in statements:
-            for act in _activities(st):
-                definition = act.get("definition")
-                if not definition:
-                    continue
-                raw = orjson.dumps(definition, option=orjson.OPT_SORT_KEYS)
-                if self._activity_seen.get(act["id"]) == raw:
-                    continue
-                row = conn.execute("SELECT definition FROM activities WHERE id = ?", (act["id"],)).fetchone()
-                merged = merge_definition(orjson.loads(row[0]) if row else {}, definition)
-                conn.execute("INSERT OR REPLACE INTO activities (id, definition) VALUES (?, ?)",
-                             (act["id"], orjson.dumps(merged)))
-                self._activity_seen[act["id"]] = raw
-                if len(self._activity_seen) > 100_000:
-                    self._activity_seen.clear()
+        for activity_id, definition, raw in self._definitions.changed(statements):
+            row = conn.execute("SELECT definition FROM activities WHERE id = ?", (activity_id,)).fetchone()
+            merged = merge_definition(orjson.loads(row[0]) if row else {}, definition)
+            conn.execute("INSERT OR REPLACE INTO activities (id, definition) VALUES (?, ?)",
+                         (activity_id, orjson.dumps(merged)))
+            self._definitions.remember(activity_id, raw)
 
     def _bodies(self, conn, ids: list[str]) -> dict[str, bytes]:
         out = {}
@@ -485,12 +475,6 @@ def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:
     return all(t in own and (own[t] or not direct) for t, direct in terms)
 
 
-@functools.lru_cache(maxsize=65536)
-def term_hash(term: str) -> int:
-    """A term's key in statement_terms: the first 8 bytes of its BLAKE2b digest, as a signed 64-bit int."""
-    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
-
-
 class _Job:
     __slots__ = ("batch", "attachments", "done", "error")
 
@@ -504,26 +488,3 @@ class _Job:
 def _chunks(items: list, size: int = _CHUNK):
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _activities(st: dict):
-    obj = st["object"]
-    kind = obj.get("objectType", "Activity")
-    if kind == "Activity":
-        yield obj
-    elif kind == "SubStatement":
-        yield from _activities(obj)
-    ctx = st.get("context") or {}
-    for acts in (ctx.get("contextActivities") or {}).values():
-        yield from (acts if isinstance(acts, list) else (acts,))
-
-
-def merge_definition(old: dict, new: dict) -> dict:
-    """The canonical definition: the newest value of each property, language maps merged."""
-    out = dict(old)
-    for key, value in new.items():
-        if key in ("name", "description") and isinstance(out.get(key), dict):
-            out[key] = {**out[key], **value}
-        else:
-            out[key] = value
-    return out
