@@ -263,8 +263,43 @@ class AsyncMongoStore:
         return terms
 
     async def _merge_activities(self, statements: list[dict]) -> None:
-        for activity_id, definition, raw in self._definitions.changed(statements):
-            await self._merge_activity(activity_id, definition)
+        # One round trip reads every definition the batch changes and one inserts the new ones; only an
+        # Activity already stored with a different definition (or lost to a concurrent insert) takes the
+        # per-Activity compare-and-set below. A per-Activity find and insert cost two round trips (and,
+        # on FerretDB, a transaction each) for every new Activity.
+        changed: dict[str, list[dict]] = {}
+        raws: dict[str, bytes] = {}
+        seen: dict[str, bytes] = {}
+        for st in statements:
+            for activity_id, definition, raw in self._definitions.changed([st]):
+                if seen.get(activity_id) == raw:
+                    continue
+                seen[activity_id] = raw
+                changed.setdefault(activity_id, []).append(definition)
+                raws[activity_id] = raw
+        if not changed:
+            return
+        current = {d["_id"]: d for d in await self.activities_.find({"_id": {"$in": list(changed)}}).to_list(None)}
+        new = {}
+        for activity_id, definitions in changed.items():
+            if activity_id not in current:
+                merged: dict = {}
+                for definition in definitions:
+                    merged = merge_definition(merged, definition)
+                new[activity_id] = {"_id": activity_id, "d": orjson.dumps(merged)}
+        retry = [a for a in changed if a not in new]
+        if new:
+            try:
+                await self.activities_.insert_many(list(new.values()), ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", ())
+                if any(e.get("code") != 11000 for e in errors):
+                    raise
+                retry += [list(new)[e["index"]] for e in errors]  # inserted meanwhile by another writer
+        for activity_id in retry:
+            for definition in changed[activity_id]:
+                await self._merge_activity(activity_id, definition)
+        for activity_id, raw in raws.items():
             self._definitions.remember(activity_id, raw)
 
     async def _merge_activity(self, activity_id: str, definition: dict) -> None:
