@@ -393,14 +393,7 @@ class AsyncMongoStore:
         if q.until:
             doc = await self.statements.find_one({"st": {"$lte": q.until}}, {"s": 1}, sort=[("st", -1), ("s", -1)])
             hi = doc["s"] if doc else 0
-        if q.max_seq is not None:
-            hi = q.max_seq if hi is None else min(hi, q.max_seq)
-        if q.after_seq is not None:
-            if q.ascending:
-                lo = q.after_seq + 1 if lo is None else max(lo, q.after_seq + 1)
-            else:
-                hi = q.after_seq - 1 if hi is None else min(hi, q.after_seq - 1)
-        return lo, hi
+        return q.seq_window(lo, hi)
 
     async def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         watermark = await self._watermark()

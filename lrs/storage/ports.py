@@ -28,6 +28,18 @@ class StatementQuery:
     after_seq: int | None = None                     # cursor of a `more` link: continue past this seq
     max_seq: int | None = None                       # the last seq the chain sees; the store sets it on page one
 
+    def seq_window(self, lo: int | None, hi: int | None) -> tuple[int | None, int | None]:
+        """The seq range to read, from the range ``since``/``until`` map to, narrowed by the
+        chain's snapshot (``max_seq``) and its cursor (``after_seq``)."""
+        if self.max_seq is not None:
+            hi = self.max_seq if hi is None else min(hi, self.max_seq)
+        if self.after_seq is not None:
+            if self.ascending:
+                lo = self.after_seq + 1 if lo is None else max(lo, self.after_seq + 1)
+            else:
+                hi = self.after_seq - 1 if hi is None else min(hi, self.after_seq - 1)
+        return lo, hi
+
 
 @dataclass
 class Document:

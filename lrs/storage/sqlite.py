@@ -362,13 +362,7 @@ class SqliteStore:
             row = conn.execute("SELECT seq FROM statements WHERE stored <= ? ORDER BY stored DESC, seq DESC LIMIT 1",
                                (q.until,)).fetchone()
             hi = row[0] if row else 0
-        hi = q.max_seq if hi is None else min(hi, q.max_seq)
-        if q.after_seq is not None:
-            if q.ascending:
-                lo = q.after_seq + 1 if lo is None else max(lo, q.after_seq + 1)
-            else:
-                hi = q.after_seq - 1 if hi is None else min(hi, q.after_seq - 1)
-        return lo, hi
+        return q.seq_window(lo, hi)
 
     def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         with self._read() as conn:
