@@ -4,9 +4,11 @@ All SQL of this adapter is in this file. Statements are found through ``statemen
 (bucket, term hash, seq, direct): one row per value a query can filter on
 (lrs/statements/terms.py), including the values a Statement inherits from the Statement it
 targets (StatementRef). The bucket is ``seq >> BUCKET_BITS``: new rows all land in the
-newest bucket's small region of the index, which stays in the page cache, so ingest does
-not slow down as the store grows; a query walks the buckets newest first (or oldest first
-when ascending) and stops once it has its page.
+newest bucket's region of the index, so ingest does not slow down as the store grows. The
+region is kept small (a few hundred pages) because a commit writes every page it dirtied:
+with big buckets each Statement's learner, registration and Activity rows each dirtied a
+page of their own. A query walks the buckets newest first (or oldest first when ascending)
+in one SQL statement, one index seek per bucket, and stops once it has its page.
 A term is stored as a 64-bit hash of its text, so the index needs no dictionary table; a
 query checks each Statement it returns against the terms themselves, so a hash collision
 can never put a wrong Statement into an answer.
@@ -57,8 +59,8 @@ CREATE TABLE IF NOT EXISTS credentials (
 # Most selective first: the first term drives the index walk, the others are point probes.
 _TERM_ORDER = {"r": 0, "O": 1, "A": 2, "au": 3, "v": 4}
 _CHUNK = 500
-BUCKET_BITS = 16            # 65,536 statements a bucket: its index region (~16 MiB) fits the writer cache
-FORMAT = 1                  # PRAGMA user_version of the store layout this code reads and writes
+BUCKET_BITS = 12            # 4,096 statements a bucket: see "The term index" in bench/RESULTS.md
+FORMAT = 2                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
 WRITER_CACHE_KIB = 32768    # page cache of the writer
@@ -324,20 +326,19 @@ class SqliteStore:
         else:
             terms = sorted(q.terms, key=lambda t: _TERM_ORDER.get(t[0].split(":", 1)[0], 9) - 0.5 * t[1])
             ids = [term_hash(t) for t, _ in terms]
-            sql = "SELECT s.seq, s.body FROM statement_terms t0 "
+            # One statement walks the buckets in order (the IN list is read sorted, so no sort step)
+            # and stops at the limit: a rare term costs one index seek per bucket, done in C.
+            sql = ("WITH RECURSIVE b(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM b WHERE n < ?) "
+                   "SELECT s.seq, s.body FROM statement_terms t0 ")
             for i in range(1, len(ids)):
                 direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
                 sql += (f"JOIN statement_terms t{i} ON t{i}.bucket = t0.bucket AND t{i}.term = ? "
                         f"AND t{i}.seq = t0.seq{direct} ")
-            sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket = ? AND t0.term = ?"
+            sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket IN (SELECT n FROM b) AND t0.term = ?"
                     + (" AND t0.direct = 1" if terms[0][1] else "")
-                    + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 ORDER BY t0.seq {order} LIMIT ?")
-            buckets = range(lo >> BUCKET_BITS, (hi >> BUCKET_BITS) + 1)
-            rows = []
-            for bucket in (buckets if q.ascending else reversed(buckets)):
-                rows += conn.execute(sql, [*ids[1:], bucket, ids[0], lo, hi, want - len(rows)]).fetchall()
-                if len(rows) >= want:
-                    break
+                    + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 "
+                      f"ORDER BY t0.bucket {order}, t0.seq {order} LIMIT ?")
+            rows = conn.execute(sql, [lo >> BUCKET_BITS, hi >> BUCKET_BITS, *ids[1:], ids[0], lo, hi, want]).fetchall()
         cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None  # where the next page starts after
         rows = rows[: q.limit]
         if q.terms:
