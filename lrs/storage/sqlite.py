@@ -86,11 +86,13 @@ class SqliteStore:
     def _check_format(conn) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         has_data = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone()
-        if has_data and version != FORMAT:
-            raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has layout "
-                               f"{version}; this version reads layout {FORMAT}: export and re-import it")
         if not has_data:
             conn.execute(f"PRAGMA user_version = {FORMAT}")
+        elif version == 1:
+            _rebucket(conn)
+        elif version != FORMAT:
+            raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has layout "
+                               f"{version}; this version reads layouts 1 and {FORMAT}")
 
     def _connect(self, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -464,6 +466,21 @@ class SqliteStore:
     def remove_credential(self, key: str) -> bool:
         with self._write_lock:
             return self._writer.execute("DELETE FROM credentials WHERE key = ?", (key,)).rowcount > 0
+
+
+def _rebucket(conn) -> None:
+    """Layout 1 -> 2: the term index had buckets of 65,536 statements; the rows are the same."""
+    conn.executescript(f"""
+        BEGIN IMMEDIATE;
+        CREATE TABLE statement_terms_new (
+            bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
+            PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
+        INSERT INTO statement_terms_new SELECT seq >> {BUCKET_BITS}, term, seq, direct FROM statement_terms
+            ORDER BY seq >> {BUCKET_BITS}, term, seq;
+        DROP TABLE statement_terms;
+        ALTER TABLE statement_terms_new RENAME TO statement_terms;
+        PRAGMA user_version = {FORMAT};
+        COMMIT;""")
 
 
 def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:

@@ -3,6 +3,8 @@
 size is shrunk to 4 statements so that a small store spans many buckets."""
 from __future__ import annotations
 
+import sqlite3
+
 import orjson
 import pytest
 
@@ -65,13 +67,34 @@ def test_seq_window_limits_the_buckets_walked(store):
     assert cursor is None
 
 
-def test_store_of_another_layout_is_refused(tmp_path):
-    import sqlite3
-
+def test_store_of_an_unknown_layout_is_refused(tmp_path):
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE statements (seq INTEGER PRIMARY KEY)")
+    conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
     with pytest.raises(RuntimeError, match="layout"):
         sqlite_adapter.SqliteStore(path)
+
+
+def test_layout_1_store_is_rebucketed_and_answers_the_same(tmp_path, monkeypatch):
+    """Layout 1 had buckets of 65,536 statements; opening it with layout 2 moves the rows."""
+    path = tmp_path / "lrs.sqlite3"
+    monkeypatch.setattr(sqlite_adapter, "BUCKET_BITS", 16)
+    old = sqlite_adapter.SqliteStore(path)
+    old._writer.execute("PRAGMA user_version = 1")
+    for i in range(20):
+        old.insert([_new(VERBS[(i + k) % 3]) for k in range(3)], {})
+    before = {v: _chain(old, StatementQuery(terms=[("v:" + v, False)], limit=7)) for v in VERBS}
+    old.close()
+    monkeypatch.setattr(sqlite_adapter, "BUCKET_BITS", 2)
+    new = sqlite_adapter.SqliteStore(path)
+    try:
+        assert new._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT
+        buckets = {b for (b,) in new._writer.execute("SELECT DISTINCT bucket FROM statement_terms")}
+        assert buckets == set(range((60 >> 2) + 1))
+        after = {v: _chain(new, StatementQuery(terms=[("v:" + v, False)], limit=7)) for v in VERBS}
+        assert after == before and sum(map(len, after.values())) == 60
+    finally:
+        new.close()
