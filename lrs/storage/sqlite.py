@@ -156,10 +156,12 @@ class SqliteStore:
         conn = self._writer
         try:
             conn.execute("BEGIN IMMEDIATE")
+            seq, stored = self._next(conn)
             for job in jobs:
                 conn.execute("SAVEPOINT batch")
                 try:
-                    self._write_batch(conn, job)
+                    self._write_batch(conn, job, seq, stored)
+                    seq += len(job.batch)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO batch")
                     self._definitions.forget()
@@ -179,47 +181,67 @@ class SqliteStore:
             for job in jobs:
                 job.done = True
 
-    def _write_batch(self, conn, job: "_Job") -> None:
+    @staticmethod
+    def _next(conn) -> tuple[int, str]:
+        """The first free seq, and the stored time for this transaction: never earlier than the
+        newest Statement's, whatever the clock does, so stored grows with seq."""
+        used, newest = conn.execute(
+            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'statements'), "
+            "(SELECT stored FROM statements ORDER BY seq DESC LIMIT 1)").fetchone()
+        stored = now_timestamp()
+        return (used or 0) + 1, max(stored, newest or stored)
+
+    def _write_batch(self, conn, job: "_Job", seq: int, stored: str) -> None:
+        """Insert the batch's Statements at ``seq``, ``seq + 1``, ...: those already stored are
+        skipped (the same Statement) or refused (different content), found by the insert itself,
+        which has to look every id up in the unique index anyway."""
         batch = job.batch
-        existing = self._bodies(conn, [n.statement["id"] for n in batch])
-        fresh = []
-        for n in batch:
-            old = existing.get(n.statement["id"])
-            if old is None:
-                fresh.append(n)
-            elif not same_statement(orjson.loads(old), n.statement):
-                raise Conflict(n.statement["id"])
+        ids = [n.statement["id"] for n in batch]
+        referrers = self._referrers_of(conn, ids)  # stored Statements that target one of these
+        voided = {ref for _, _, ref, is_voiding in referrers if is_voiding}
+        rows = []
+        for i, n in enumerate(batch):
+            st = n.statement
+            st["stored"] = stored
+            st.setdefault("timestamp", stored)
+            rows.append((seq + i, st["id"], stored, 1 if n.voids is None and st["id"] in voided else 0,
+                         1 if n.voids else 0, n.ref, orjson.dumps(st)))
+        before = conn.total_changes
+        conn.executemany("INSERT INTO statements (seq, id, stored, voided, is_voiding, ref, body) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", rows)
+        fresh = list(zip(range(seq, seq + len(batch)), batch))
+        if conn.total_changes - before < len(rows):
+            fresh = self._skip_stored(conn, fresh)
         if fresh:
-            self._insert_fresh(conn, fresh)
+            self._index(conn, fresh, referrers)
         if job.attachments:
             conn.executemany("INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?, ?, ?)",
                              [(sha, ct, data) for sha, (ct, data) in job.attachments.items()])
 
-    def _insert_fresh(self, conn, fresh: list[NewStatement]) -> None:
-        row = conn.execute("SELECT seq, stored FROM statements ORDER BY seq DESC LIMIT 1").fetchone()
-        base = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'statements'").fetchone()
-        base = base[0] if base else 0
-        stored = now_timestamp()
-        if row and row[1] > stored:  # keep stored non-decreasing with seq, whatever the clock does
-            stored = row[1]
-        voided_targets = self._voided_targets(conn, [n.statement["id"] for n in fresh])
-        rows = []
-        for i, n in enumerate(fresh):
-            st = n.statement
-            st["stored"] = stored
-            st.setdefault("timestamp", stored)
-            voided = 1 if (n.voids is None and st["id"] in voided_targets) else 0
-            rows.append((base + i + 1, st["id"], stored, voided, 1 if n.voids else 0, n.ref, orjson.dumps(st)))
-        conn.executemany("INSERT INTO statements (seq, id, stored, voided, is_voiding, ref, body) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        voids = [(n.voids,) for n in fresh if n.voids]
+    @staticmethod
+    def _skip_stored(conn, fresh: list[tuple[int, NewStatement]]) -> list[tuple[int, NewStatement]]:
+        """Those of ``fresh`` the insert stored; the others must equal what was stored before."""
+        stored = {}
+        for chunk in _chunks([n.statement["id"] for _, n in fresh]):
+            q = f"SELECT id, seq, body FROM statements WHERE id IN ({','.join('?' * len(chunk))})"
+            stored.update((sid, (seq, body)) for sid, seq, body in conn.execute(q, chunk))
+        out = []
+        for seq, n in fresh:
+            found_seq, body = stored[n.statement["id"]]
+            if found_seq == seq:
+                out.append((seq, n))
+            elif not same_statement(orjson.loads(body), n.statement):
+                raise Conflict(n.statement["id"])
+        return out
+
+    def _index(self, conn, fresh: list[tuple[int, NewStatement]], referrers: list[tuple]) -> None:
+        voids = [(n.voids,) for _, n in fresh if n.voids]
         if voids:
             conn.executemany("UPDATE statements SET voided = 1 WHERE id = ? AND is_voiding = 0", voids)
         rows = []
-        by_id = {n.statement["id"]: n for n in fresh}
+        by_id = {n.statement["id"]: n for _, n in fresh}
         full: dict[str, Terms] = {}
-        for i, n in enumerate(fresh):
-            seq = base + i + 1
+        for seq, n in fresh:
             if n.ref is None:
                 terms = n.terms
             else:
@@ -227,18 +249,19 @@ class SqliteStore:
             bucket = seq >> BUCKET_BITS
             rows.extend((bucket, term_hash(t), seq, direct) for t, direct in terms.items())
         # Statements stored earlier that target one of these now match what it matches.
-        targets = [sid for sid in by_id]
-        for chunk in _chunks(targets):
-            q = f"SELECT seq, id, ref FROM statements WHERE ref IN ({','.join('?' * len(chunk))})"
-            for seq, rid, ref in conn.execute(q, chunk).fetchall():
-                if rid in by_id:
-                    continue
-                inherited = self._full_terms(conn, ref, None, full, by_id)
-                for rseq in [seq] + self._referrers(conn, rid, depth=1):
-                    rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
-        conn.executemany("INSERT INTO statement_terms (bucket, term, seq, direct) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT (bucket, term, seq) DO UPDATE SET direct = max(direct, excluded.direct)", rows)
-        self._merge_activities(conn, [n.statement for n in fresh])
+        for seq, rid, ref, _ in referrers:
+            if ref not in by_id:
+                continue
+            inherited = self._full_terms(conn, ref, None, full, by_id)
+            for rseq in [seq] + self._referrers(conn, rid, depth=1):
+                rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
+        # One SQL step for all rows: sqlite3 releases the GIL around each step, and every retake
+        # can wait behind the event loop.
+        conn.execute("INSERT INTO statement_terms (bucket, term, seq, direct) "
+                     "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY 1, 2, 3 "
+                     "ON CONFLICT (bucket, term, seq) DO UPDATE SET direct = max(direct, excluded.direct)",
+                     (orjson.dumps(rows).decode(),))
+        self._merge_activities(conn, [n.statement for _, n in fresh])
 
     def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
         """A Statement's own terms and, through StatementRef, those of its target, recursively."""
@@ -268,12 +291,14 @@ class SqliteStore:
             out.extend(self._referrers(conn, rid, depth + 1))
         return out
 
-    def _voided_targets(self, conn, ids: list[str]) -> set[str]:
-        found = set()
+    @staticmethod
+    def _referrers_of(conn, ids: list[str]) -> list[tuple[int, str, str, int]]:
+        """(seq, id, ref, is_voiding) of the stored Statements whose StatementRef targets one of ``ids``."""
+        out = []
         for chunk in _chunks(ids):
-            q = f"SELECT ref FROM statements WHERE is_voiding = 1 AND ref IN ({','.join('?' * len(chunk))})"
-            found.update(r[0] for r in conn.execute(q, chunk))
-        return found
+            q = f"SELECT seq, id, ref, is_voiding FROM statements WHERE ref IN ({','.join('?' * len(chunk))})"
+            out += conn.execute(q, chunk).fetchall()
+        return out
 
     def _merge_activities(self, conn, statements: list[dict]) -> None:
         for activity_id, definition, raw in self._definitions.changed(statements):
@@ -282,13 +307,6 @@ class SqliteStore:
             conn.execute("INSERT OR REPLACE INTO activities (id, definition) VALUES (?, ?)",
                          (activity_id, orjson.dumps(merged)))
             self._definitions.remember(activity_id, raw)
-
-    def _bodies(self, conn, ids: list[str]) -> dict[str, bytes]:
-        out = {}
-        for chunk in _chunks(ids):
-            q = f"SELECT id, body FROM statements WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(conn.execute(q, chunk).fetchall())
-        return out
 
     def voiding_ids(self, ids: list[str]) -> set[str]:
         """Those of ``ids`` that are stored voiding Statements."""
