@@ -19,7 +19,7 @@ from .logs import RequestLogMiddleware, configure_logging
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    store = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_store(settings.data_dir, settings.mongodb_url, serving=True)
     lrs_app = create_lrs_app(
         store,
         max_request_bytes=settings.max_request_bytes,

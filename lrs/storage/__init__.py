@@ -6,12 +6,13 @@ from pathlib import Path
 from .ports import Conflict, Document, NewStatement, StatementQuery  # noqa: F401
 
 
-def open_store(data_dir: Path | str, mongodb_url: str = ""):
-    """The mongo adapter when a MongoDB URL is configured, else the embedded SQLite store in ``data_dir``."""
+def open_store(data_dir: Path | str, mongodb_url: str = "", serving: bool = False):
+    """The mongo adapter when a MongoDB URL is configured, else the embedded SQLite store in ``data_dir``
+    (``serving``: for the server, which writes Statements from a writer process)."""
     if mongodb_url:
         from .mongo import MongoStore
 
         return MongoStore(mongodb_url)
     from .sqlite import SqliteStore
 
-    return SqliteStore(Path(data_dir) / "lrs.sqlite3")
+    return SqliteStore(Path(data_dir) / "lrs.sqlite3", writer_process=serving)

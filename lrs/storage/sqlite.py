@@ -28,6 +28,7 @@ from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.terms import Terms, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
+from .sqlite_writer import WriterProcess
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS statements (
@@ -67,7 +68,9 @@ WRITER_CACHE_KIB = 32768    # page cache of the writer
 
 
 class SqliteStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, writer_process: bool = False):
+        """``writer_process``: write Statements from a process of its own (lrs/storage/sqlite_writer.py),
+        as the server does; the CLI and tests write in-process."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._readers: queue.SimpleQueue = queue.SimpleQueue()
@@ -81,6 +84,7 @@ class SqliteStore:
         self._writer.executescript(SCHEMA)
         self._definitions = SeenDefinitions()
         self._all: list[sqlite3.Connection] = [self._writer]
+        self._process = WriterProcess(self.path) if writer_process else None
 
     @staticmethod
     def _check_format(conn) -> None:
@@ -124,6 +128,8 @@ class SqliteStore:
             self._readers.put(conn)
 
     def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
         for conn in self._all:
             try:
                 conn.close()
@@ -140,6 +146,9 @@ class SqliteStore:
         and whoever takes it next writes every waiting batch in one transaction, each in its own
         savepoint (a batch that fails rolls back alone). One commit, one fsync, for all of them.
         """
+        if self._process is not None:
+            self._process.insert(batch, attachments)
+            return [n.statement["id"] for n in batch]
         job = _Job(batch, attachments)
         with self._pending_lock:
             self._pending.append(job)

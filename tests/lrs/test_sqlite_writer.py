@@ -1,0 +1,73 @@
+"""The server writes Statements from a writer process (lrs/storage/sqlite_writer.py): the same
+answers as in-process, Conflict passed back, and a writer that dies loses nothing acknowledged
+and is replaced."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from lrs.statements.forms import prepare
+from lrs.statements.terms import statement_terms
+from lrs.storage import Conflict, NewStatement, StatementQuery
+from lrs.storage.sqlite import SqliteStore
+from lrs_testkit import make_statement
+
+AUTHORITY = {"objectType": "Agent", "name": "test", "mbox": "mailto:authority@example.com"}
+
+
+def _new(**kw) -> NewStatement:
+    st = prepare(make_statement(**kw), AUTHORITY, "1.0.3")
+    return NewStatement(st, statement_terms(st))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SqliteStore(tmp_path / "lrs.sqlite3", writer_process=True)
+    yield s
+    s.close()
+
+
+def test_batches_written_by_the_process_are_read_back(store):
+    batch = [_new() for _ in range(50)]
+    assert store.insert(batch, {}) == [n.statement["id"] for n in batch]
+    rows, _ = store.query(StatementQuery(limit=100))
+    assert len(rows) == 50
+    assert store.get(batch[0].statement["id"], voided=False) is not None
+
+
+def test_conflict_comes_back_as_conflict_and_nothing_of_the_batch_is_stored(store):
+    first = _new()
+    store.insert([first], {})
+    changed = dict(first.statement, verb={"id": "http://example.com/verbs/other"})
+    with pytest.raises(Conflict):
+        store.insert([_new(), NewStatement(changed, statement_terms(changed))], {})
+    assert store.last_seq() == 1
+    rows, _ = store.query(StatementQuery(limit=100))
+    assert len(rows) == 1
+
+
+def test_a_killed_writer_is_replaced_and_acknowledged_batches_stay(store):
+    kept = [_new() for _ in range(10)]
+    store.insert(kept, {})
+    os.kill(store._process._proc.pid, signal.SIGKILL)
+    store._process._proc.join(5)
+    deadline = time.time() + 5
+    while store._process._conn is not None and time.time() < deadline:  # the answer thread sees it go
+        time.sleep(0.05)
+    more = [_new() for _ in range(10)]
+    store.insert(more, {})
+    for n in kept + more:
+        assert store.get(n.statement["id"], voided=False) is not None
+
+
+def test_close_stops_the_process_promptly(tmp_path):
+    s = SqliteStore(tmp_path / "lrs.sqlite3", writer_process=True)
+    s.insert([_new()], {})
+    proc = s._process._proc
+    start = time.time()
+    s.close()
+    assert time.time() - start < 5
+    assert not proc.is_alive()
