@@ -119,13 +119,17 @@ class Server:
             self.proc.wait(10)
 
     def pids(self) -> list[int]:
-        """The server process and its worker children."""
-        out = [self.proc.pid]
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            out += [int(c) for c in children]
-        except OSError:
-            pass
+        """The server process and all its descendants (workers, the SQLite writer process). A
+        child is listed under the thread that started it, so every thread's list is read."""
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    pass
         return out
 
 
