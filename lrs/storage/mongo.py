@@ -7,16 +7,20 @@ compare-and-set there; see internal/handler/msg_update.go.) No transactions, no 
 
 - **Order and commit.** A batch claims the next number N in ``batches`` by inserting ``{_id: N}``
   (the unique ``_id`` lets exactly one writer have each N; the loser tries N+1). Its statements get
-  seq ``N << 20 | i``, so seqs strictly increase across processes. They are inserted hidden, with
-  ``p: N``. The batch commits or is abandoned by inserting ``{_id: N, ok: true|false}`` into
-  ``outcomes``: one single-document insert, and whoever inserts first (the writer, or another
-  process cleaning up after a dead writer) decides. Then ``p`` is cleared (or the statements are
-  deleted) and the batch is marked done.
+  seq ``N << 20 | i``, so seqs strictly increase across processes. They carry ``p: N``. The
+  batch commits or is abandoned by inserting ``{_id: N, ok: true|false}`` into ``outcomes``: one
+  single-document insert, and whoever inserts first (the writer, or another process cleaning up
+  after a dead writer) decides. A Statement is visible once its batch's outcome says committed:
+  nothing is written per Statement to commit (an update per Statement cost FerretDB ~25 ms each).
+  An abandoned batch is listed in ``abandoned`` and its Statements deleted; then the batch is
+  marked done.
 - **Visible through.** Queries and the stream only return statements of batches below the lowest
   batch not yet done, so `more` pages and stream checkpoints never skip a batch that commits late
-  with a lower seq. A batch left open longer than ``pending_timeout`` (its writer died) is
-  abandoned, or finished when it had committed, by whoever sees it; an abandoned batch's
-  statements keep ``p`` whatever happens later, so they never become visible.
+  with a lower seq, and leave out the batches listed in ``abandoned`` (read after the watermark: a
+  batch is listed before it is done). A batch left open longer than ``pending_timeout`` (its
+  writer died) is abandoned, or finished when it had committed, by whoever sees it; an abandoned
+  batch's Statements stay hidden whatever happens later (a slow writer may still insert them).
+  Reads of one Statement look its batch's outcome up (outcomes never change, so they are cached).
 - **Unique ids.** The statement id is ``_id``. Same id with the same content is accepted and left as
   it is; different content raises Conflict; an insert that races another writer's is retried.
 - **Documents** are versioned: a write inserts version n+1 of its key under a unique ``_id``, so of
@@ -96,6 +100,7 @@ class AsyncMongoStore:
         self.statements = db["statements"]
         self.batches = db["batches"]
         self.outcomes = db["outcomes"]
+        self.abandoned = db["abandoned"]
         self.attachments_ = db["attachments"]
         self.activities_ = db["activities"]
         self.documents = db["documents"]
@@ -104,6 +109,7 @@ class AsyncMongoStore:
         self._last: dict | None = None     # the last batch this process claimed
         self._claim_lock = asyncio.Lock()
         self._definitions = SeenDefinitions()
+        self._decided: dict[int, bool] = {}  # batch number -> committed, for decided batches
 
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
@@ -137,9 +143,9 @@ class AsyncMongoStore:
         by_id = {n.statement["id"]: n for n in batch}
         found = await self.statements.find({"_id": {"$in": list(by_id)}}, {"body": 1, "p": 1}).to_list(None)
         for doc in found:
-            if "p" in doc:  # in another writer's batch, or left by one that was abandoned
-                outcome = await self.outcomes.find_one({"_id": doc["p"]})
-                if outcome is not None and not outcome["ok"]:
+            committed = await self._committed(doc)
+            if not committed:  # in another writer's open batch, or left by one that was abandoned
+                if committed is False:
                     await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]})
                 raise _Retry()
             if not same_statement(orjson.loads(doc["body"]), by_id[doc["_id"]].statement):
@@ -152,7 +158,7 @@ class AsyncMongoStore:
             raise ValueError(f"a batch holds at most {(1 << SHIFT) - 1} Statements")
         ids = [n.statement["id"] for n in fresh]
         voided_targets = {d["ref"] for d in await self.statements.find(
-            {"ref": {"$in": ids}, "vg": True, "p": {"$exists": False}}, {"ref": 1}).to_list(None)}
+            {"ref": {"$in": ids}, "vg": True}, {"ref": 1, "p": 1}).to_list(None) if await self._committed(d)}
         number, stored = await self._claim(len(fresh))
         try:
             docs = await self._documents(fresh, number, stored, voided_targets)
@@ -167,7 +173,8 @@ class AsyncMongoStore:
         except BaseException:
             await asyncio.shield(self._resolve(number, False))
             raise
-        if not await self._resolve(number, True):  # abandoned by another process: we took too long
+        voiding = [n.voids for n in fresh if n.voids is not None]
+        if not await self._resolve(number, True, voiding):  # abandoned by another process: we took too long
             raise TimeoutError("the batch took longer than the pending timeout and was abandoned")
 
     async def _claim(self, k: int) -> tuple[int, str]:
@@ -187,23 +194,51 @@ class AsyncMongoStore:
                 self._last = doc
                 return doc["_id"], stored
 
-    async def _resolve(self, number: int, commit: bool) -> bool:
-        """Commit or abandon batch ``number`` (whichever is decided first stands) and finish it; True if committed."""
+    async def _resolve(self, number: int, commit: bool, voiding: list[str] | None = None) -> bool:
+        """Commit or abandon batch ``number`` (whichever is decided first stands) and finish it; True if
+        committed. ``voiding``: the targets of the batch's voiding Statements, when the writer knows them."""
         try:
             await self.outcomes.insert_one({"_id": number, "ok": commit})
             ok = commit
         except DuplicateKeyError:
             ok = (await self.outcomes.find_one({"_id": number}))["ok"]
+        self._decide(number, ok)
         if ok:
-            voiding = await self.statements.find({"p": number, "vo": {"$exists": True}}, {"vo": 1}).to_list(None)
+            if voiding is None:  # finishing the batch of a writer that died after committing
+                voiding = [d["vo"] for d in await self.statements.find(
+                    {"p": number, "vo": {"$exists": True}}, {"vo": 1}).to_list(None)]
             if voiding:
-                await self.statements.update_many({"_id": {"$in": [d["vo"] for d in voiding]}, "vg": False},
-                                                  {"$set": {"vd": True}})
-            await self.statements.update_many({"p": number}, {"$unset": {"p": ""}})
+                await self.statements.update_many({"_id": {"$in": voiding}, "vg": False}, {"$set": {"vd": True}})
         else:
+            try:
+                await self.abandoned.insert_one({"_id": number})
+            except DuplicateKeyError:
+                pass
             await self.statements.delete_many({"p": number})
         await self.batches.update_one({"_id": number}, {"$set": {"done": True}})
         return ok
+
+    def _decide(self, number: int, ok: bool) -> None:
+        if len(self._decided) >= 100_000:
+            self._decided.clear()
+        self._decided[number] = ok
+
+    async def _committed(self, doc: dict) -> bool | None:
+        """Is the Statement ``doc`` committed? None while its batch is open, False once abandoned."""
+        number = doc.get("p")
+        if number is None:  # stored before batches kept p: committed by then
+            return True
+        if number not in self._decided:
+            outcome = await self.outcomes.find_one({"_id": number})
+            if outcome is None:
+                return None
+            self._decide(number, outcome["ok"])
+        return self._decided[number]
+
+    async def _visible(self) -> dict:
+        """The filter that leaves out abandoned batches; call it after reading the watermark."""
+        abandoned = [d["_id"] for d in await self.abandoned.find({}, {"_id": 1}).to_list(None)]
+        return {"p": {"$nin": abandoned}} if abandoned else {}
 
     async def _documents(self, fresh: list[NewStatement], number: int, stored: str,
                          voided_targets: set[str]) -> list[dict]:
@@ -227,8 +262,8 @@ class AsyncMongoStore:
     async def _inherit_terms(self, fresh: list[NewStatement]) -> None:
         """Statements stored earlier that target one of these now also match what it matches."""
         by_id = {n.statement["id"]: n for n in fresh}
-        referrers = await self.statements.find({"ref": {"$in": list(by_id)}, "p": {"$exists": False}},
-                                               {"ref": 1}).to_list(None)
+        referrers = [d for d in await self.statements.find({"ref": {"$in": list(by_id)}}, {"ref": 1, "p": 1}).to_list(None)
+                     if await self._committed(d)]
         memo: dict[str, Terms] = {}
         for doc in referrers:
             inherited = term_hashes(await self._full_terms(doc["ref"], None, memo, by_id))
@@ -252,8 +287,8 @@ class AsyncMongoStore:
             if sid in by_id:
                 st = by_id[sid].statement
             else:
-                doc = await self.statements.find_one({"_id": sid, "p": {"$exists": False}}, {"body": 1})
-                if doc is None:
+                doc = await self.statements.find_one({"_id": sid}, {"body": 1, "p": 1})
+                if doc is None or not await self._committed(doc):
                     return {}
                 st = orjson.loads(doc["body"])
         memo[sid] = terms = dict(statement_terms(st))
@@ -340,19 +375,18 @@ class AsyncMongoStore:
     # -- statements: reading -------------------------------------------------------------
 
     async def voiding_ids(self, ids: list[str]) -> set[str]:
-        found = await self.statements.find({"_id": {"$in": list(ids)}, "vg": True, "p": {"$exists": False}},
-                                           {"_id": 1}).to_list(None)
-        return {d["_id"] for d in found}
+        found = await self.statements.find({"_id": {"$in": list(ids)}, "vg": True}, {"_id": 1, "p": 1}).to_list(None)
+        return {d["_id"] for d in found if await self._committed(d)}
 
     async def get(self, statement_id: str, voided: bool) -> bytes | None:
-        doc = await self.statements.find_one({"_id": statement_id.lower(), "p": {"$exists": False}},
-                                             {"body": 1, "vd": 1})
-        if doc is None or bool(doc["vd"]) != voided:
+        doc = await self.statements.find_one({"_id": statement_id.lower()}, {"body": 1, "vd": 1, "p": 1})
+        if doc is None or bool(doc["vd"]) != voided or not await self._committed(doc):
             return None
         return doc["body"]
 
     async def last_seq(self) -> int:
-        doc = await self.statements.find_one({"s": {"$lte": await self._watermark()}, "p": {"$exists": False}},
+        watermark = await self._watermark()
+        doc = await self.statements.find_one({"s": {"$lte": watermark}, **await self._visible()},
                                              {"s": 1}, sort=[("s", DESCENDING)])
         return doc["s"] if doc else 0
 
@@ -365,7 +399,7 @@ class AsyncMongoStore:
         seq: dict = {"$lte": hi}
         if lo is not None:
             seq["$gte"] = lo
-        flt: dict = {"s": seq, "vd": False, "p": {"$exists": False}}
+        flt: dict = {"s": seq, "vd": False, **await self._visible()}
         if q.terms:
             hashes = [_direct(t) if direct else term_hash(t) for t, direct in q.terms]
             flt["t"] = hashes[0] if len(hashes) == 1 else {"$all": hashes}
@@ -397,7 +431,7 @@ class AsyncMongoStore:
 
     async def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         watermark = await self._watermark()
-        docs = await self.statements.find({"s": {"$gt": after_seq, "$lte": watermark}, "p": {"$exists": False}},
+        docs = await self.statements.find({"s": {"$gt": after_seq, "$lte": watermark}, **await self._visible()},
                                           {"s": 1, "body": 1}).sort("s", ASCENDING).limit(limit).to_list(None)
         return [(d["s"], d["body"]) for d in docs]
 
