@@ -66,7 +66,10 @@ INDEXES = [
     ("statements", [("st", ASCENDING)], {"name": "stored"},
      "since and until: the seq range of a stored-time range"),
     ("statements", [("ref", ASCENDING)], {"name": "ref"},
-     "voided targets, and statements that target another (StatementRef)"),
+     "filling the refs collection from a database written before it existed"),
+    ("refs", [("r", ASCENDING)], {"name": "target"},
+     "the Statements that target a Statement (StatementRef): voided targets, inherited terms"),
+    ("refs", [("s", ASCENDING)], {"name": "statement"}, "whether Statements are voiding Statements"),
     ("statements", [("p", ASCENDING)], {"name": "pending"},
      "the statements of a batch being committed or cleaned up"),
     ("batches", [("done", ASCENDING), ("_id", ASCENDING)], {"name": "open"},
@@ -91,6 +94,19 @@ def term_hashes(terms: Terms) -> list[int]:
 class _Retry(Exception):
     """Another writer's batch holds one of these ids: look again."""
 
+    def __init__(self, ids: list[str]):
+        super().__init__(ids)
+        self.ids = ids
+
+
+def _ref_doc(sid: str, target: str, voiding: bool, number: int | None) -> dict:
+    """A Statement that targets another (StatementRef), kept apart from the Statements so that finding
+    them by target reads only them."""
+    doc = {"_id": f"{number}:{sid}", "s": sid, "r": target, "v": voiding}
+    if number is not None:
+        doc["p"] = number
+    return doc
+
 
 class AsyncMongoStore:
     def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT):
@@ -101,6 +117,7 @@ class AsyncMongoStore:
         self.batches = db["batches"]
         self.outcomes = db["outcomes"]
         self.abandoned = db["abandoned"]
+        self.refs = db["refs"]
         self.attachments_ = db["attachments"]
         self.activities_ = db["activities"]
         self.documents = db["documents"]
@@ -114,6 +131,15 @@ class AsyncMongoStore:
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
+        if await self.refs.find_one({}) is None:  # a database from before refs: fill it (once, idempotent)
+            docs = [_ref_doc(d["_id"], d["ref"], d.get("vg", False), d.get("p"))
+                    for d in await self.statements.find({"ref": {"$exists": True}}, {"ref": 1, "vg": 1, "p": 1})
+                    .to_list(None)]
+            if docs:
+                try:
+                    await self.refs.insert_many(docs, ordered=False)
+                except BulkWriteError:
+                    pass  # another process filled them first
 
     async def close(self) -> None:
         await self.client.close()
@@ -122,60 +148,88 @@ class AsyncMongoStore:
 
     async def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
         ids = [n.statement["id"] for n in batch]
+        if len(batch) >= 1 << SHIFT:
+            raise ValueError(f"a batch holds at most {(1 << SHIFT) - 1} Statements")
         deadline = time.monotonic() + WAIT_LIMIT
         delay = 0.005
+        waiting: list[str] = []
         while True:
             try:
-                fresh = await self._fresh(batch)
-                if attachments:
-                    await self._put_attachments(attachments)
-                if fresh:
-                    await self._write(fresh)
+                if waiting:  # ids another writer's open batch holds: wait for it before claiming again
+                    await self._wait_decided(waiting)
+                await self._write(batch, attachments)
                 return ids
-            except _Retry:
+            except _Retry as exc:
+                waiting = exc.ids
                 if time.monotonic() > deadline:
                     raise TimeoutError("another writer's batch with the same Statement ids did not finish") from None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
-    async def _fresh(self, batch: list[NewStatement]) -> list[NewStatement]:
-        """The Statements of ``batch`` not stored yet; Conflict for one stored with different content."""
-        by_id = {n.statement["id"]: n for n in batch}
-        found = await self.statements.find({"_id": {"$in": list(by_id)}}, {"body": 1, "p": 1}).to_list(None)
-        for doc in found:
-            committed = await self._committed(doc)
-            if not committed:  # in another writer's open batch, or left by one that was abandoned
-                if committed is False:
-                    await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]})
-                raise _Retry()
-            if not same_statement(orjson.loads(doc["body"]), by_id[doc["_id"]].statement):
-                raise Conflict(doc["_id"])
-        stored = {doc["_id"] for doc in found}
-        return [n for n in batch if n.statement["id"] not in stored]
+    async def _wait_decided(self, ids: list[str]) -> None:
+        for sid in ids:
+            doc = await self.statements.find_one({"_id": sid}, {"p": 1})
+            if doc is not None and await self._committed(doc) is None:
+                raise _Retry(ids)
 
-    async def _write(self, fresh: list[NewStatement]) -> None:
-        if len(fresh) >= 1 << SHIFT:
-            raise ValueError(f"a batch holds at most {(1 << SHIFT) - 1} Statements")
-        ids = [n.statement["id"] for n in fresh]
-        voided_targets = {d["ref"] for d in await self.statements.find(
-            {"ref": {"$in": ids}, "vg": True}, {"ref": 1, "p": 1}).to_list(None) if await self._committed(d)}
-        number, stored = await self._claim(len(fresh))
+    async def _write(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> None:
+        """Insert the batch as batch N, finding the ids already stored by the insert itself (the
+        unique ``_id``): a lookup by anything but ``_id`` equality is a full scan on FerretDB 1.x."""
+        ids = [n.statement["id"] for n in batch]
+        voided_targets = {d["r"] for d in await self.refs.find({"r": {"$in": ids}, "v": True}, {"r": 1, "p": 1})
+                          .to_list(None) if await self._committed(d)}
+        number, stored = await self._claim(len(batch))
+        final = True  # no insert of this batch can still be under way if it is abandoned now
         try:
-            docs = await self._documents(fresh, number, stored, voided_targets)
-            await self.statements.insert_many(docs, ordered=True)
+            docs = await self._documents(batch, number, stored, voided_targets)
+            final = False
+            try:
+                fresh = await self._insert_new(batch, docs)
+            except (Conflict, _Retry):  # raised once the insert had finished
+                final = True
+                raise
+            final = True
+            if attachments:  # once no Statement of the batch conflicts, before any is visible
+                await self._put_attachments(attachments)
+            refs = [_ref_doc(n.statement["id"], n.ref, n.voids is not None, number) for n in fresh if n.ref]
+            if refs:
+                final = False
+                await self.refs.insert_many(refs, ordered=True)
+                final = True
             await self._inherit_terms(fresh)
             await self._merge_activities([n.statement for n in fresh])
-        except BulkWriteError as exc:
-            await self._resolve(number, False)
-            if any(e.get("code") == 11000 for e in exc.details.get("writeErrors", ())):
-                raise _Retry() from None
-            raise
         except BaseException:
-            await asyncio.shield(self._resolve(number, False))
+            await asyncio.shield(self._resolve(number, False, listed=not final))
             raise
         voiding = [n.voids for n in fresh if n.voids is not None]
         if not await self._resolve(number, True, voiding):  # abandoned by another process: we took too long
             raise TimeoutError("the batch took longer than the pending timeout and was abandoned")
+
+    async def _insert_new(self, batch: list[NewStatement], docs: list[dict]) -> list[NewStatement]:
+        """Insert ``docs``; the Statements of ``batch`` that were not stored yet. One stored with other
+        content raises Conflict; one in another writer's open batch raises _Retry."""
+        try:
+            await self.statements.insert_many(docs, ordered=False)
+            return batch
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", ())
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            stored = {e["index"] for e in errors}
+        pending = []
+        for i in sorted(stored):
+            n = batch[i]
+            doc = await self.statements.find_one({"_id": n.statement["id"]}, {"body": 1, "p": 1})
+            committed = None if doc is None else await self._committed(doc)
+            if not committed:  # in another writer's open batch, left by an abandoned one, or just deleted
+                if committed is False:
+                    await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]})
+                pending.append(n.statement["id"])
+            elif not same_statement(orjson.loads(doc["body"]), n.statement):
+                raise Conflict(doc["_id"])
+        if pending:
+            raise _Retry(pending)
+        return [n for i, n in enumerate(batch) if i not in stored]
 
     async def _claim(self, k: int) -> tuple[int, str]:
         """The next batch number, claimed by inserting it (only one writer can), and its stored time."""
@@ -194,9 +248,11 @@ class AsyncMongoStore:
                 self._last = doc
                 return doc["_id"], stored
 
-    async def _resolve(self, number: int, commit: bool, voiding: list[str] | None = None) -> bool:
+    async def _resolve(self, number: int, commit: bool, voiding: list[str] | None = None, listed: bool = True) -> bool:
         """Commit or abandon batch ``number`` (whichever is decided first stands) and finish it; True if
-        committed. ``voiding``: the targets of the batch's voiding Statements, when the writer knows them."""
+        committed. ``voiding``: the targets of the batch's voiding Statements, when the writer knows them.
+        ``listed=False``: the writer abandons its own batch after its inserts finished, so nothing of it
+        can appear after the deletion and queries need not leave it out."""
         try:
             await self.outcomes.insert_one({"_id": number, "ok": commit})
             ok = commit
@@ -210,11 +266,13 @@ class AsyncMongoStore:
             if voiding:
                 await self.statements.update_many({"_id": {"$in": voiding}, "vg": False}, {"$set": {"vd": True}})
         else:
-            try:
-                await self.abandoned.insert_one({"_id": number})
-            except DuplicateKeyError:
-                pass
+            if listed:
+                try:
+                    await self.abandoned.insert_one({"_id": number})
+                except DuplicateKeyError:
+                    pass
             await self.statements.delete_many({"p": number})
+            await self.refs.delete_many({"p": number})
         await self.batches.update_one({"_id": number}, {"$set": {"done": True}})
         return ok
 
@@ -262,21 +320,22 @@ class AsyncMongoStore:
     async def _inherit_terms(self, fresh: list[NewStatement]) -> None:
         """Statements stored earlier that target one of these now also match what it matches."""
         by_id = {n.statement["id"]: n for n in fresh}
-        referrers = [d for d in await self.statements.find({"ref": {"$in": list(by_id)}}, {"ref": 1, "p": 1}).to_list(None)
-                     if await self._committed(d)]
+        referrers = [d for d in await self.refs.find({"r": {"$in": list(by_id)}}, {"s": 1, "r": 1, "p": 1})
+                     .to_list(None) if await self._committed(d)]
         memo: dict[str, Terms] = {}
         for doc in referrers:
-            inherited = term_hashes(await self._full_terms(doc["ref"], None, memo, by_id))
-            targets = [doc["_id"]] + await self._referrers(doc["_id"], 1)
+            inherited = term_hashes(await self._full_terms(doc["r"], None, memo, by_id))
+            targets = [doc["s"]] + await self._referrers(doc["s"], 1)
             await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}})
 
     async def _referrers(self, sid: str, depth: int) -> list[str]:
         if depth > 32:
             return []
         out = []
-        for doc in await self.statements.find({"ref": sid}, {"_id": 1}).to_list(None):
-            out.append(doc["_id"])
-            out.extend(await self._referrers(doc["_id"], depth + 1))
+        for doc in await self.refs.find({"r": sid}, {"s": 1, "p": 1}).to_list(None):
+            if await self._committed(doc):
+                out.append(doc["s"])
+                out.extend(await self._referrers(doc["s"], depth + 1))
         return out
 
     async def _full_terms(self, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
@@ -375,8 +434,8 @@ class AsyncMongoStore:
     # -- statements: reading -------------------------------------------------------------
 
     async def voiding_ids(self, ids: list[str]) -> set[str]:
-        found = await self.statements.find({"_id": {"$in": list(ids)}, "vg": True}, {"_id": 1, "p": 1}).to_list(None)
-        return {d["_id"] for d in found if await self._committed(d)}
+        found = await self.refs.find({"s": {"$in": list(ids)}, "v": True}, {"s": 1, "p": 1}).to_list(None)
+        return {d["s"] for d in found if await self._committed(d)}
 
     async def get(self, statement_id: str, voided: bool) -> bytes | None:
         doc = await self.statements.find_one({"_id": statement_id.lower()}, {"body": 1, "vd": 1, "p": 1})
