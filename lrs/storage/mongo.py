@@ -131,15 +131,17 @@ class AsyncMongoStore:
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
-        if await self.refs.find_one({}) is None:  # a database from before refs: fill it (once, idempotent)
+        if await self.refs.find_one({"_id": "filled"}) is None:
+            # A database from before refs: fill it from statements, once (a full scan on FerretDB 1.x).
+            # Idempotent: a document another process inserts meanwhile has the same _id.
             docs = [_ref_doc(d["_id"], d["ref"], d.get("vg", False), d.get("p"))
                     for d in await self.statements.find({"ref": {"$exists": True}}, {"ref": 1, "vg": 1, "p": 1})
                     .to_list(None)]
-            if docs:
-                try:
-                    await self.refs.insert_many(docs, ordered=False)
-                except BulkWriteError:
-                    pass  # another process filled them first
+            try:
+                await self.refs.insert_many(docs + [{"_id": "filled"}], ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
+                    raise
 
     async def close(self) -> None:
         await self.client.close()
