@@ -111,7 +111,9 @@ class Server:
                 return self
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("the server did not start")
+        self.proc.terminate()  # do not leave it running behind the failed bench
+        self.proc.wait(10)
+        raise RuntimeError("the server did not start in 30 s")
 
     def __exit__(self, *exc):
         if self.proc:
