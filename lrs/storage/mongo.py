@@ -65,13 +65,11 @@ INDEXES = [
      "queries by verb, agent, activity, registration or authority (one term per value), in seq order"),
     ("statements", [("st", ASCENDING)], {"name": "stored"},
      "since and until: the seq range of a stored-time range"),
-    ("statements", [("ref", ASCENDING)], {"name": "ref"},
-     "filling the refs collection from a database written before it existed"),
     ("refs", [("r", ASCENDING)], {"name": "target"},
      "the Statements that target a Statement (StatementRef): voided targets, inherited terms"),
     ("refs", [("s", ASCENDING)], {"name": "statement"}, "whether Statements are voiding Statements"),
     ("statements", [("p", ASCENDING)], {"name": "pending"},
-     "the statements of a batch being committed or cleaned up"),
+     "the statements of a batch being abandoned (deleted) or finished by another process"),
     ("batches", [("done", ASCENDING), ("_id", ASCENDING)], {"name": "open"},
      "the lowest batch not yet done: how far queries and the stream may read"),
     ("documents", [("key", ASCENDING), ("n", ASCENDING)], {"name": "versions"},
@@ -132,7 +130,8 @@ class AsyncMongoStore:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
         if await self.refs.find_one({"_id": "filled"}) is None:
-            # A database from before refs: fill it from statements, once (a full scan on FerretDB 1.x).
+            # A database from before refs: fill it from statements, once (a collection scan: no index on
+            # statements serves it, so that no insert pays for an index only this one-off read uses).
             # Idempotent: a document another process inserts meanwhile has the same _id.
             docs = [_ref_doc(d["_id"], d["ref"], d.get("vg", False), d.get("p"))
                     for d in await self.statements.find({"ref": {"$exists": True}}, {"ref": 1, "vg": 1, "p": 1})
