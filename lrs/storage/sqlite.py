@@ -12,10 +12,19 @@ in one SQL statement, one index seek per bucket, and stops once it has its page.
 A term is stored as a 64-bit hash of its text, so the index needs no dictionary table; a
 query checks each Statement it returns against the terms themselves, so a hash collision
 can never put a wrong Statement into an answer.
+
+Statement ids are found the same way, through ``statement_ids`` (bucket, id hash, seq), so
+that a commit writes to a small region of it and not to a random leaf for every Statement (a
+unique index on the random ids took over half the pages of each commit at 3M Statements).
+Its buckets are merged as they fill: 16 full buckets of 4,096 Statements become one of 65,536,
+and 16 of those one of 1,048,576, each a sequential copy. A lookup by id probes every bucket,
+fewer than 50 up to 30M Statements. The writer keeps a Bloom filter of the stored ids
+(lrs/storage/idfilter.py) and looks up only the ids it may hold.
 """
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -28,20 +37,26 @@ from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.terms import Terms, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
+from .idfilter import IdFilter
 from .sqlite_writer import WriterProcess
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS statements (
+STATEMENTS_COLUMNS = """(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     stored TEXT NOT NULL,
     voided INTEGER NOT NULL DEFAULT 0,
     is_voiding INTEGER NOT NULL DEFAULT 0,
     ref TEXT,
     body BLOB NOT NULL
-);
+)"""
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS statements {STATEMENTS_COLUMNS};
 CREATE INDEX IF NOT EXISTS statements_stored ON statements(stored);
 CREATE INDEX IF NOT EXISTS statements_ref ON statements(ref) WHERE ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS statements_voiding ON statements(id) WHERE is_voiding = 1;
+CREATE TABLE IF NOT EXISTS statement_ids (
+    bucket INTEGER NOT NULL, idh INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (bucket, idh, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS statement_terms (
     bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
     PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
@@ -57,11 +72,14 @@ CREATE TABLE IF NOT EXISTS credentials (
     created TEXT NOT NULL);
 """
 
+log = logging.getLogger("lrs.store")
+
 # Most selective first: the first term drives the index walk, the others are point probes.
 _TERM_ORDER = {"r": 0, "O": 1, "A": 2, "au": 3, "v": 4}
 _CHUNK = 500
 BUCKET_BITS = 12            # 4,096 statements a bucket: see "The term index" in bench/RESULTS.md
-FORMAT = 2                  # PRAGMA user_version of the store layout this code reads and writes
+ID_LEVEL_BITS = (12, 16, 20)  # id index buckets: 4,096 Statements, merged into 65,536, merged into 1,048,576
+FORMAT = 3                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
 WRITER_CACHE_KIB = 32768    # page cache of the writer
@@ -81,22 +99,45 @@ class SqliteStore:
         self._pending: list[_Job] = []
         self._writer = self._connect()
         self._check_format(self._writer)
-        self._writer.executescript(SCHEMA)
         self._definitions = SeenDefinitions()
+        self._ids: IdFilter | None = None   # the writer's filter of stored ids, built at its first write
+        self._ids_top = 0                   # the newest seq the filter has seen
         self._all: list[sqlite3.Connection] = [self._writer]
         self._process = WriterProcess(self.path) if writer_process else None
 
     @staticmethod
     def _check_format(conn) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        has_data = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone()
-        if not has_data:
+        """Create the schema of an empty store, or convert an older layout, in one transaction
+        (another process opening the store meanwhile waits for it)."""
+        conn.execute("PRAGMA busy_timeout = 86400000")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone():
+                version = FORMAT
+            elif version not in (1, 2, FORMAT):
+                raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has "
+                                   f"layout {version}; this version reads layouts 1 to {FORMAT}")
+            if version < FORMAT:
+                count = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
+                log.warning("converting the store from layout %d to %d (%d Statements; about 2 minutes a million "
+                            "on a 2-core machine): do not stop the server", version, FORMAT, count)
+            if version == 1:
+                _rebucket(conn)
+            if version in (1, 2):
+                _bucket_ids(conn)
+            for sql in SCHEMA.split(";"):
+                conn.execute(sql)
             conn.execute(f"PRAGMA user_version = {FORMAT}")
-        elif version == 1:
-            _rebucket(conn)
-        elif version != FORMAT:
-            raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has layout "
-                               f"{version}; this version reads layouts 1 and {FORMAT}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.execute("PRAGMA busy_timeout = 30000")
+        if version < FORMAT:
+            log.warning("store converted to layout %d; the old statements table left free pages in the file, "
+                        "which new Statements reuse (VACUUM, with the server stopped, gives them back)", FORMAT)
 
     def _connect(self, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -123,7 +164,12 @@ class SqliteStore:
             else:
                 conn = self._readers.get()
         try:
-            yield conn
+            # One snapshot for all the reads of a call: a writer's merge moves ids between buckets.
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
         finally:
             self._readers.put(conn)
 
@@ -165,18 +211,19 @@ class SqliteStore:
         conn = self._writer
         try:
             conn.execute("BEGIN IMMEDIATE")
-            seq, stored = self._next(conn)
+            top, stored = self._next(conn)
+            self._see_ids(conn, top)
             for job in jobs:
                 conn.execute("SAVEPOINT batch")
                 try:
-                    self._write_batch(conn, job, seq, stored)
-                    seq += len(job.batch)
+                    top = self._write_batch(conn, job, top, stored)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO batch")
                     self._definitions.forget()
                     job.error = exc
                 conn.execute("RELEASE batch")
             conn.execute("COMMIT")
+            self._ids_top = top
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -192,61 +239,90 @@ class SqliteStore:
 
     @staticmethod
     def _next(conn) -> tuple[int, str]:
-        """The first free seq, and the stored time for this transaction: never earlier than the
+        """The newest seq, and the stored time for this transaction: never earlier than the
         newest Statement's, whatever the clock does, so stored grows with seq."""
-        used, newest = conn.execute(
-            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'statements'), "
-            "(SELECT stored FROM statements ORDER BY seq DESC LIMIT 1)").fetchone()
+        row = conn.execute("SELECT seq, stored FROM statements ORDER BY seq DESC LIMIT 1").fetchone()
         stored = now_timestamp()
-        return (used or 0) + 1, max(stored, newest or stored)
+        return (row[0], max(stored, row[1])) if row else (0, stored)
 
-    def _write_batch(self, conn, job: "_Job", seq: int, stored: str) -> None:
-        """Insert the batch's Statements at ``seq``, ``seq + 1``, ...: those already stored are
-        skipped (the same Statement) or refused (different content), found by the insert itself,
-        which has to look every id up in the unique index anyway."""
+    def _see_ids(self, conn, top: int) -> None:
+        """Bring the id filter up to ``top``: the first time from the whole index, then from the
+        Statements other writers (another worker, the CLI) stored since this one last wrote."""
+        if self._ids is None:
+            self._ids = IdFilter(conn.execute("SELECT count(*) FROM statement_ids").fetchone()[0])
+            self._ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
+        elif top > self._ids_top:
+            self._ids.update(term_hash(sid) for (sid,) in
+                             conn.execute("SELECT id FROM statements WHERE seq > ?", (self._ids_top,)))
+        self._ids_top = top
+
+    def _write_batch(self, conn, job: "_Job", top: int, stored: str) -> int:
+        """Store the batch's new Statements after ``top``; those already stored are skipped (the
+        same Statement) or refused (different content). Returns the new top."""
         batch = job.batch
-        ids = [n.statement["id"] for n in batch]
-        referrers = self._referrers_of(conn, ids)  # stored Statements that target one of these
-        voided = {ref for _, _, ref, is_voiding in referrers if is_voiding}
-        rows = []
-        for i, n in enumerate(batch):
-            st = n.statement
-            st["stored"] = stored
-            st.setdefault("timestamp", stored)
-            rows.append((seq + i, st["id"], stored, 1 if n.voids is None and st["id"] in voided else 0,
-                         1 if n.voids else 0, n.ref, orjson.dumps(st)))
-        before = conn.total_changes
-        conn.executemany("INSERT INTO statements (seq, id, stored, voided, is_voiding, ref, body) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", rows)
-        fresh = list(zip(range(seq, seq + len(batch)), batch))
-        if conn.total_changes - before < len(rows):
-            fresh = self._skip_stored(conn, fresh)
-        if fresh:
-            self._index(conn, fresh, referrers)
+        hashes = [term_hash(n.statement["id"]) for n in batch]
+        maybe = [n.statement["id"] for n, h in zip(batch, hashes) if h in self._ids]
+        found = {sid: orjson.loads(body) for _, sid, body in self._find(conn, maybe, top, "s.body")}
+        if found or len({n.statement["id"] for n in batch}) < len(batch):
+            kept = []
+            for n, h in zip(batch, hashes):
+                sid = n.statement["id"]
+                if sid not in found:
+                    kept.append((n, h))
+                    found[sid] = n.statement
+                elif not same_statement(found[sid], n.statement):
+                    raise Conflict(sid)
+        else:
+            kept = list(zip(batch, hashes))
+        if kept:
+            self._store_new(conn, kept, top, stored)
+            top += len(kept)
         if job.attachments:
             conn.executemany("INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?, ?, ?)",
                              [(sha, ct, data) for sha, (ct, data) in job.attachments.items()])
+        return top
+
+    def _store_new(self, conn, kept: list[tuple[NewStatement, int]], top: int, stored: str) -> None:
+        referrers = self._referrers_of(conn, [n.statement["id"] for n, _ in kept])  # stored ones that target these
+        voided = {ref for _, _, ref, is_voiding in referrers if is_voiding}
+        rows, ids = [], []
+        for seq, (n, h) in enumerate(kept, top + 1):
+            st = n.statement
+            st["stored"] = stored
+            st.setdefault("timestamp", stored)
+            rows.append((seq, st["id"], stored, 1 if n.voids is None and st["id"] in voided else 0,
+                         1 if n.voids else 0, n.ref, orjson.dumps(st)))
+            ids.append((seq >> ID_LEVEL_BITS[0], h, seq))
+        conn.executemany("INSERT INTO statements (seq, id, stored, voided, is_voiding, ref, body) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        ids.sort()
+        conn.executemany("INSERT INTO statement_ids (bucket, idh, seq) VALUES (?, ?, ?)", ids)
+        self._ids.update(h for _, h in kept)
+        _merge_id_buckets(conn, top, top + len(kept))  # before any lookup sees the new top
+        self._index(conn, [(seq, n) for seq, (n, _) in enumerate(kept, top + 1)], referrers)
 
     @staticmethod
-    def _skip_stored(conn, fresh: list[tuple[int, NewStatement]]) -> list[tuple[int, NewStatement]]:
-        """Those of ``fresh`` the insert stored; the others must equal what was stored before."""
-        stored = {}
-        for chunk in _chunks([n.statement["id"] for _, n in fresh]):
-            q = f"SELECT id, seq, body FROM statements WHERE id IN ({','.join('?' * len(chunk))})"
-            stored.update((sid, (seq, body)) for sid, seq, body in conn.execute(q, chunk))
+    def _find(conn, ids: list[str], top: int, columns: str) -> list[tuple]:
+        """(seq, id, *columns) of the stored Statements with one of ``ids``, in a store whose
+        newest seq is ``top`` (read in the same transaction: a merge moves ids between buckets)."""
+        if not top or not ids:
+            return []
+        buckets = orjson.dumps(_id_buckets(top)).decode()
         out = []
-        for seq, n in fresh:
-            found_seq, body = stored[n.statement["id"]]
-            if found_seq == seq:
-                out.append((seq, n))
-            elif not same_statement(orjson.loads(body), n.statement):
-                raise Conflict(n.statement["id"])
+        for chunk in _chunks(ids):
+            out += conn.execute(
+                f"SELECT s.seq, s.id, {columns} FROM statement_ids x JOIN statements s ON s.seq = x.seq "
+                "WHERE x.bucket IN (SELECT value FROM json_each(?)) AND x.idh IN (SELECT value FROM json_each(?)) "
+                "AND s.id IN (SELECT value FROM json_each(?))",
+                (buckets, orjson.dumps([term_hash(i) for i in chunk]).decode(), orjson.dumps(chunk).decode())).fetchall()
         return out
 
     def _index(self, conn, fresh: list[tuple[int, NewStatement]], referrers: list[tuple]) -> None:
-        voids = [(n.voids,) for _, n in fresh if n.voids]
+        voids = [n.voids for _, n in fresh if n.voids]
         if voids:
-            conn.executemany("UPDATE statements SET voided = 1 WHERE id = ? AND is_voiding = 0", voids)
+            top = fresh[-1][0]
+            conn.executemany("UPDATE statements SET voided = 1 WHERE seq = ? AND is_voiding = 0",
+                             [(row[0],) for row in self._find(conn, voids, top, "1")])
         rows = []
         by_id = {n.statement["id"]: n for _, n in fresh}
         full: dict[str, Terms] = {}
@@ -280,10 +356,10 @@ class SqliteStore:
             if sid in by_id:
                 st = by_id[sid].statement
             else:
-                row = conn.execute("SELECT body FROM statements WHERE id = ?", (sid,)).fetchone()
-                if row is None:
+                found = self._find(conn, [sid], self._top(conn), "s.body")
+                if not found:
                     return {}
-                st = orjson.loads(row[0])
+                st = orjson.loads(found[0][2])
         memo[sid] = terms = dict(statement_terms(st))
         obj = st["object"]
         if obj.get("objectType") == "StatementRef" and depth < 32:
@@ -328,10 +404,14 @@ class SqliteStore:
 
     def get(self, statement_id: str, voided: bool) -> bytes | None:
         with self._read() as conn:
-            row = conn.execute("SELECT body, voided FROM statements WHERE id = ?", (statement_id.lower(),)).fetchone()
-        if row is None or bool(row[1]) != voided:
+            found = self._find(conn, [statement_id.lower()], self._top(conn), "s.body, s.voided")
+        if not found or bool(found[0][3]) != voided:
             return None
-        return row[0]
+        return found[0][2]
+
+    @staticmethod
+    def _top(conn) -> int:
+        return conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
 
     def last_seq(self) -> int:
         with self._read() as conn:
@@ -495,19 +575,67 @@ class SqliteStore:
             return self._writer.execute("DELETE FROM credentials WHERE key = ?", (key,)).rowcount > 0
 
 
+def _id_bucket(seq: int, top: int) -> int:
+    """The ``statement_ids`` bucket of ``seq`` in a store whose newest Statement is ``top``: the
+    biggest size of bucket whose range of seqs is full (``top`` is past it). Key: level << 40 | number."""
+    for level in range(len(ID_LEVEL_BITS) - 1, 0, -1):
+        bits = ID_LEVEL_BITS[level]
+        if seq >> bits < top >> bits:
+            return (level << 40) | (seq >> bits)
+    return seq >> ID_LEVEL_BITS[0]
+
+
+def _id_buckets(top: int) -> list[int]:
+    """Every ``statement_ids`` bucket of a store whose newest Statement is ``top``."""
+    out: list[int] = []
+    first = 0
+    for level in range(len(ID_LEVEL_BITS) - 1, 0, -1):
+        end = top >> ID_LEVEL_BITS[level]
+        out += [(level << 40) | n for n in range(first, end)]
+        first = end << (ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1])
+    out += range(first, (top >> ID_LEVEL_BITS[0]) + 1)
+    return out
+
+
+def _merge_id_buckets(conn, old_top: int, top: int) -> None:
+    """The store's newest seq went from ``old_top`` to ``top``: merge the buckets whose range is now full."""
+    for level in range(1, len(ID_LEVEL_BITS)):
+        step = ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1]
+        for n in range(old_top >> ID_LEVEL_BITS[level], top >> ID_LEVEL_BITS[level]):
+            first = ((level - 1) << 40) | (n << step)
+            last = first + (1 << step) - 1
+            conn.execute("INSERT INTO statement_ids (bucket, idh, seq) SELECT ?, idh, seq FROM statement_ids "
+                         "WHERE bucket BETWEEN ? AND ? ORDER BY idh, seq", ((level << 40) | n, first, last))
+            conn.execute("DELETE FROM statement_ids WHERE bucket BETWEEN ? AND ?", (first, last))
+
+
+def _bucket_ids(conn) -> None:
+    """Layout 2 -> 3: the unique index on ``statements.id`` gives way to ``statement_ids``.
+    SQLite cannot drop a UNIQUE constraint, so the table is copied: about 2 minutes a million Statements."""
+    conn.create_function("lrs_id_hash", 1, term_hash, deterministic=True)
+    conn.create_function("lrs_id_bucket", 2, _id_bucket, deterministic=True)
+    for sql in [
+            f"CREATE TABLE statements_new {STATEMENTS_COLUMNS}",
+            "INSERT INTO statements_new (seq, id, stored, voided, is_voiding, ref, body) "
+            "SELECT seq, id, stored, voided, is_voiding, ref, body FROM statements ORDER BY seq",
+            "DROP TABLE statements",
+            "ALTER TABLE statements_new RENAME TO statements",
+            *SCHEMA.split(";"),
+            "INSERT INTO statement_ids (bucket, idh, seq) SELECT lrs_id_bucket(seq, (SELECT max(seq) FROM statements)), "
+            "lrs_id_hash(id), seq FROM statements ORDER BY 1, 2, 3"]:
+        conn.execute(sql)
+
+
 def _rebucket(conn) -> None:
     """Layout 1 -> 2: the term index had buckets of 65,536 statements; the rows are the same."""
-    conn.executescript(f"""
-        BEGIN IMMEDIATE;
-        CREATE TABLE statement_terms_new (
-            bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
-            PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
-        INSERT INTO statement_terms_new SELECT seq >> {BUCKET_BITS}, term, seq, direct FROM statement_terms
-            ORDER BY seq >> {BUCKET_BITS}, term, seq;
-        DROP TABLE statement_terms;
-        ALTER TABLE statement_terms_new RENAME TO statement_terms;
-        PRAGMA user_version = {FORMAT};
-        COMMIT;""")
+    for sql in [
+            "CREATE TABLE statement_terms_new (bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, "
+            "direct INTEGER NOT NULL, PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID",
+            f"INSERT INTO statement_terms_new SELECT seq >> {BUCKET_BITS}, term, seq, direct FROM statement_terms "
+            f"ORDER BY seq >> {BUCKET_BITS}, term, seq",
+            "DROP TABLE statement_terms",
+            "ALTER TABLE statement_terms_new RENAME TO statement_terms"]:
+        conn.execute(sql)
 
 
 def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:

@@ -78,16 +78,34 @@ def test_store_of_an_unknown_layout_is_refused(tmp_path):
         sqlite_adapter.SqliteStore(path)
 
 
+def _downgrade(path, version: int) -> None:
+    """Give a store written by this code the statements table of layouts 1 and 2: a unique id, no statement_ids."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"""
+        BEGIN;
+        CREATE TABLE old (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stored TEXT NOT NULL,
+            voided INTEGER NOT NULL DEFAULT 0, is_voiding INTEGER NOT NULL DEFAULT 0, ref TEXT, body BLOB NOT NULL);
+        INSERT INTO old SELECT * FROM statements;
+        DROP TABLE statements;
+        DROP TABLE statement_ids;
+        ALTER TABLE old RENAME TO statements;
+        CREATE INDEX statements_stored ON statements(stored);
+        CREATE INDEX statements_ref ON statements(ref) WHERE ref IS NOT NULL;
+        PRAGMA user_version = {version};
+        COMMIT;""")
+    conn.close()
+
+
 def test_layout_1_store_is_rebucketed_and_answers_the_same(tmp_path, monkeypatch):
     """Layout 1 had buckets of 65,536 statements; opening it with layout 2 moves the rows."""
     path = tmp_path / "lrs.sqlite3"
     monkeypatch.setattr(sqlite_adapter, "BUCKET_BITS", 16)
     old = sqlite_adapter.SqliteStore(path)
-    old._writer.execute("PRAGMA user_version = 1")
     for i in range(20):
         old.insert([_new(VERBS[(i + k) % 3]) for k in range(3)], {})
     before = {v: _chain(old, StatementQuery(terms=[("v:" + v, False)], limit=7)) for v in VERBS}
     old.close()
+    _downgrade(path, 1)
     monkeypatch.setattr(sqlite_adapter, "BUCKET_BITS", 2)
     new = sqlite_adapter.SqliteStore(path)
     try:
@@ -96,5 +114,93 @@ def test_layout_1_store_is_rebucketed_and_answers_the_same(tmp_path, monkeypatch
         assert buckets == set(range((60 >> 2) + 1))
         after = {v: _chain(new, StatementQuery(terms=[("v:" + v, False)], limit=7)) for v in VERBS}
         assert after == before and sum(map(len, after.values())) == 60
+    finally:
+        new.close()
+
+
+# -- the id index ------------------------------------------------------------------------
+
+@pytest.fixture
+def small_id_buckets(monkeypatch):
+    """Id buckets of 4 statements, merged by 4 into 16 and by 4 into 64."""
+    monkeypatch.setattr(sqlite_adapter, "ID_LEVEL_BITS", (2, 4, 6))
+
+
+def _id_rows(store) -> list[tuple[int, int]]:
+    return store._writer.execute("SELECT bucket, seq FROM statement_ids ORDER BY seq").fetchall()
+
+
+def _check_ids(store, stored: dict[str, bytes]) -> None:
+    top = store.last_seq()
+    rows = _id_rows(store)
+    assert [seq for _, seq in rows] == list(range(1, top + 1))
+    assert all(bucket == sqlite_adapter._id_bucket(seq, top) for bucket, seq in rows)
+    assert {b for b, _ in rows} <= set(sqlite_adapter._id_buckets(top))
+    for sid, body in stored.items():
+        assert store.get(sid, voided=False) == body
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7, 50])
+def test_ids_are_found_in_every_bucket_as_buckets_merge(tmp_path, small_id_buckets, batch_size):
+    store = sqlite_adapter.SqliteStore(tmp_path / "lrs.sqlite3")
+    try:
+        stored = {}
+        for _ in range(150 // batch_size):
+            batch = [_new(VERBS[0]) for _ in range(batch_size)]
+            store.insert(batch, {})
+            stored.update((n.statement["id"], orjson.dumps(n.statement)) for n in batch)
+            _check_ids(store, stored)
+        # Every stored id is recognised again, whichever bucket it is in now.
+        again = [NewStatement(orjson.loads(b), {}) for b in stored.values()]
+        top = store.last_seq()
+        store.insert(again, {})
+        assert store.last_seq() == top
+        changed = orjson.loads(next(iter(stored.values())))
+        changed["result"] = {"completion": True}
+        with pytest.raises(sqlite_adapter.Conflict):
+            store.insert([NewStatement(changed, {})], {})
+    finally:
+        store.close()
+
+
+def test_ids_another_writer_stored_are_refused_when_different(tmp_path):
+    """Each writer's id filter learns the ids other writers (another worker, the CLI) stored."""
+    path = tmp_path / "lrs.sqlite3"
+    a, b = sqlite_adapter.SqliteStore(path), sqlite_adapter.SqliteStore(path)
+    try:
+        a.insert([_new(VERBS[0])], {})
+        b.insert([_new(VERBS[0])], {})  # b builds its filter now
+        first = _new(VERBS[1])
+        a.insert([first], {})  # stored after b's filter was built
+        changed = dict(first.statement, verb={"id": VERBS[2]})
+        with pytest.raises(sqlite_adapter.Conflict):
+            b.insert([NewStatement(changed, {})], {})
+        b.insert([NewStatement(dict(first.statement), {})], {})  # the same Statement: accepted, not stored twice
+        assert a.last_seq() == 3
+    finally:
+        a.close()
+        b.close()
+
+
+def test_layout_2_store_gets_the_id_index_and_answers_the_same(tmp_path, small_id_buckets):
+    path = tmp_path / "lrs.sqlite3"
+    old = sqlite_adapter.SqliteStore(path)
+    stored = {}
+    for _ in range(23):
+        batch = [_new(VERBS[0]) for _ in range(3)]
+        old.insert(batch, {})
+        stored.update((n.statement["id"], orjson.dumps(n.statement)) for n in batch)
+    old.close()
+    _downgrade(path, 2)
+    new = sqlite_adapter.SqliteStore(path)
+    try:
+        assert new._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT
+        assert new._writer.execute("SELECT seq FROM sqlite_sequence WHERE name = 'statements'").fetchone() == (69,)
+        _check_ids(new, stored)
+        new.insert([_new(VERBS[1])], {})
+        assert new.last_seq() == 70
+        with pytest.raises(sqlite_adapter.Conflict):
+            st = orjson.loads(next(iter(stored.values())))
+            new.insert([NewStatement(dict(st, verb={"id": VERBS[2]}), {})], {})
     finally:
         new.close()
