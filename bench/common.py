@@ -104,7 +104,7 @@ class Server:
                            check=True, capture_output=True)
         self.proc = subprocess.Popen(lrs + ["serve", "--workers", str(self.workers)], env=env, cwd=REPO,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
+        deadline = time.time() + 120  # a big store: the writer builds its id filter before the server listens
         while time.time() < deadline:
             try:
                 httpx.get(self.url + "/about", timeout=1)
@@ -113,7 +113,7 @@ class Server:
                 time.sleep(0.2)
         self.proc.terminate()  # do not leave it running behind the failed bench
         self.proc.wait(10)
-        raise RuntimeError("the server did not start in 30 s")
+        raise RuntimeError("the server did not start in 120 s")
 
     def __exit__(self, *exc):
         if self.proc:

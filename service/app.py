@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 
+import anyio
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
         yield
         store.close()
         content_app.state.store.close()

@@ -603,6 +603,9 @@ class MongoStore:
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
+    def start(self) -> None:
+        """Nothing to prepare before the server listens: the database was set up when the store opened."""
+
     def close(self) -> None:
         if self._loop.is_closed():
             return

@@ -58,6 +58,8 @@ class Conflict(Exception):
 
 
 class StatementStore(Protocol):
+    def start(self) -> None:
+        """Prepare to write, before the server listens (blocking)."""
     def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
         """Store the batch whole or not at all; return the ids. Raises Conflict for an id
         stored with different content; an id stored with the same content is left as it is."""

@@ -173,6 +173,12 @@ class SqliteStore:
         finally:
             self._readers.put(conn)
 
+    def start(self) -> None:
+        """Before the server listens: start the writer process and wait until it is ready (its id
+        filter built, about 2 s a million Statements), so that no request waits for it."""
+        if self._process is not None:
+            self._process.start()
+
     def close(self) -> None:
         if self._process is not None:
             self._process.close()
@@ -244,6 +250,16 @@ class SqliteStore:
         row = conn.execute("SELECT seq, stored FROM statements ORDER BY seq DESC LIMIT 1").fetchone()
         stored = now_timestamp()
         return (row[0], max(stored, row[1])) if row else (0, stored)
+
+    def load_ids(self) -> None:
+        """Build the writer's id filter now rather than at the first write (about 2 s a million ids)."""
+        conn = self._writer
+        with self._write_lock:
+            conn.execute("BEGIN")
+            try:
+                self._see_ids(conn, self._top(conn))
+            finally:
+                conn.execute("COMMIT")
 
     def _see_ids(self, conn, top: int) -> None:
         """Bring the id filter up to ``top``: the first time from the whole index, then from the

@@ -32,12 +32,23 @@ class WriterProcess:
         self._conn = None
         self._proc = None
 
+    def start(self) -> None:
+        """Start the process now, and wait until it is ready to write (its id filter built)."""
+        with self._lock:
+            if self._conn is None:
+                self._start()
+
     def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # fork would copy the server's threads and connections
         parent, child = ctx.Pipe()
         self._proc = ctx.Process(target=_serve, args=(str(self.path), child), name="lrs-sqlite-writer", daemon=True)
         self._proc.start()
         child.close()
+        try:
+            parent.recv()  # "ready"
+        except (EOFError, OSError):
+            parent.close()
+            raise RuntimeError("the SQLite writer process stopped while starting") from None
         self._conn = parent
         threading.Thread(target=self._receive, args=(parent,), name="lrs-writer-answers", daemon=True).start()
 
@@ -94,6 +105,8 @@ def _serve(path: str, conn) -> None:
     from .sqlite import SqliteStore, _Job
 
     store = SqliteStore(Path(path))
+    store.load_ids()
+    conn.send("ready")
     # Every batch arrives as thousands of fresh dicts; with the default thresholds the collector
     # took 7 % of this process's time (py-spy), finding nothing: the writer makes no cycles.
     gc.freeze()

@@ -71,3 +71,24 @@ def test_close_stops_the_process_promptly(tmp_path):
     s.close()
     assert time.time() - start < 5
     assert not proc.is_alive()
+
+
+def test_start_readies_the_writer_before_the_first_batch(tmp_path):
+    """The server calls start() before it listens: the process is up, its id filter built from
+    the Statements already stored, so a stored id sent again is recognised."""
+    path = tmp_path / "lrs.sqlite3"
+    first = _new()
+    with_data = SqliteStore(path)
+    with_data.insert([first], {})
+    with_data.close()
+    s = SqliteStore(path, writer_process=True)
+    try:
+        s.start()
+        assert s._process._proc.is_alive()
+        s.insert([NewStatement(dict(first.statement), first.terms)], {})
+        changed = dict(first.statement, verb={"id": "http://example.com/verbs/other"})
+        with pytest.raises(Conflict):
+            s.insert([NewStatement(changed, statement_terms(changed))], {})
+        assert s.last_seq() == 1
+    finally:
+        s.close()
