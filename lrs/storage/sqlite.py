@@ -17,9 +17,9 @@ Statement ids are found the same way, through ``statement_ids`` (bucket, id hash
 that a commit writes to a small region of it and not to a random leaf for every Statement (a
 unique index on the random ids took over half the pages of each commit at 3M Statements).
 Its buckets are merged as they fill: 16 full buckets of 4,096 Statements become one of 65,536,
-and 16 of those one of 1,048,576, each a sequential copy. A lookup by id probes every bucket,
-fewer than 50 up to 30M Statements. The writer keeps a Bloom filter of the stored ids
-(lrs/storage/idfilter.py) and looks up only the ids it may hold.
+and 16 of those one of 1,048,576, each a sequential copy. A lookup by id probes every bucket:
+one per million Statements and at most 32 more (13 at 1.4M, 0.2 ms). The writer keeps a Bloom
+filter of the stored ids (lrs/storage/idfilter.py) and looks up only the ids it may hold.
 """
 from __future__ import annotations
 
