@@ -83,7 +83,11 @@ def _add(st: dict, terms: Terms, top: bool) -> None:
                 _put(terms, "O:" + act["id"], False)
 
 
-@functools.lru_cache(maxsize=65536)
-def term_hash(term: str) -> int:
-    """A term's key in a store's index: the first 8 bytes of its BLAKE2b digest, as a signed 64-bit int."""
-    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
+def hash64(text: str) -> int:
+    """The first 8 bytes of the text's BLAKE2b digest, as a signed 64-bit int."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+# A term's key in a store's index. Terms repeat (verbs, activities, learners), so their hashes
+# are remembered; Statement ids, each hashed about once, use hash64 and stay out of the cache.
+term_hash = functools.lru_cache(maxsize=65536)(hash64)

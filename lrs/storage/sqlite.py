@@ -35,7 +35,7 @@ import orjson
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
-from ..statements.terms import Terms, merge, statement_terms, term_hash
+from ..statements.terms import Terms, hash64, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 from .idfilter import IdFilter
 from .sqlite_writer import WriterProcess
@@ -268,7 +268,7 @@ class SqliteStore:
             self._ids = IdFilter(conn.execute("SELECT count(*) FROM statement_ids").fetchone()[0])
             self._ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
         elif top > self._ids_top:
-            self._ids.update(term_hash(sid) for (sid,) in
+            self._ids.update(hash64(sid) for (sid,) in
                              conn.execute("SELECT id FROM statements WHERE seq > ?", (self._ids_top,)))
         self._ids_top = top
 
@@ -276,7 +276,7 @@ class SqliteStore:
         """Store the batch's new Statements after ``top``; those already stored are skipped (the
         same Statement) or refused (different content). Returns the new top."""
         batch = job.batch
-        hashes = [term_hash(n.statement["id"]) for n in batch]
+        hashes = [hash64(n.statement["id"]) for n in batch]
         maybe = [n.statement["id"] for n, h in zip(batch, hashes) if h in self._ids]
         found = {sid: orjson.loads(body) for _, sid, body in self._find(conn, maybe, top, "s.body")}
         if found or len({n.statement["id"] for n in batch}) < len(batch):
@@ -330,7 +330,7 @@ class SqliteStore:
                 f"SELECT s.seq, s.id, {columns} FROM statement_ids x JOIN statements s ON s.seq = x.seq "
                 "WHERE x.bucket IN (SELECT value FROM json_each(?)) AND x.idh IN (SELECT value FROM json_each(?)) "
                 "AND s.id IN (SELECT value FROM json_each(?))",
-                (buckets, orjson.dumps([term_hash(i) for i in chunk]).decode(), orjson.dumps(chunk).decode())).fetchall()
+                (buckets, orjson.dumps([hash64(i) for i in chunk]).decode(), orjson.dumps(chunk).decode())).fetchall()
         return out
 
     def _index(self, conn, fresh: list[tuple[int, NewStatement]], referrers: list[tuple]) -> None:
@@ -628,7 +628,7 @@ def _merge_id_buckets(conn, old_top: int, top: int) -> None:
 def _bucket_ids(conn) -> None:
     """Layout 2 -> 3: the unique index on ``statements.id`` gives way to ``statement_ids``.
     SQLite cannot drop a UNIQUE constraint, so the table is copied: about 2 minutes a million Statements."""
-    conn.create_function("lrs_id_hash", 1, term_hash, deterministic=True)
+    conn.create_function("lrs_id_hash", 1, hash64, deterministic=True)
     conn.create_function("lrs_id_bucket", 2, _id_bucket, deterministic=True)
     for sql in [
             f"CREATE TABLE statements_new {STATEMENTS_COLUMNS}",
