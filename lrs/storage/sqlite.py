@@ -169,7 +169,8 @@ class SqliteStore:
             try:
                 yield conn
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:  # not when an error has already ended it
+                    conn.execute("COMMIT")
         finally:
             self._readers.put(conn)
 
