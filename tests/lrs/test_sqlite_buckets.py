@@ -97,7 +97,7 @@ def _downgrade(path, version: int) -> None:
 
 
 def test_layout_1_store_is_rebucketed_and_answers_the_same(tmp_path, monkeypatch):
-    """Layout 1 had buckets of 65,536 statements; opening it with layout 2 moves the rows."""
+    """Layout 1 had term buckets of 65,536 statements; opening it moves the rows to today's buckets."""
     path = tmp_path / "lrs.sqlite3"
     monkeypatch.setattr(sqlite_adapter, "BUCKET_BITS", 16)
     old = sqlite_adapter.SqliteStore(path)
