@@ -108,7 +108,7 @@ class _Parser:
             self.read_resources(res_el, base)
         for coll in root.iter(f"{{{IMSSS}}}sequencingCollection"):
             for seq in coll.iter(f"{{{IMSSS}}}sequencing"):
-                seq_id = seq.get("ID")
+                seq_id = (seq.get("ID") or "").strip()  # xs:ID collapses whitespace, as IDRef does
                 if not seq_id:
                     self.error("scorm.sequencing.id_missing", "a <sequencing> in the "
                                "<sequencingCollection> has no ID", seq)
@@ -252,6 +252,9 @@ class _Parser:
                 self.note_activity(ident, org_el)
             org = {"identifier": ident or None, "title": text(self.cp_child(org_el, "title")),
                    "structure": org_el.get("structure")}
+            if org["title"] is None:
+                self.warning("scorm.organization.title_missing", f"the organization {ident!r} has no <title>; "
+                             "the course is shown under the manifest identifier instead", org_el)
             for attr in ("objectivesGlobalToSystem",):
                 value = org_el.get(f"{{{ADLSEQ}}}{attr}")
                 if value is not None:
