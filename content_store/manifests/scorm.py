@@ -14,7 +14,7 @@ from lxml import etree
 from ..report import Report
 from ..xmlparse import XML_NS, local, ns, text, where
 from . import sequencing
-from .files import FileIndex, is_absolute_url, join_base, package_path
+from .files import FileIndex, is_absolute_url, join_base, package_path, unsafe_launch_message, unsafe_scheme
 
 MANIFEST = "imsmanifest.xml"
 CP_12 = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -196,7 +196,10 @@ class _Parser:
             if scorm_type == "sco" and not href:
                 self.error("scorm.sco.href_missing", f"the SCO resource {ident!r} has no href: a SCO "
                            "must name the file the player launches", el)
-            if launch:
+            scheme = unsafe_scheme(launch) if launch else None
+            if scheme:
+                self.error("launch.unsafe_scheme", f"resource {ident!r}: {unsafe_launch_message(launch, scheme)}", el)
+            elif launch:
                 self.check_file(launch, el, f"the launch file of resource {ident!r}")
             for file_el in self.cp_children(el, "file"):
                 file_href = (file_el.get("href") or "").strip()
