@@ -60,8 +60,8 @@ HELP = {
     "package_max_upload_bytes": "largest package zip accepted; larger gets 413",
     "package_max_uncompressed_bytes": "most bytes a package's files may add up to once extracted",
     "package_max_files": "most entries a package zip may hold",
-    "package_max_ratio": "most a package's files may expand when unzipped, each file and the whole archive "
-                         "(zip bomb guard; small files get some slack)",
+    "package_max_ratio": "most a package may expand when unzipped: all its files together once they add up "
+                         "to more than 1 MiB, and each file over 1 MiB (zip bomb guard)",
 }
 
 
