@@ -8,7 +8,6 @@ import tracemalloc
 
 import pytest
 
-from lrs.statements import limits
 from lrs.statements.activities import SeenDefinitions
 from lrs.statements.terms import term_hash
 
@@ -21,6 +20,10 @@ JSON = {"Content-Type": "application/json"}
 def _default_limits():
     """Tests set small limits through settings; later tests get the defaults back."""
     yield
+    try:
+        from lrs.statements import limits
+    except ImportError:  # code from before the limits (checking that these tests fail there)
+        return
     limits.configure(limits.InputLimits())
 
 
@@ -101,13 +104,11 @@ def test_parameters_longer_than_the_limits_are_400_naming_the_parameter(make_cli
 def test_term_hash_cache_does_not_keep_long_terms():
     """Issue 9 finding 6: the term hash cache is bounded in bytes: 2,000 distinct 4 KB terms (what
     posts of long IRIs produce) leave no more than a small fraction of their size behind."""
-    terms = [f"O:http://example.com/{i}/" + "x" * 4000 for i in range(2000)]
     gc.collect()
-    tracemalloc.start()
+    tracemalloc.start()  # before the terms are made: memory allocated earlier is not traced
     before = tracemalloc.get_traced_memory()[0]
-    for t in terms:
-        term_hash(t)
-    del terms
+    for i in range(2000):
+        term_hash(f"O:http://example.com/{i}/" + "x" * 4000)
     gc.collect()
     kept = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
