@@ -30,6 +30,7 @@ _DEPTH_MARK = "nesting limit"
 _STATEMENT_DEPTH = 16  # more than a Statement nests outside its extensions
 # Strings that identify something (and so become index terms and cache keys): the IRI limit.
 _IDENTIFIERS = ("iri", "mbox", "languageTag")
+_IDENTIFIER_MARK = "identifier: LRS_MAX_IRI_LENGTH"
 
 
 def limited_schema(lim: _limits.InputLimits) -> dict:
@@ -47,9 +48,9 @@ def limited_schema(lim: _limits.InputLimits) -> dict:
             for value in node:
                 cap(value)
 
-    for name in _IDENTIFIERS:
-        defs[name]["maxLength"] = lim.max_iri_length
-    defs["account"]["properties"]["name"]["maxLength"] = lim.max_iri_length
+    for node in [defs[name] for name in _IDENTIFIERS] + [defs["account"]["properties"]["name"]]:
+        node["maxLength"] = lim.max_iri_length
+        node["$comment"] = _IDENTIFIER_MARK
     cap(schema)
     # Extension values are any JSON: bounded in depth by unrolling, with every string and key capped.
     n = _limits.MAX_EXTENSION_DEPTH
@@ -150,9 +151,7 @@ def _too_deep(st) -> tuple[list, str] | None:
 
 def _message(err) -> str:
     if err.validator == "maxLength":
-        lim = _active.limits
-        setting = "LRS_MAX_IRI_LENGTH" if err.validator_value == lim.max_iri_length and \
-            lim.max_iri_length != lim.max_string_length else "LRS_MAX_STRING_LENGTH"
+        setting = "LRS_MAX_IRI_LENGTH" if err.schema.get("$comment") == _IDENTIFIER_MARK else "LRS_MAX_STRING_LENGTH"
         what = "a property name" if "propertyNames" in err.absolute_schema_path else "the value"
         return f"{what} is longer than {err.validator_value} characters, the limit ({setting})"
     if err.schema.get("title") == _DEPTH_MARK:
