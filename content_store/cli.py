@@ -16,6 +16,8 @@ import orjson
 from .errors import PackageRejected
 from .importer import import_file
 from .limits import Limits
+from .manifests.files import is_absolute_url
+from .numbers import whole_number
 from .store import ContentStore
 
 
@@ -39,7 +41,7 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     show = sub.add_parser("show", help="show a course: versions, structure and validation report",
                           epilog=epilog, formatter_class=fmt)
     show.add_argument("id", help="course id (as `list` prints it)")
-    show.add_argument("--version", type=int, help="version number (default: the latest)")
+    show.add_argument("--version", type=_version_number, help="version number (default: the latest)")
     show.set_defaults(func=lambda a: cmd_show(a, settings_factory))
 
     retire = sub.add_parser("retire", help="retire a course: it is no longer listed, its versions stay "
@@ -49,6 +51,13 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     retire.set_defaults(func=lambda a: cmd_retire(a, settings_factory))
 
     packages.set_defaults(func=lambda a: packages.print_help() or 2)
+
+
+def _version_number(text: str) -> int:
+    number = whole_number(text)
+    if not number:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a version number (a whole number, digits 0-9)")
+    return number
 
 
 def _open(settings_factory) -> tuple[ContentStore, Limits]:
@@ -84,8 +93,32 @@ def cmd_import(args, settings_factory) -> int:
     verb = "imported" if result.created else "unchanged (same zip as the latest version)"
     print(f"{verb}: course {course['id']} version {version['version']} ({version['format']} "
           f"{version['edition']}, {version['file_count']} files) \"{course['title']}\"")
-    print(f"files at: /content/files/{course['id']}/{version['version']}/")
+    for line in launch_lines(course, version, _public_base(settings_factory)):
+        print(line)
     return 0
+
+
+def _public_base(settings_factory) -> str:
+    settings = settings_factory()
+    public = getattr(settings, "public_url", "") or ""
+    if public:
+        return public.rstrip("/")
+    host, port = getattr(settings, "host", None), getattr(settings, "port", None)
+    return f"http://{host}:{port}" if host and port else ""
+
+
+def launch_lines(course: dict, version: dict, base: str = "") -> list[str]:
+    """Where a browser opens the version: the URL of its (first) launch file, which the file route
+    serves (GET /content/files/{id}/{n}/{path}; the folder URL itself is no file and answers 404)."""
+    files = f"{base}/content/files/{course['id']}/{version['version']}/"
+    launchables = (version.get("structure") or {}).get("launchables") or []
+    if not launchables:
+        return [f"files under: {files}<path in the package>"]
+    launch = launchables[0]["launch"]
+    url = launch if is_absolute_url(launch) else files + launch.lstrip("/")
+    more = f" (and {len(launchables) - 1} more launchable(s): lrs packages show {course['id']})" \
+        if len(launchables) > 1 else ""
+    return [f"launch: {url}{more}"]
 
 
 def cmd_list(args, settings_factory) -> int:

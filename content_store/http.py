@@ -25,6 +25,7 @@ from starlette.routing import Route
 from .errors import PackageRejected
 from .importer import import_file
 from .limits import Limits
+from .numbers import is_digits, whole_number
 from .serve import file_response
 from .store import ContentStore
 from .upload import receive_upload
@@ -96,9 +97,9 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
         wanted = request.query_params.get("version")
         number = course["latest_version"]
         if wanted is not None:
-            if not wanted.isdigit():
-                return error_response(400, "version must be a positive integer", "version")
-            number = int(wanted)
+            if not is_digits(wanted):
+                return error_response(400, "version must be a positive whole number (digits 0-9)", "version")
+            number = whole_number(wanted)  # None past any version the store can hold: a 404 below
         version = await run_in_threadpool(store.version, course_id, number) if number else None
         if version is None:
             return error_response(404, f"course {course_id!r} has no version {number}", "version")
@@ -107,10 +108,11 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
         return JSONResponse(body)
 
     async def show_version(request: Request) -> Response:
-        course_id, number = request.path_params["course_id"], request.path_params["version"]
-        version = await run_in_threadpool(store.version, course_id, number)
+        course_id, number = request.path_params["course_id"], whole_number(request.path_params["version"])
+        version = await run_in_threadpool(store.version, course_id, number) if number else None
         if version is None:
-            return error_response(404, f"course {course_id!r} has no version {number}", "version")
+            return error_response(404, f"course {course_id!r} has no version "
+                                       f"{request.path_params['version'][:40]}", "version")
         return JSONResponse(version_view(request, version))
 
     async def retire(request: Request) -> Response:
@@ -123,14 +125,17 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
     async def serve_file(request: Request) -> Response:
         p = request.path_params
         path = p["path"]
+        number = whole_number(p["version"])
+        if not number:
+            return error_response(404, "no such version (a version is a whole number, digits 0-9)", "version")
         if not path or path.endswith("/") or any(s in ("", ".", "..") for s in path.split("/")) \
                 or "\x00" in path:
             return error_response(404, "no such file in this version", "path")
-        stored = store.cached_file(p["course_id"], p["version"], path)
+        stored = store.cached_file(p["course_id"], number, path)
         if stored is None:
-            stored = await run_in_threadpool(store.file, p["course_id"], p["version"], path)
+            stored = await run_in_threadpool(store.file, p["course_id"], number, path)
         if stored is None:
-            return error_response(404, f"version {p['version']} of course {p['course_id']!r} has no file "
+            return error_response(404, f"version {number} of course {p['course_id']!r} has no file "
                                   f"{path!r}", "path")
         return file_response(request, stored)
 
@@ -141,9 +146,10 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
         Route("/packages", upload, methods=["POST"]),
         Route("/courses", list_courses, methods=["GET"]),
         Route("/courses/{course_id}", show_course, methods=["GET"]),
-        Route("/courses/{course_id}/versions/{version:int}", show_version, methods=["GET"]),
+        # {version} as text, read by whole_number: Starlette's int convertor passes numbers past SQLite's range
+        Route("/courses/{course_id}/versions/{version}", show_version, methods=["GET"]),
         Route("/courses/{course_id}/retire", retire, methods=["POST"]),
-        Route("/files/{course_id}/{version:int}/{path:path}", serve_file, methods=["GET", "HEAD"]),
+        Route("/files/{course_id}/{version}/{path:path}", serve_file, methods=["GET", "HEAD"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.store = store

@@ -12,8 +12,12 @@ class Limits:
 
     ``max_upload_bytes`` bounds the zip itself, ``max_uncompressed_bytes`` the sum of its
     files once extracted, ``max_files`` the number of entries, and ``max_ratio`` how much
-    one entry may expand (uncompressed / compressed size); the ratio is only checked for
-    entries larger than ``ratio_floor_bytes``, since tiny files compress absurdly well.
+    the package may expand (uncompressed / compressed size): each entry larger than
+    ``ratio_floor_bytes``, and all entries together once they add up to more than
+    ``archive_ratio_floor_bytes`` (so many small files cannot add up to a bomb either).
+    So no package expands more than ``max_ratio`` times beyond its first MiB, however its
+    bytes are split into files. The floors exist because tiny files compress absurdly well;
+    real packages expand 1-3 times overall and at most ~10 times a file (shared/fixtures).
     """
 
     max_upload_bytes: int = 1024 * MiB
@@ -21,6 +25,7 @@ class Limits:
     max_files: int = 5000
     max_ratio: int = 200
     ratio_floor_bytes: int = 1 * MiB
+    archive_ratio_floor_bytes: int = 1 * MiB
     max_manifest_bytes: int = 16 * MiB
 
     @classmethod

@@ -71,6 +71,11 @@ _VERSION_COLUMNS = ("version, format, edition, title, created, package_sha256, p
                     "file_count, content_bytes")
 
 
+def _storable(version) -> bool:
+    """A version number SQLite can compare (its integers are 64-bit; larger ones raise OverflowError)."""
+    return isinstance(version, int) and 0 < version < 2**63
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -251,6 +256,8 @@ class ContentStore:
         return course
 
     def version(self, course_id: str, version: int) -> dict | None:
+        if not _storable(version):
+            return None
         row = self._conn().execute(
             f"SELECT course_id, {_VERSION_COLUMNS}, structure, report FROM versions "
             "WHERE course_id = ? AND version = ?", (course_id, version)).fetchone()
@@ -272,6 +279,8 @@ class ContentStore:
         hit = self._file_cache.get(key)
         if hit is not None:
             return hit
+        if not _storable(version):
+            return None
         conn = self._conn()
         sql = ("SELECT f.path, f.sha256, b.size, b.created FROM files f JOIN blobs b ON b.sha256 = f.sha256 "
                "WHERE f.course_id = ? AND f.version = ? AND ")

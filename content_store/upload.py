@@ -14,6 +14,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from .errors import PackageRejected, reject
+from .numbers import is_digits, whole_number
 
 _FIELDS = (b"file", b"package")
 
@@ -29,7 +30,8 @@ async def receive_upload(request: Request, dest: Path, max_bytes: int) -> tuple[
     400 when the form holds no file. The caller removes ``dest`` on failure.
     """
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+    size_declared = whole_number(declared) if declared and is_digits(declared) else -1  # None: past 2**63
+    if size_declared is None or size_declared > max_bytes + 64 * 1024:
         raise _too_large(max_bytes)
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     digest = hashlib.sha256()

@@ -95,7 +95,7 @@ class SafeZip:
                          f"the zip has {len(infos)} entries; at most {limits.max_files} are accepted")
         entries: list[Entry] = []
         seen: set[str] = set()
-        total = 0
+        total = compressed = 0
         for info in infos:
             try:
                 name = normalise_name(info.filename)
@@ -128,11 +128,17 @@ class SafeZip:
                              f"{info.file_size} bytes); at most {limits.max_ratio} times is accepted "
                              "(zip bomb protection)", file=name)
             total += info.file_size
+            compressed += info.compress_size
             if total > limits.max_uncompressed_bytes:
                 raise reject(413, "zip.too_large",
                              f"the files in the zip add up to more than {limits.max_uncompressed_bytes} "
                              "bytes once extracted", file=name)
             entries.append(Entry(name, info.file_size, info.compress_size, info))
+        if total > limits.archive_ratio_floor_bytes and total > limits.max_ratio * max(compressed, 1):
+            raise reject(413, "zip.ratio",
+                         f"the files of the zip expand {total / max(compressed, 1):.0f} times together "
+                         f"({compressed} to {total} bytes); at most {limits.max_ratio} times is accepted "
+                         "(zip bomb protection)")
         self._check_overlap(infos)
         return entries
 

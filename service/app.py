@@ -11,6 +11,7 @@ from starlette.routing import Mount
 import content_store.http
 from content_store.limits import Limits
 from lrs.http import create_app as create_lrs_app
+from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
 
 from .config import Settings
@@ -21,6 +22,7 @@ from .logs import RequestLogMiddleware, configure_logging
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     configure_logging(settings)
+    configure_input_limits(InputLimits(settings.max_iri_length, settings.max_string_length))
     store = open_store(settings.data_dir, settings.mongodb_url, serving=True)
     lrs_app = create_lrs_app(
         store,

@@ -20,6 +20,8 @@ class Settings:
     max_request_bytes: int = 50 * 1024 * 1024
     max_batch_statements: int = 1000
     max_query_limit: int = 100
+    max_iri_length: int = 4096
+    max_string_length: int = 1024 * 1024
     log_json: bool = False
     log_level: str = "info"
     package_max_upload_bytes: int = 1024 * 1024 * 1024
@@ -50,12 +52,16 @@ HELP = {
     "max_request_bytes": "largest request body accepted; larger gets 413",
     "max_batch_statements": "most statements in one POST; more gets 413",
     "max_query_limit": "most statements one GET returns per page",
+    "max_iri_length": "most characters in an IRI or identifier (activity, verb and extension IRIs, mbox, "
+                      "account name, language tag, stateId/profileId); longer gets 400",
+    "max_string_length": "most characters in any other string of a statement or parameter; longer gets 400",
     "log_json": "write logs as JSON lines (true/false)",
     "log_level": "debug, info, warning or error",
     "package_max_upload_bytes": "largest package zip accepted; larger gets 413",
     "package_max_uncompressed_bytes": "most bytes a package's files may add up to once extracted",
     "package_max_files": "most entries a package zip may hold",
-    "package_max_ratio": "most a file over 1 MiB may expand when unzipped (zip bomb guard)",
+    "package_max_ratio": "most a package may expand when unzipped: all its files together once they add up "
+                         "to more than 1 MiB, and each file over 1 MiB (zip bomb guard)",
 }
 
 

@@ -7,7 +7,7 @@ from lxml import etree
 
 from ..report import Report
 from ..xmlparse import local, ns, text, where
-from .files import FileIndex, is_absolute_url, is_iri, package_path
+from .files import FileIndex, is_absolute_url, is_iri, package_path, unsafe_launch_message, unsafe_scheme
 
 STRUCTURE = "cmi5.xml"
 NAMESPACE = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
@@ -195,6 +195,10 @@ class _Parser:
         return au
 
     def check_url(self, url: str, el) -> None:
+        scheme = unsafe_scheme(url)
+        if scheme:
+            self.error("launch.unsafe_scheme", unsafe_launch_message(url, scheme), el)
+            return
         if any(c.isspace() for c in url):
             self.error("cmi5.url.invalid", f"the url {url!r} contains whitespace; encode it (RFC 1738)", el)
             return

@@ -14,6 +14,29 @@ def is_absolute_url(href: str) -> bool:
     return bool(m) and len(m.group(0)) > 2
 
 
+SAFE_LAUNCH_SCHEMES = ("http", "https")
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+
+
+def unsafe_scheme(url: str) -> str | None:
+    """The scheme of an absolute launch URL that is not http(s) (``javascript:``, ``data:``,
+    ``file:``...), or None. Read as a browser would: leading spaces and control characters are
+    dropped and tabs and newlines removed anywhere (``java\tscript:`` runs script)."""
+    cleaned = _TAB_OR_NEWLINE.sub("", url.lstrip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                                 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                                 "\x1e\x1f \t\n\r"))
+    if not is_absolute_url(cleaned):
+        return None
+    scheme = cleaned.split(":", 1)[0].lower()
+    return None if scheme in SAFE_LAUNCH_SCHEMES else scheme
+
+
+def unsafe_launch_message(url: str, scheme: str) -> str:
+    shown = url if len(url) <= 80 else url[:80] + "..."
+    return (f"the launch URL {shown!r} uses the scheme {scheme}:, which a browser would run or open "
+            "as content of the player's origin; a launch URL is a file of the package or an http(s) URL")
+
+
 def is_iri(value: str | None) -> bool:
     """An absolute IRI: a scheme, then no whitespace (RFC 3987, as far as a loader can tell)."""
     return bool(value) and bool(_SCHEME.match(value)) and not re.search(r"\s", value)

@@ -14,7 +14,7 @@ from lxml import etree
 from ..report import Report
 from ..xmlparse import XML_NS, local, ns, text, where
 from . import sequencing
-from .files import FileIndex, is_absolute_url, join_base, package_path
+from .files import FileIndex, is_absolute_url, join_base, package_path, unsafe_launch_message, unsafe_scheme
 
 MANIFEST = "imsmanifest.xml"
 CP_12 = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
@@ -108,7 +108,7 @@ class _Parser:
             self.read_resources(res_el, base)
         for coll in root.iter(f"{{{IMSSS}}}sequencingCollection"):
             for seq in coll.iter(f"{{{IMSSS}}}sequencing"):
-                seq_id = seq.get("ID")
+                seq_id = (seq.get("ID") or "").strip()  # xs:ID collapses whitespace, as IDRef does
                 if not seq_id:
                     self.error("scorm.sequencing.id_missing", "a <sequencing> in the "
                                "<sequencingCollection> has no ID", seq)
@@ -196,7 +196,10 @@ class _Parser:
             if scorm_type == "sco" and not href:
                 self.error("scorm.sco.href_missing", f"the SCO resource {ident!r} has no href: a SCO "
                            "must name the file the player launches", el)
-            if launch:
+            scheme = unsafe_scheme(launch) if launch else None
+            if scheme:
+                self.error("launch.unsafe_scheme", f"resource {ident!r}: {unsafe_launch_message(launch, scheme)}", el)
+            elif launch:
                 self.check_file(launch, el, f"the launch file of resource {ident!r}")
             for file_el in self.cp_children(el, "file"):
                 file_href = (file_el.get("href") or "").strip()
@@ -252,6 +255,9 @@ class _Parser:
                 self.note_activity(ident, org_el)
             org = {"identifier": ident or None, "title": text(self.cp_child(org_el, "title")),
                    "structure": org_el.get("structure")}
+            if org["title"] is None:
+                self.warning("scorm.organization.title_missing", f"the organization {ident!r} has no <title>; "
+                             "the course is shown under the manifest identifier instead", org_el)
             for attr in ("objectivesGlobalToSystem",):
                 value = org_el.get(f"{{{ADLSEQ}}}{attr}")
                 if value is not None:

@@ -5,7 +5,7 @@ from lxml import etree
 
 from ..report import Report
 from ..xmlparse import local, ns, text, where
-from .files import FileIndex, is_absolute_url, is_iri, package_path
+from .files import FileIndex, is_absolute_url, is_iri, package_path, unsafe_launch_message, unsafe_scheme
 
 DESCRIPTOR = "tincan.xml"
 NAMESPACE = "http://projecttincan.com/tincan.xsd"
@@ -44,7 +44,10 @@ def parse(root: etree._Element, files: FileIndex, report: Report) -> dict | None
             launch = text(launch_el)
             if launch:
                 activity["launch"] = launch
-                if not is_absolute_url(launch):
+                scheme = unsafe_scheme(launch)
+                if scheme:
+                    error("launch.unsafe_scheme", unsafe_launch_message(launch, scheme), launch_el)
+                elif not is_absolute_url(launch):
                     path = package_path(launch)
                     found = files.find(path)[0] if path else None
                     if found is None:

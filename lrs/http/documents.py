@@ -13,7 +13,7 @@ from ..statements.agents import agent_key
 from ..statements.forms import now_timestamp, stored_form
 from ..statements.validate import check_timestamp
 from ..storage import Document
-from .params import parse_agent, parse_iri, parse_uuid
+from .params import parse_agent, parse_id, parse_iri, parse_uuid
 from .request import XRequest
 from .responses import http_date, json_response, no_content
 
@@ -56,6 +56,8 @@ class DocumentsResource:
                                  f"(needs one of {', '.join(sorted(allowed))})")
         scope = self._scope(req)
         doc_id = req.params.get(kind.id_param)
+        if doc_id is not None:
+            parse_id(doc_id, kind.id_param)
         known = {kind.id_param}
         known.update(name for name, used in (("activityId", kind.activity), ("agent", kind.agent),
                                              ("registration", kind.registration)) if used)
@@ -132,6 +134,8 @@ class DocumentsResource:
         posted = None
         if merge and is_json:
             posted = _json_object(content)
+            if posted is not None:
+                _merged_json(posted)  # a document POST stores must be one later POSTs can merge
         method = req.method
 
         def change(current: Document | None) -> Document:
@@ -146,7 +150,7 @@ class DocumentsResource:
                 if posted is None or existing is None:
                     raise XAPIError(400, "POST merges JSON objects: a document is not a JSON object")
                 existing.update(posted)
-                body = orjson.dumps(existing)
+                body = _merged_json(existing)
                 ctype = "application/json"
             elif merge and is_json and posted is None:
                 raise XAPIError(400, "a POSTed application/json document must be a JSON object")
@@ -165,6 +169,23 @@ class DocumentsResource:
 def _json_object(content: bytes):
     try:
         value = orjson.loads(content)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):
+            raise XAPIError(400, f"the JSON document nests more than {MAX_MERGE_DEPTH} levels deep; POST cannot "
+                                 "merge it (PUT stores a document as it is)") from None
         return None
     return value if isinstance(value, dict) else None
+
+
+# orjson reads JSON up to 1024 levels deep but writes at most 254 (its recursion limit); a merge
+# writes the merged document back, so that is as deep as a merged document may be. PUT stores a
+# document as sent and is not limited.
+MAX_MERGE_DEPTH = 254
+
+
+def _merged_json(document: dict) -> bytes:
+    try:
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        raise XAPIError(400, f"the merged JSON document would nest more than {MAX_MERGE_DEPTH} levels deep; POST "
+                             "cannot merge it (PUT stores a document as it is)") from None

@@ -15,7 +15,7 @@ from ..statements.terms import agent_term, statement_terms
 from ..statements.validate import VOIDED, check_timestamp, validate_statement
 from ..storage import Conflict, NewStatement, StatementQuery
 from . import multipart
-from .params import parse_agent, parse_iri, parse_uuid
+from .params import parse_agent, parse_int, parse_iri, parse_uuid
 from .request import XRequest
 from .responses import http_date, json_response, no_content, raw_json
 
@@ -321,7 +321,5 @@ def _activity_objects(st: dict):
 def _limit(value: str | None, max_limit: int) -> int:
     if value is None:
         return max_limit
-    if not value.isdigit():
-        raise XAPIError(400, f"limit must be a non-negative integer, not {value!r}", "limit")
-    n = int(value)
-    return max_limit if n == 0 else min(n, max_limit)
+    n = parse_int(value, "limit", 0, max_limit, clamp=True)
+    return max_limit if n == 0 else n

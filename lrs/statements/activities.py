@@ -33,11 +33,19 @@ def merge_definition(old: dict, new: dict) -> dict:
 
 class SeenDefinitions:
     """The definition last merged for each Activity, so a store merges only what changed:
-    most statements repeat their course's definitions word for word."""
+    most statements repeat their course's definitions word for word.
 
-    def __init__(self, size: int = 100_000):
-        self.size = size
+    Bounded in bytes, not entries: a definition larger than ``max_entry_bytes`` is not remembered
+    (it is merged each time it comes), and the memory starts over when the remembered ids and
+    definitions would exceed ``max_bytes``."""
+
+    ENTRY_OVERHEAD = 200  # the two objects' headers and the dict slot, roughly
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024, max_entry_bytes: int = 64 * 1024):
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
         self._seen: dict[str, bytes] = {}
+        self._bytes = 0
 
     def changed(self, statements: list[dict]) -> Iterator[tuple[str, dict, bytes]]:
         """(activity id, definition, its canonical bytes) for each definition not merged before."""
@@ -51,10 +59,20 @@ class SeenDefinitions:
                     yield act["id"], definition, raw
 
     def remember(self, activity_id: str, raw: bytes) -> None:
-        if len(self._seen) >= self.size:
+        size = len(activity_id) * 4 + len(raw) + self.ENTRY_OVERHEAD  # an id's chars: at most 4 bytes each
+        if size > self.max_entry_bytes:
+            self._seen.pop(activity_id, None)
+            return
+        old = self._seen.get(activity_id)
+        if old is not None:
+            self._bytes -= len(activity_id) * 4 + len(old) + self.ENTRY_OVERHEAD
+        if self._bytes + size > self.max_bytes:
             self._seen.clear()
+            self._bytes = 0
         self._seen[activity_id] = raw
+        self._bytes += size
 
     def forget(self) -> None:
         """After a rollback: what was remembered may not have been stored."""
         self._seen.clear()
+        self._bytes = 0

@@ -3,9 +3,9 @@ Statement it is attached to, and verify against its x5c certificate when it has 
 from __future__ import annotations
 
 import base64
-import json
 
 import jwt
+import orjson
 from cryptography import x509
 
 from ..errors import XAPIError
@@ -31,7 +31,8 @@ def _check(st: dict, token: bytes, where: str) -> None:
         text = token.decode("ascii").strip()
         header = jwt.get_unverified_header(text)
         payload_b64 = text.split(".")[1]
-        payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+        # orjson: a payload nested past 1024 levels is a decode error, not a RecursionError
+        payload = orjson.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
     except (UnicodeDecodeError, jwt.exceptions.DecodeError, IndexError, ValueError) as exc:
         raise XAPIError(400, f"the signature is not a valid JWS: {exc}", where) from None
     alg = header.get("alg")
@@ -43,9 +44,13 @@ def _check(st: dict, token: bytes, where: str) -> None:
     unsigned["attachments"] = [a for a in st.get("attachments", ()) if a["usageType"] != SIGNATURE]
     if not unsigned["attachments"]:
         del unsigned["attachments"]
-    if "id" in payload and "id" in st and payload["id"].lower() != st["id"].lower():
+    if "id" in payload and "id" in st and str(payload["id"]).lower() != st["id"].lower():
         raise XAPIError(400, "the signed Statement's id differs from the Statement's id", where)
-    if not same_statement(payload, unsigned):
+    try:
+        same = same_statement(payload, unsigned)
+    except (KeyError, TypeError, AttributeError, RecursionError):  # the payload is not shaped like a Statement
+        same = False
+    if not same:
         raise XAPIError(400, "the signed Statement (JWS payload) does not match the Statement", where)
     chain = header.get("x5c")
     if chain:

@@ -10,8 +10,8 @@ every row of a term, a direct query only the rows flagged direct.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
+import sys
 
 from .agents import agent_key
 
@@ -90,4 +90,33 @@ def hash64(text: str) -> int:
 
 # A term's key in a store's index. Terms repeat (verbs, activities, learners), so their hashes
 # are remembered; Statement ids, each hashed about once, use hash64 and stay out of the cache.
-term_hash = functools.lru_cache(maxsize=65536)(hash64)
+# The memory is bounded in bytes, not entries: a term longer than TERM_CACHE_MAX_CHARS is hashed
+# each time (real IRIs and IFIs are far shorter), and the cache starts over when its entries would
+# take more than TERM_CACHE_BYTES (each counted as its key's size plus a fixed overhead for the
+# dict slot and the int). Starting over is one dict clear; a dict lookup is all a hit costs.
+TERM_CACHE_BYTES = 16 * 1024 * 1024
+TERM_CACHE_MAX_CHARS = 512
+_ENTRY_OVERHEAD = 120  # dict slot and spare room (~60) + the int (32) + rounding
+_term_hashes: dict[str, int] = {}
+_term_bytes = 0
+
+
+def term_hash(term: str) -> int:
+    h = _term_hashes.get(term)
+    if h is not None:
+        return h
+    h = hash64(term)
+    if len(term) <= TERM_CACHE_MAX_CHARS:
+        global _term_bytes
+        size = sys.getsizeof(term) + _ENTRY_OVERHEAD
+        if _term_bytes + size > TERM_CACHE_BYTES:
+            _term_hashes.clear()
+            _term_bytes = 0
+        _term_hashes[term] = h
+        _term_bytes += size
+    return h
+
+
+def term_cache_bytes() -> int:
+    """The bytes the term hash cache holds now, as it counts them."""
+    return _term_bytes

@@ -3,9 +3,15 @@
 The schema (``schemas/xapi-statement.json``) is checked by jsonschema-rs (compiled, ~9x faster
 than the pure-Python validators on the ingest hot path, bench/RESULTS.md); only when it fails
 is the pure-Python jsonschema run too, for its better choice of the message and path to report.
+
+The length and nesting limits (``limits.py``) are compiled into the schema (``maxLength`` on every
+string, a depth-bounded schema for extension values), so the compiled validator checks them in the
+same pass; ``configure`` recompiles when the service sets its limits.
 """
 from __future__ import annotations
 
+import copy
+import re
 from datetime import datetime, timezone
 
 import jsonschema
@@ -14,13 +20,73 @@ import jsonschema_rs
 import schemas
 
 from ..errors import XAPIError
+from . import limits as _limits
 
+_DIGITS = re.compile(r"[0-9]*")
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 
-_SCHEMA = schemas.load("xapi-statement")
-_fast = jsonschema_rs.Draft7Validator(_SCHEMA)
-_explain = jsonschema.Draft7Validator(_SCHEMA)
+_DEPTH_MARK = "nesting limit"
+_STATEMENT_DEPTH = 16  # more than a Statement nests outside its extensions
+# Strings that identify something (and so become index terms and cache keys): the IRI limit.
+_IDENTIFIERS = ("iri", "mbox", "languageTag")
+_IDENTIFIER_MARK = "identifier: LRS_MAX_IRI_LENGTH"
+
+
+def limited_schema(lim: _limits.InputLimits) -> dict:
+    """The Statement schema with ``lim`` compiled in."""
+    schema = copy.deepcopy(schemas.load("xapi-statement"))
+    defs = schema["definitions"]
+
+    def cap(node):
+        if isinstance(node, dict):
+            if node.get("type") == "string":
+                node.setdefault("maxLength", lim.max_string_length)
+            for value in node.values():
+                cap(value)
+        elif isinstance(node, list):
+            for value in node:
+                cap(value)
+
+    for node in [defs[name] for name in _IDENTIFIERS] + [defs["account"]["properties"]["name"]]:
+        node["maxLength"] = lim.max_iri_length
+        node["$comment"] = _IDENTIFIER_MARK
+    cap(schema)
+    # Extension values are any JSON: bounded in depth by unrolling, with every string and key capped.
+    n = _limits.MAX_EXTENSION_DEPTH
+    defs["json0"] = {"title": _DEPTH_MARK, "maxLength": lim.max_string_length, "not": {"type": ["object", "array"]}}
+    for d in range(1, n + 1):
+        defs[f"json{d}"] = {"maxLength": lim.max_string_length, "propertyNames": {"maxLength": lim.max_string_length},
+                            "items": {"$ref": f"#/definitions/json{d - 1}"},
+                            "additionalProperties": {"$ref": f"#/definitions/json{d - 1}"}}
+    defs["extensions"]["additionalProperties"] = {"$ref": f"#/definitions/json{n}"}
+    return schema
+
+
+class _Compiled:
+    def __init__(self, lim: _limits.InputLimits):
+        self.limits = lim
+        self.schema = limited_schema(lim)
+        self.fast = jsonschema_rs.Draft7Validator(self.schema)
+        self.explain = jsonschema.Draft7Validator(self.schema)
+
+    def part(self, definition: str):
+        """A compiled validator for one definition of the schema (an agent, an actor)."""
+        return jsonschema_rs.Draft7Validator({**self.schema, "allOf": [{"$ref": f"#/definitions/{definition}"}]})
+
+
+def _compile(lim: _limits.InputLimits) -> None:
+    global _active, _fast, _explain
+    _active = _Compiled(lim)
+    _fast, _explain = _active.fast, _active.explain
+
+
+_compile(_limits.current())
+_limits.on_change(_compile)
+
+
+def active() -> _Compiled:
+    return _active
 
 
 def validate_statement(st, version: str, path: str = "") -> None:
@@ -36,11 +102,15 @@ def validate_statement(st, version: str, path: str = "") -> None:
 
 
 def _explained(st, prefix: str) -> XAPIError:
+    deep = _too_deep(st)
+    if deep is not None:  # before jsonschema, whose messages repr the (deep) value recursively
+        where = _join(prefix, deep[0])
+        return XAPIError(400, f"invalid Statement at {where}: {deep[1]}", where)
     err = jsonschema.exceptions.best_match(_explain.iter_errors(st))
     if err is None:  # the two validators disagree: report what the fast one said
         fast = next(iter(_fast.iter_errors(st)))
         where = _join(prefix, fast.instance_path)
-        return XAPIError(400, f"invalid Statement at {where or 'statement'}: {fast.message}", where or None)
+        return XAPIError(400, f"invalid Statement at {where or 'statement'}: {_short(fast.message)}", where or None)
     # Descend to the most specific error under if/then/else and oneOf branches.
     while err.context:
         deeper = jsonschema.exceptions.best_match(err.context)
@@ -48,6 +118,8 @@ def _explained(st, prefix: str) -> XAPIError:
             break
         err = deeper
     parts = list(err.absolute_path)
+    if err.schema.get("title") == _DEPTH_MARK and "extensions" in parts:
+        parts = parts[:parts.index("extensions") + 2]  # name the extension, not each of its levels
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         parts += extra[:1]  # name the property itself, not only the object that holds it
@@ -55,15 +127,51 @@ def _explained(st, prefix: str) -> XAPIError:
     return XAPIError(400, f"invalid Statement at {where or 'statement'}: {_message(err)}", where or None)
 
 
+def _too_deep(st) -> tuple[list, str] | None:
+    """The path of the first extension whose value nests deeper than the limit, or of a value nested
+    deeper than any Statement can be, and what is wrong (no recursion)."""
+    most = _limits.MAX_EXTENSION_DEPTH
+    todo = [(st, [], None)]  # (value, its path, the path of the extension it is in)
+    while todo:
+        value, path, ext = todo.pop()
+        if ext is not None and len(path) - len(ext) > most:
+            return ext, f"JSON nested more than {most} levels deep inside an extension"
+        if len(path) > most + _STATEMENT_DEPTH:
+            return path[:_STATEMENT_DEPTH], f"JSON nested more than {most + _STATEMENT_DEPTH} levels deep"
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if ext is None and path and path[-1] == "extensions" and isinstance(key, str):
+                    todo.append((child, path + [key], path + [key]))
+                else:
+                    todo.append((child, path + [key], ext))
+        elif isinstance(value, list):
+            todo.extend((child, path + [i], ext) for i, child in enumerate(value))
+    return None
+
+
 def _message(err) -> str:
+    if err.validator == "maxLength":
+        setting = "LRS_MAX_IRI_LENGTH" if err.schema.get("$comment") == _IDENTIFIER_MARK else "LRS_MAX_STRING_LENGTH"
+        what = "a property name" if "propertyNames" in err.absolute_schema_path else "the value"
+        return f"{what} is longer than {err.validator_value} characters, the limit ({setting})"
+    if err.schema.get("title") == _DEPTH_MARK:
+        return f"JSON nested more than {_limits.MAX_EXTENSION_DEPTH} levels deep inside an extension"
+    if err.validator == "propertyNames" and isinstance(err.instance, dict):
+        return "a property name is not allowed here (an extension key must be an IRI, a language map key " \
+               "a language tag, each within the length limits)"
     if err.validator == "additionalProperties":
         return f"{err.message} (the property is not allowed by the xAPI specification)"
     if err.validator == "pattern":
-        return f"{err.instance!r} is not in the required format"
+        return f"{_short(repr(err.instance))} is not in the required format"
     if err.validator in ("oneOf", "allOf") and isinstance(err.instance, dict):
         return "an Agent or identified Group needs exactly one of mbox, mbox_sha1sum, openid, account " \
                "(and an anonymous Group needs member)"
-    return err.message
+    return _short(err.message)
+
+
+def _short(text: str, most: int = 200) -> str:
+    """A message never echoes more than ``most`` characters of the input."""
+    return text if len(text) <= most else text[:most] + f"... ({len(text) - most} more characters)"
 
 
 def _join(prefix: str, parts) -> str:
@@ -150,10 +258,8 @@ def parse_timestamp(value: str) -> datetime:
     # Python accepts at most 6 fractional digits; more precision is kept in the stored text.
     if "." in s:
         head, _, rest = s.partition(".")
-        digits = ""
-        while rest and rest[0].isdigit():
-            digits, rest = digits + rest[0], rest[1:]
-        s = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
+        digits = _DIGITS.match(rest).group()  # linear: a long fraction must not cost quadratic time
+        s = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
     if len(s) >= 5 and s[-5] in "+-" and s[-3] != ":" and s[-4:].isdigit():
         s = s[:-2] + ":" + s[-2:]
     elif len(s) >= 3 and s[-3] in "+-" and s[-2:].isdigit() and "T" in s[:-3]:
