@@ -92,7 +92,8 @@ def main():
             t1 = time.perf_counter()
             time.sleep(0.5)
             print(f"round {r + 1}: big batch {resp.status_code} in {t1 - t0:.2f} s; meanwhile longest /about "
-                  f"{pinger.worst(t0, t1) * 1000:.0f} ms, longest 100-statement POST {writer.worst(t0, t1) * 1000:.0f} ms")
+                  f"{pinger.worst(t0, t1) * 1000:.0f} ms, longest 100-statement POST "
+                  f"{writer.worst(t0, t1) * 1000:.0f} ms")
         pinger.halt.set()
         writer.halt.set()
         pinger.join()

@@ -267,7 +267,8 @@ def _prepare(req: XRequest, batch: list, parts: dict, single: bool) -> _Batch:
         prepare(st, authority, version)
         sid = st["id"]
         if sid in seen:
-            raise XAPIError(400, f"the batch contains Statement id {sid} more than once", f"{path}.id" if path else "id")
+            raise XAPIError(400, f"the batch contains Statement id {sid} more than once",
+                            f"{path}.id" if path else "id")
         seen.add(sid)
         obj = st["object"]
         voids = ref = None
