@@ -333,9 +333,83 @@ def _read_body(req: XRequest):
         raise XAPIError(400, f"statements must be sent as application/json or multipart/mixed, not {ct or 'nothing'}",
                         "Content-Type")
     try:
-        return orjson.loads(raw), parts
+        return _loads(raw), parts
     except orjson.JSONDecodeError as exc:
         raise XAPIError(400, f"the body is not valid JSON: {exc}") from None
+
+
+_WS = b" \t\n\r"
+ELEMENTWISE_FROM = 1 << 20   # bodies from this size on are parsed one array element at a time
+ELEMENT_WINDOW = 1 << 16     # bytes of the first window an element is looked for in
+_AFTER_DOCUMENT = ("unexpected content after document", "trailing characters")
+
+
+class _NotElementwise(Exception):
+    pass
+
+
+def _loads(raw: bytes):
+    """``orjson.loads(raw)``, but a big array is parsed one element at a time: one orjson call holds
+    the GIL throughout, so parsing a 22 MB batch at once would stop the event loop (which needs the
+    GIL) for the whole parse, worker thread or not. Whatever the elementwise parse cannot take is
+    parsed whole, so the result and the errors are orjson's."""
+    if len(raw) >= ELEMENTWISE_FROM:
+        try:
+            return _loads_elementwise(raw)
+        except _NotElementwise:
+            pass
+    return orjson.loads(raw)
+
+
+def _loads_elementwise(raw: bytes) -> list:
+    view = memoryview(raw)
+    i = _skip_ws(raw, 0)
+    if raw[i:i + 1] != b"[":
+        raise _NotElementwise
+    i = _skip_ws(raw, i + 1)
+    out: list = []
+    while True:
+        end = _element_end(view, i)
+        out.append(orjson.loads(view[i:end]))
+        i = _skip_ws(raw, end)
+        sep = raw[i:i + 1]
+        if sep == b",":
+            i = _skip_ws(raw, i + 1)
+        elif sep == b"]" and _skip_ws(raw, i + 1) == len(raw):
+            return out
+        else:
+            raise _NotElementwise
+
+
+def _element_end(view: memoryview, i: int) -> int:
+    """Where the array element at ``i`` ends. orjson parses a window from ``i`` and stops at what
+    follows the element with an error saying where; a window too short for the element (orjson
+    reads all of its input) is doubled."""
+    size = ELEMENT_WINDOW
+    while True:
+        stop = min(i + size, len(view))
+        try:
+            orjson.loads(view[i:stop])
+        except orjson.JSONDecodeError as exc:
+            if exc.msg.startswith(_AFTER_DOCUMENT):
+                return i + _byte_offset(view, i, exc.pos)
+        if stop == len(view):
+            raise _NotElementwise  # the rest is one document (no closing bracket), or not JSON
+        size *= 2
+
+
+def _skip_ws(raw: bytes, i: int) -> int:
+    while raw[i:i + 1] and raw[i] in _WS:
+        i += 1
+    return i
+
+
+def _byte_offset(view: memoryview, start: int, chars: int) -> int:
+    """orjson reports positions in characters: the bytes the first ``chars`` characters from ``start`` take."""
+    head = bytes(view[start:start + chars])
+    if head.isascii():
+        return chars
+    return len(bytes(view[start:start + 4 * chars]).decode("utf-8", "ignore")[:chars].encode())
 
 
 def _check_attachments(st: dict, parts: dict, path: str) -> None:

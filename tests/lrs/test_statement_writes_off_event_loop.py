@@ -52,3 +52,36 @@ def test_statements_are_parsed_validated_and_prepared_in_a_worker_thread(client,
     names = {name for name, _ in seen}
     assert {"validate_statement", "statement_terms", "loads"} <= names
     assert [name for name, on_loop in seen if on_loop] == []
+
+
+BODIES = [b'[]', b' [ ] ', b'[1, 2 ,3]', '[{"é": "ü"}, {"x": "€😀"} ,\n{"y":[1,{}]}]'.encode(), b'[1,]', b'[1',
+          b'[1 2]', b'[1] x', b'{"a":1}', b'[[1],[2]]', b'["a]", "b,"]', b'[1,2]]', b'[\xff]', b'[1, {"a": NaN}]',
+          b'[123456, 7]', b'[ 1 , 2 ]  \n', b'[1,2,', b' \t', b'[true, false, null, -1.5e3, "\\u00e9\\"]"]',
+          '["ééé€€😀😀", 12345678901234567890123]'.encode(), b'[1.]', b'[-]', b'[tru]', b'[{"a": 1}}]']
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 7, 1 << 16])
+def test_a_big_batch_is_parsed_one_statement_at_a_time_with_the_same_result(monkeypatch, window):
+    """Issue 9 finding 9: one orjson call holds the GIL (and so the event loop) for all it parses, so
+    a big array is parsed element by element; the value, or the error, is exactly orjson's."""
+    import orjson
+
+    monkeypatch.setattr(statements_http, "ELEMENTWISE_FROM", 0)
+    monkeypatch.setattr(statements_http, "ELEMENT_WINDOW", window)
+    calls = []
+    real = statements_http.orjson.loads
+    for body in BODIES + [orjson.dumps([make_statement() for _ in range(5)])]:
+        try:
+            want = ("value", real(body))
+        except orjson.JSONDecodeError as exc:
+            want = ("error", str(exc))
+        try:
+            got = ("value", statements_http._loads(body))
+        except orjson.JSONDecodeError as exc:
+            got = ("error", str(exc))
+        assert got == want, body
+    big = orjson.dumps([make_statement() for _ in range(20)])
+    monkeypatch.setattr(statements_http.orjson, "loads", lambda data: calls.append(len(data)) or real(data))
+    assert statements_http._loads(big) == real(big)
+    if window < len(big):
+        assert max(calls) < len(big) / 5  # no call was given the whole batch
