@@ -55,6 +55,7 @@ class DocumentsResource:
             raise XAPIError(403, f"these credentials do not have a scope allowing {method} here "
                                  f"(needs one of {', '.join(sorted(allowed))})")
         scope = self._scope(req)
+        _check_learner(req, scope[1])
         doc_id = req.params.get(kind.id_param)
         if doc_id is not None:
             parse_id(doc_id, kind.id_param)
@@ -164,6 +165,20 @@ class DocumentsResource:
             return None
 
         return change
+
+
+FULL_READ_SCOPES = {"all", "all/read", "statements/read"}
+
+
+def _check_learner(req: XRequest, agent: str) -> None:
+    """A learner's credential (its Statement reading limited to statements/read/mine) reaches only
+    the State and Agent Profile documents of its own authority Agent (README, "Scopes")."""
+    scopes = set(req.credential["scopes"])
+    if not agent or "statements/read/mine" not in scopes or FULL_READ_SCOPES & scopes:
+        return
+    if agent != agent_key(req.credential["authority"]):
+        raise XAPIError(403, "these credentials reach only the documents of their own Agent (their authority)",
+                        "agent")
 
 
 def _json_object(content: bytes):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import orjson
@@ -9,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..errors import XAPIError
+from ..statements.attachments import authority_key, statement_attachments
 from ..statements.forms import canonical_form, ids_form, now_timestamp, parse_accept_language, prepare, stored_form
 from ..statements.signature import check_signatures
 from ..statements.terms import agent_term, statement_terms
@@ -26,6 +28,7 @@ FORMATS = ("exact", "ids", "canonical")
 _CURSOR = re.compile(r"^(\d+)\.(\d+)$")
 READ_SCOPES = {"all", "all/read", "statements/read"}
 WRITE_SCOPES = {"all", "statements/write"}
+DEFINE_SCOPES = {"all", "define"}  # may change the LRS's canonical Activity definitions (xAPI 4.2)
 
 
 class StatementsResource:
@@ -54,19 +57,26 @@ class StatementsResource:
         if "statementId" not in req.params:
             raise XAPIError(400, "PUT statements needs the statementId parameter", "statementId")
         sid = parse_uuid(req.params["statementId"], "statementId").lower()
-        body, parts = _read_body(req)
-        if not isinstance(body, dict):
-            raise XAPIError(400, "PUT statements takes one Statement (a JSON object)")
-        if "id" in body and isinstance(body["id"], str) and body["id"].lower() != sid:
-            raise XAPIError(400, f"the Statement's id {body['id']} differs from statementId {sid}", "id")
-        body.setdefault("id", sid)
-        await self._store(req, [body], parts, single=True)
+        # Parsing, validation and preparation run in a worker thread: a big batch would hold the event loop.
+        await self._store(req, await run_in_threadpool(self._prepare_put, req, sid))
         return no_content()
 
     async def post(self, req: XRequest) -> Response:
         _require_scope(req, WRITE_SCOPES)
         if req.params:
             raise XAPIError(400, f"unknown parameter(s) for POST statements: {', '.join(sorted(req.params))}")
+        return json_response(await self._store(req, await run_in_threadpool(self._prepare_post, req)))
+
+    def _prepare_put(self, req: XRequest, sid: str) -> "_Batch":
+        body, parts = _read_body(req)
+        if not isinstance(body, dict):
+            raise XAPIError(400, "PUT statements takes one Statement (a JSON object)")
+        if "id" in body and isinstance(body["id"], str) and body["id"].lower() != sid:
+            raise XAPIError(400, f"the Statement's id {body['id']} differs from statementId {sid}", "id")
+        body.setdefault("id", sid)
+        return _prepare(req, [body], parts, single=True)
+
+    def _prepare_post(self, req: XRequest) -> "_Batch":
         body, parts = _read_body(req)
         single = isinstance(body, dict)
         batch = [body] if single else body
@@ -77,56 +87,34 @@ class StatementsResource:
         if len(batch) > self.max_batch:
             raise XAPIError(413, f"the batch has {len(batch)} Statements; the limit is {self.max_batch} "
                                  "(LRS_MAX_BATCH_STATEMENTS)")
-        ids = await self._store(req, batch, parts, single=single)
-        return json_response(ids)
+        return _prepare(req, batch, parts, single=single)
 
-    async def _store(self, req: XRequest, batch: list, parts: dict, single: bool) -> list[str]:
-        version = req.version
-        authority = req.credential["authority"]
-        seen: set[str] = set()
-        new: list[NewStatement] = []
-        voiding_targets: dict[str, str] = {}
-        referenced: set[str] = set()
-        for i, st in enumerate(batch):
-            path = "" if single else f"[{i}]"
-            validate_statement(st, version, path)
-            _check_attachments(st, parts, path + "." if path else "")
-            check_signatures(st, parts, path + "." if path else "")
-            prepare(st, authority, version)
-            sid = st["id"]
-            if sid in seen:
-                raise XAPIError(400, f"the batch contains Statement id {sid} more than once", f"{path}.id" if path else "id")
-            seen.add(sid)
-            obj = st["object"]
-            voids = ref = None
-            if obj.get("objectType") == "StatementRef":
-                ref = obj["id"] = obj["id"].lower()
-                if st["verb"]["id"] == VOIDED:
-                    voids = ref
-                    voiding_targets[ref] = path
-            for att in list(st.get("attachments") or ()) + list(_sub_attachments(st)):
-                referenced.add(att["sha2"])
-            new.append(NewStatement(st, statement_terms(st), voids=voids, ref=ref))
-        if parts:
-            extra = set(parts) - referenced
-            if extra:
-                raise XAPIError(400, f"attachment part(s) with hash {', '.join(sorted(extra))} match no "
-                                     "attachment of the Statements")
-        if voiding_targets:
-            for target, path in voiding_targets.items():
-                if target in seen and any(n.statement["id"] == target and n.voids for n in new):
-                    raise XAPIError(400, "a voiding Statement cannot be voided", f"{path}.object.id".lstrip("."))
-            stored_voiding = await run_in_threadpool(self.store.voiding_ids, list(voiding_targets))
+    async def _store(self, req: XRequest, b: "_Batch") -> list[str]:
+        scopes = set(req.credential["scopes"])
+        if b.voiding_targets:
+            stored_voiding = await run_in_threadpool(self.store.voiding_ids, list(b.voiding_targets))
             if stored_voiding:
                 target = next(iter(stored_voiding))
                 raise XAPIError(400, f"Statement {target} is a voiding Statement and cannot be voided",
-                                f"{voiding_targets[target]}.object.id".lstrip("."))
-        attachments = {sha: parts[sha] for sha in referenced if sha in parts}
+                                f"{b.voiding_targets[target]}.object.id".lstrip("."))
+            if not READ_SCOPES & scopes:
+                # Voiding is a write, but a credential may void only what it could read: without a full
+                # read scope, only the Statements stored with its own authority (README, "Scopes").
+                await run_in_threadpool(self._check_own_targets, b.voiding_targets, req.credential["authority"])
         try:
-            return await run_in_threadpool(self.store.insert, new, attachments)
+            return await run_in_threadpool(self.store.insert, b.new, b.attachments, bool(DEFINE_SCOPES & scopes))
         except Conflict as exc:
             raise XAPIError(409, f"Statement {exc.statement_id} is already stored with different content; "
                                  "Statements are immutable") from None
+
+    def _check_own_targets(self, targets: dict[str, str], authority: dict) -> None:
+        mine = agent_term(authority)
+        for target, path in targets.items():
+            body = self.store.get(target, False) or self.store.get(target, True)
+            if body is not None and agent_term(orjson.loads(body).get("authority") or {}) != mine:
+                raise XAPIError(403, f"Statement {target} was not stored with these credentials' authority; "
+                                     "voiding it needs a scope that can read it (statements/read, all/read or all)",
+                                f"{path}.object.id".lstrip("."))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -163,7 +151,7 @@ class StatementsResource:
         out = await self._format([st], fmt, req)
         payload = orjson.dumps(out[0])
         if with_attachments:
-            return await self._multipart(payload, out, headers)
+            return await self._multipart(payload, [st], headers)
         return raw_json(payload, headers=headers)
 
     async def _query(self, req, fmt: str, with_attachments: bool, mine: str | None) -> Response:
@@ -214,10 +202,11 @@ class StatementsResource:
         if fmt == "exact" and not with_attachments:
             body = b'{"statements":[' + b",".join(r[1] for r in rows) + b'],"more":' + orjson.dumps(more_url) + b"}"
             return raw_json(body, headers=headers)
-        statements = await self._format([orjson.loads(r[1]) for r in rows], fmt, req)
+        stored = [orjson.loads(r[1]) for r in rows]
+        statements = await self._format(stored, fmt, req)
         payload = orjson.dumps({"statements": statements, "more": more_url})
         if with_attachments:
-            return await self._multipart(payload, statements, headers)
+            return await self._multipart(payload, stored, headers)
         return raw_json(payload, headers=headers)
 
     async def _format(self, statements: list[dict], fmt: str, req: XRequest) -> list[dict]:
@@ -231,18 +220,76 @@ class StatementsResource:
         return statements
 
     async def _multipart(self, payload: bytes, statements: list[dict], headers: dict) -> Response:
-        wanted: list[str] = []
-        for st in statements:
-            for att in list(st.get("attachments") or ()) + list(_sub_attachments(st)):
-                if att["sha2"] not in wanted:
-                    wanted.append(att["sha2"])
-        found = []
-        for sha in wanted:
-            row = await run_in_threadpool(self.store.attachment, sha)
-            if row is not None:
-                found.append((sha, row[0], row[1]))
+        """The response with the attachments' bytes. ``statements`` as stored (their authority)."""
+        found = await run_in_threadpool(self._attachments_of, statements)
         body, content_type = multipart.build(payload, found)
         return Response(body, headers=headers, media_type=content_type)
+
+    def _attachments_of(self, statements: list[dict]) -> list[tuple[str, str, bytes]]:
+        """(sha2, contentType, bytes) of each attachment of ``statements`` whose bytes a Statement
+        with the same authority uploaded and whose declared length is theirs (README, "Attachments")."""
+        wanted: dict[str, dict[str, set]] = {}  # sha2 -> authority key -> declared lengths
+        for st in statements:
+            key = authority_key(st.get("authority"))
+            for att in statement_attachments(st):
+                wanted.setdefault(att["sha2"], {}).setdefault(key, set()).add(att.get("length"))
+        found = []
+        for sha, by_authority in wanted.items():
+            for key, lengths in by_authority.items():
+                row = self.store.attachment(sha, key)
+                if row is not None and len(row[1]) in lengths:
+                    found.append((sha, row[0], row[1]))
+                    break
+        return found
+
+
+@dataclass
+class _Batch:
+    """A request's Statements, validated and ready to store, and what storing them depends on."""
+    new: list[NewStatement]
+    attachments: dict[str, tuple[str, bytes]]       # the parts the Statements name: sha2 -> (type, bytes)
+    voiding_targets: dict[str, str]                  # id of a Statement voided -> path of the voiding one
+
+
+def _prepare(req: XRequest, batch: list, parts: dict, single: bool) -> _Batch:
+    """Validate and prepare the Statements of a request (blocking: run it in a worker thread)."""
+    version = req.version
+    authority = req.credential["authority"]
+    seen: set[str] = set()
+    new: list[NewStatement] = []
+    voiding_targets: dict[str, str] = {}
+    referenced: set[str] = set()
+    for i, st in enumerate(batch):
+        path = "" if single else f"[{i}]"
+        validate_statement(st, version, path)
+        _check_attachments(st, parts, path + "." if path else "")
+        check_signatures(st, parts, path + "." if path else "")
+        prepare(st, authority, version)
+        sid = st["id"]
+        if sid in seen:
+            raise XAPIError(400, f"the batch contains Statement id {sid} more than once",
+                            f"{path}.id" if path else "id")
+        seen.add(sid)
+        obj = st["object"]
+        voids = ref = None
+        if obj.get("objectType") == "StatementRef":
+            ref = obj["id"] = obj["id"].lower()
+            if st["verb"]["id"] == VOIDED:
+                voids = ref
+                voiding_targets[ref] = path
+        for att in statement_attachments(st):
+            referenced.add(att["sha2"])
+        new.append(NewStatement(st, statement_terms(st), voids=voids, ref=ref))
+    if parts:
+        extra = set(parts) - referenced
+        if extra:
+            raise XAPIError(400, f"attachment part(s) with hash {', '.join(sorted(extra))} match no "
+                                 "attachment of the Statements")
+    for target, path in voiding_targets.items():
+        if target in seen and any(n.statement["id"] == target and n.voids for n in new):
+            raise XAPIError(400, "a voiding Statement cannot be voided", f"{path}.object.id".lstrip("."))
+    attachments = {sha: parts[sha] for sha in referenced if sha in parts}
+    return _Batch(new, attachments, voiding_targets)
 
 
 def _require_scope(req: XRequest, allowed: set[str]) -> None:
@@ -286,20 +333,99 @@ def _read_body(req: XRequest):
         raise XAPIError(400, f"statements must be sent as application/json or multipart/mixed, not {ct or 'nothing'}",
                         "Content-Type")
     try:
-        return orjson.loads(raw), parts
+        return _loads(raw), parts
     except orjson.JSONDecodeError as exc:
         raise XAPIError(400, f"the body is not valid JSON: {exc}") from None
 
 
+_WS = b" \t\n\r"
+ELEMENTWISE_FROM = 1 << 20   # bodies from this size on are parsed one array element at a time
+ELEMENT_WINDOW = 1 << 16     # bytes of the first window an element is looked for in
+_AFTER_DOCUMENT = ("unexpected content after document", "trailing characters")
+
+
+class _NotElementwise(Exception):
+    pass
+
+
+def _loads(raw: bytes):
+    """``orjson.loads(raw)``, but a big array is parsed one element at a time: one orjson call holds
+    the GIL throughout, so parsing a 22 MB batch at once would stop the event loop (which needs the
+    GIL) for the whole parse, worker thread or not. Whatever the elementwise parse cannot take is
+    parsed whole, so the result and the errors are orjson's."""
+    if len(raw) >= ELEMENTWISE_FROM:
+        try:
+            return _loads_elementwise(raw)
+        except _NotElementwise:
+            pass
+    return orjson.loads(raw)
+
+
+def _loads_elementwise(raw: bytes) -> list:
+    view = memoryview(raw)
+    i = _skip_ws(raw, 0)
+    if raw[i:i + 1] != b"[":
+        raise _NotElementwise
+    i = _skip_ws(raw, i + 1)
+    out: list = []
+    while True:
+        end = _element_end(view, i)
+        out.append(orjson.loads(view[i:end]))
+        i = _skip_ws(raw, end)
+        sep = raw[i:i + 1]
+        if sep == b",":
+            i = _skip_ws(raw, i + 1)
+        elif sep == b"]" and _skip_ws(raw, i + 1) == len(raw):
+            return out
+        else:
+            raise _NotElementwise
+
+
+def _element_end(view: memoryview, i: int) -> int:
+    """Where the array element at ``i`` ends. orjson parses a window from ``i`` and stops at what
+    follows the element with an error saying where; a window too short for the element (orjson
+    reads all of its input) is doubled."""
+    size = ELEMENT_WINDOW
+    while True:
+        stop = min(i + size, len(view))
+        try:
+            orjson.loads(view[i:stop])
+        except orjson.JSONDecodeError as exc:
+            if exc.msg.startswith(_AFTER_DOCUMENT):
+                return i + _byte_offset(view, i, exc.pos)
+        if stop == len(view):
+            raise _NotElementwise  # the rest is one document (no closing bracket), or not JSON
+        size *= 2
+
+
+def _skip_ws(raw: bytes, i: int) -> int:
+    while raw[i:i + 1] and raw[i] in _WS:
+        i += 1
+    return i
+
+
+def _byte_offset(view: memoryview, start: int, chars: int) -> int:
+    """orjson reports positions in characters: the bytes the first ``chars`` characters from ``start`` take."""
+    head = bytes(view[start:start + chars])
+    if head.isascii():
+        return chars
+    return len(bytes(view[start:start + 4 * chars]).decode("utf-8", "ignore")[:chars].encode())
+
+
 def _check_attachments(st: dict, parts: dict, path: str) -> None:
-    """Every attachment without a fileUrl must have come as a part with its hash."""
+    """Every attachment without a fileUrl must have come as a part with its hash, and a part's
+    size must be the attachment's declared length."""
     where = [("attachments", st.get("attachments")), ("object.attachments", list(_sub_attachments(st)))]
     for prefix, atts in where:
         for i, att in enumerate(atts or ()):
             att["sha2"] = att["sha2"].lower()
-            if "fileUrl" not in att and att["sha2"] not in parts:
+            part = parts.get(att["sha2"])
+            if part is None and "fileUrl" not in att:
                 raise XAPIError(400, f"attachment {att['sha2']} has no fileUrl and no multipart part with that hash",
                                 f"{path}{prefix}[{i}]")
+            if part is not None and len(part[1]) != att["length"]:
+                raise XAPIError(400, f"attachment {att['sha2']} declares a length of {att['length']} bytes but its "
+                                     f"part has {len(part[1])}", f"{path}{prefix}[{i}].length")
 
 
 def _sub_attachments(st: dict):

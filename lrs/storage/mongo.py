@@ -48,6 +48,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
+from ..statements.attachments import legacy_uploads, uploads
 from ..statements.terms import Terms, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 
@@ -117,6 +118,7 @@ class AsyncMongoStore:
         self.abandoned = db["abandoned"]
         self.refs = db["refs"]
         self.attachments_ = db["attachments"]
+        self.uploads = db["uploads"]
         self.activities_ = db["activities"]
         self.documents = db["documents"]
         self.credentials_ = db["credentials"]
@@ -141,13 +143,24 @@ class AsyncMongoStore:
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
                     raise
+        if await self.uploads.find_one({"_id": "filled"}) is None:
+            # Attachments stored before uploads were recorded: credit their uploaders from the stored
+            # Statements, once (lrs/statements/attachments.py). Idempotent, like refs above.
+            stored = {d["_id"] for d in await self.attachments_.find({}, {"_id": 1}).to_list(None)}
+            pairs: set = set()
+            if stored:
+                bodies = [d["body"] async for d in self.statements.find({}, {"body": 1}).sort("s", ASCENDING)
+                          if b'"attachments"' in d["body"]]
+                pairs = legacy_uploads(bodies, stored)
+            await self._put_uploads(pairs | {("filled", None)})
 
     async def close(self) -> None:
         await self.client.close()
 
     # -- statements: writing -------------------------------------------------------------
 
-    async def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
+    async def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]],
+                     define: bool = True) -> list[str]:
         ids = [n.statement["id"] for n in batch]
         if len(batch) >= 1 << SHIFT:
             raise ValueError(f"a batch holds at most {(1 << SHIFT) - 1} Statements")
@@ -158,7 +171,7 @@ class AsyncMongoStore:
             try:
                 if waiting:  # ids another writer's open batch holds: wait for it before claiming again
                     await self._wait_decided(waiting)
-                await self._write(batch, attachments)
+                await self._write(batch, attachments, define)
                 return ids
             except _Retry as exc:
                 waiting = exc.ids
@@ -173,7 +186,7 @@ class AsyncMongoStore:
             if doc is not None and await self._committed(doc) is None:
                 raise _Retry(ids)
 
-    async def _write(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> None:
+    async def _write(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]], define: bool) -> None:
         """Insert the batch as batch N, finding the ids already stored by the insert itself (the
         unique ``_id``): a lookup by anything but ``_id`` equality is a full scan on FerretDB 1.x."""
         ids = [n.statement["id"] for n in batch]
@@ -192,13 +205,14 @@ class AsyncMongoStore:
             final = True
             if attachments:  # once no Statement of the batch conflicts, before any is visible
                 await self._put_attachments(attachments)
+                await self._put_uploads(uploads((n.statement for n in batch), attachments))
             refs = [_ref_doc(n.statement["id"], n.ref, n.voids is not None, number) for n in fresh if n.ref]
             if refs:
                 final = False
                 await self.refs.insert_many(refs, ordered=True)
                 final = True
             await self._inherit_terms(fresh)
-            await self._merge_activities([n.statement for n in fresh])
+            await self._merge_activities([n.statement for n in fresh], define)
         except BaseException:
             await asyncio.shield(self._resolve(number, False, listed=not final))
             raise
@@ -357,7 +371,7 @@ class AsyncMongoStore:
             merge(terms, await self._full_terms(obj["id"].lower(), None, memo, by_id, depth + 1))
         return terms
 
-    async def _merge_activities(self, statements: list[dict]) -> None:
+    async def _merge_activities(self, statements: list[dict], define: bool) -> None:
         # One round trip reads every definition the batch changes and one inserts the new ones; only an
         # Activity already stored with a different definition (or lost to a concurrent insert) takes the
         # per-Activity compare-and-set below. A per-Activity find and insert cost two round trips (and,
@@ -379,9 +393,11 @@ class AsyncMongoStore:
         for activity_id, definitions in changed.items():
             if activity_id not in current:
                 merged: dict = {}
-                for definition in definitions:
+                for definition in definitions if define else definitions[:1]:  # without define: the first one
                     merged = merge_definition(merged, definition)
                 new[activity_id] = {"_id": activity_id, "d": orjson.dumps(merged)}
+                if not define:
+                    raws[activity_id] = orjson.dumps(definitions[0], option=orjson.OPT_SORT_KEYS)
         retry = [a for a in changed if a not in new]
         if new:
             try:
@@ -391,6 +407,10 @@ class AsyncMongoStore:
                 if any(e.get("code") != 11000 for e in errors):
                     raise
                 retry += [list(new)[e["index"]] for e in errors]  # inserted meanwhile by another writer
+        if not define:  # xAPI 4.2 `define`: only then is a stored definition updated
+            for activity_id in retry:
+                raws.pop(activity_id, None)
+            retry = []
         for activity_id in retry:
             for definition in changed[activity_id]:
                 await self._merge_activity(activity_id, definition)
@@ -420,6 +440,17 @@ class AsyncMongoStore:
                                                    upsert=True)
             except DuplicateKeyError:
                 pass
+
+    async def _put_uploads(self, pairs) -> None:
+        """Record that Statements with these authorities uploaded these hashes ((sha2, authority key) pairs)."""
+        docs = [{"_id": sha if key is None else f"{sha}|{key}"} for sha, key in sorted(pairs, key=str)]
+        if not docs:
+            return
+        try:
+            await self.uploads.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
+                raise
 
     async def _watermark(self) -> int:
         """The highest seq through which every batch is final: what queries and the stream may show."""
@@ -495,7 +526,9 @@ class AsyncMongoStore:
                                           {"s": 1, "body": 1}).sort("s", ASCENDING).limit(limit).to_list(None)
         return [(d["s"], d["body"]) for d in docs]
 
-    async def attachment(self, sha2: str) -> tuple[str, bytes] | None:
+    async def attachment(self, sha2: str, authority: str) -> tuple[str, bytes] | None:
+        if await self.uploads.find_one({"_id": f"{sha2}|{authority}"}) is None:
+            return None
         doc = await self.attachments_.find_one({"_id": sha2})
         return (doc["ct"], doc["c"]) if doc else None
 
@@ -618,8 +651,8 @@ class MongoStore:
         self._thread.join(10)
         self._loop.close()
 
-    def insert(self, batch, attachments):
-        return self._run(self.aio.insert(batch, attachments))
+    def insert(self, batch, attachments, define=True):
+        return self._run(self.aio.insert(batch, attachments, define))
 
     def voiding_ids(self, ids):
         return self._run(self.aio.voiding_ids(ids))
@@ -636,8 +669,8 @@ class MongoStore:
     def stream(self, after_seq, limit):
         return self._run(self.aio.stream(after_seq, limit))
 
-    def attachment(self, sha2):
-        return self._run(self.aio.attachment(sha2))
+    def attachment(self, sha2, authority):
+        return self._run(self.aio.attachment(sha2, authority))
 
     def activity(self, activity_id):
         return self._run(self.aio.activity(activity_id))

@@ -60,9 +60,15 @@ class Conflict(Exception):
 class StatementStore(Protocol):
     def start(self) -> None:
         """Prepare to write, before the server listens (blocking)."""
-    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
+    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]],
+               define: bool = True) -> list[str]:
         """Store the batch whole or not at all; return the ids. Raises Conflict for an id
-        stored with different content; an id stored with the same content is left as it is."""
+        stored with different content; an id stored with the same content is left as it is.
+        ``attachments`` (sha2 -> (contentType, bytes)) are the parts the batch uploaded: the store
+        records that the authorities of its Statements naming them uploaded them, in the same
+        write. ``define``: the writer has the ``define`` scope, so the Activity definitions of the
+        batch update the canonical ones; without it only an Activity new to the store gets one
+        (the first definition it is stored with)."""
     def voiding_ids(self, ids: list[str]) -> set[str]:
         """Those of ``ids`` that are stored voiding Statements (a voiding Statement cannot be voided)."""
     def get(self, statement_id: str, voided: bool) -> bytes | None:
@@ -71,7 +77,9 @@ class StatementStore(Protocol):
         """One page of (seq, body), and the cursor to continue after (None on the last page)."""
     def last_seq(self) -> int: ...
     def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]: ...
-    def attachment(self, sha2: str) -> tuple[str, bytes] | None: ...
+    def attachment(self, sha2: str, authority: str) -> tuple[str, bytes] | None:
+        """(contentType, bytes) of ``sha2`` if a Statement whose authority has the key ``authority``
+        (lrs/statements/attachments.py ``authority_key``) uploaded them; otherwise None."""
     def activity(self, activity_id: str) -> dict | None: ...
     def activities(self, ids: Iterable[str]) -> dict[str, dict]: ...
 

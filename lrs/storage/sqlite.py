@@ -35,6 +35,7 @@ import orjson
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
+from ..statements.attachments import legacy_uploads, uploads
 from ..statements.terms import Terms, hash64, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 from .idfilter import IdFilter
@@ -61,6 +62,8 @@ CREATE TABLE IF NOT EXISTS statement_terms (
     bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
     PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (sha2 TEXT NOT NULL, authority TEXT NOT NULL, PRIMARY KEY (sha2, authority))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS activities (id TEXT PRIMARY KEY, definition BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL, activity_id TEXT NOT NULL, agent_key TEXT NOT NULL, registration TEXT NOT NULL,
@@ -126,8 +129,11 @@ class SqliteStore:
                 _rebucket(conn)
             if version in (1, 2):
                 _bucket_ids(conn)
+            recorded = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'uploads'").fetchone()
             for sql in SCHEMA.split(";"):
                 conn.execute(sql)
+            if not recorded:  # attachments stored before uploads were recorded: credit their uploaders, once
+                _fill_uploads(conn)
             conn.execute(f"PRAGMA user_version = {FORMAT}")
             conn.execute("COMMIT")
         except BaseException:
@@ -192,17 +198,19 @@ class SqliteStore:
 
     # -- statements -----------------------------------------------------------------------
 
-    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]]) -> list[str]:
-        """Store the batch whole or not at all.
+    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]],
+               define: bool = True) -> list[str]:
+        """Store the batch whole or not at all. ``define``: the writer may change stored Activity
+        definitions (the ``define`` scope); without it only new Activities get one.
 
         Group commit: batches that arrive while another is being written wait for the write lock,
         and whoever takes it next writes every waiting batch in one transaction, each in its own
         savepoint (a batch that fails rolls back alone). One commit, one fsync, for all of them.
         """
         if self._process is not None:
-            self._process.insert(batch, attachments)
+            self._process.insert(batch, attachments, define)
             return [n.statement["id"] for n in batch]
-        job = _Job(batch, attachments)
+        job = _Job(batch, attachments, define)
         with self._pending_lock:
             self._pending.append(job)
         with self._write_lock:
@@ -290,10 +298,13 @@ class SqliteStore:
                 raise Conflict(sid)
         if kept:
             self._store_new(conn, kept, top, stored)
+            self._merge_activities(conn, [n.statement for n, _ in kept], job.define)
             top += len(kept)
         if job.attachments:
             conn.executemany("INSERT OR IGNORE INTO attachments (sha2, content_type, content) VALUES (?, ?, ?)",
                              [(sha, ct, data) for sha, (ct, data) in job.attachments.items()])
+            conn.executemany("INSERT OR IGNORE INTO uploads (sha2, authority) VALUES (?, ?)",
+                             sorted(uploads((n.statement for n in batch), job.attachments)))
         return top
 
     def _store_new(self, conn, kept: list[tuple[NewStatement, int]], top: int, stored: str) -> None:
@@ -360,7 +371,6 @@ class SqliteStore:
                      "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY 1, 2, 3 "
                      "ON CONFLICT (bucket, term, seq) DO UPDATE SET direct = max(direct, excluded.direct)",
                      (orjson.dumps(rows).decode(),))
-        self._merge_activities(conn, [n.statement for _, n in fresh])
 
     def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
         """A Statement's own terms and, through StatementRef, those of its target, recursively."""
@@ -399,9 +409,11 @@ class SqliteStore:
             out += conn.execute(q, chunk).fetchall()
         return out
 
-    def _merge_activities(self, conn, statements: list[dict]) -> None:
+    def _merge_activities(self, conn, statements: list[dict], define: bool) -> None:
         for activity_id, definition, raw in self._definitions.changed(statements):
             row = conn.execute("SELECT definition FROM activities WHERE id = ?", (activity_id,)).fetchone()
+            if row and not define:  # xAPI 4.2 `define`: only then is a stored definition updated
+                continue
             merged = merge_definition(orjson.loads(row[0]) if row else {}, definition)
             conn.execute("INSERT OR REPLACE INTO activities (id, definition) VALUES (?, ?)",
                          (activity_id, orjson.dumps(merged)))
@@ -493,9 +505,10 @@ class SqliteStore:
             return conn.execute("SELECT seq, body FROM statements WHERE seq > ? ORDER BY seq LIMIT ?",
                                 (after_seq, limit)).fetchall()
 
-    def attachment(self, sha2: str) -> tuple[str, bytes] | None:
+    def attachment(self, sha2: str, authority: str) -> tuple[str, bytes] | None:
         with self._read() as conn:
-            row = conn.execute("SELECT content_type, content FROM attachments WHERE sha2 = ?", (sha2,)).fetchone()
+            row = conn.execute("SELECT a.content_type, a.content FROM uploads u JOIN attachments a ON a.sha2 = u.sha2 "
+                               "WHERE u.sha2 = ? AND u.authority = ?", (sha2, authority)).fetchone()
         return (row[0], row[1]) if row else None
 
     def activity(self, activity_id: str) -> dict | None:
@@ -656,12 +669,23 @@ def _has(own: Terms, terms: list[tuple[str, bool]]) -> bool:
     return all(t in own and (own[t] or not direct) for t, direct in terms)
 
 
-class _Job:
-    __slots__ = ("batch", "attachments", "done", "error")
+def _fill_uploads(conn) -> None:
+    """The uploads of the attachments a store held before it recorded them (lrs/statements/attachments.py)."""
+    stored = {sha for (sha,) in conn.execute("SELECT sha2 FROM attachments")}
+    if stored:
+        rows = (body for (body,) in conn.execute("SELECT body FROM statements WHERE instr(body, ?) > 0 ORDER BY seq",
+                                                 (b'"attachments"',)))
+        conn.executemany("INSERT OR IGNORE INTO uploads (sha2, authority) VALUES (?, ?)",
+                         sorted(legacy_uploads(rows, stored)))
 
-    def __init__(self, batch: list[NewStatement], attachments: dict):
+
+class _Job:
+    __slots__ = ("batch", "attachments", "define", "done", "error")
+
+    def __init__(self, batch: list[NewStatement], attachments: dict, define: bool = True):
         self.batch = batch
         self.attachments = attachments
+        self.define = define
         self.done = False
         self.error: BaseException | None = None
 

@@ -10,6 +10,7 @@ import threading
 import orjson
 import pytest
 
+from lrs.statements.attachments import authority_key
 from lrs.statements.forms import prepare
 from lrs.statements.terms import statement_terms
 from lrs.storage import Conflict, Document, NewStatement, StatementQuery
@@ -131,7 +132,7 @@ def test_batch_is_all_or_nothing_when_a_conflict_is_in_the_middle(store):
     assert store.get(before.statement["id"], False) is None
     assert store.get(after.statement["id"], False) is None
     assert store.last_seq() == seq
-    assert store.attachment("a" * 64) is None
+    assert store.attachment("a" * 64, authority_key(AUTHORITY)) is None
     assert ids_of(store.stream(0, 10)) == [existing.statement["id"]]
 
 
@@ -181,10 +182,59 @@ def test_query_by_term_and_limit(store):
     assert not more
 
 
+def with_attachment(sha2: str, length: int, **kw) -> dict:
+    return make_statement(attachments=[{"usageType": "http://example.com/u", "display": {"en-US": "a"},
+                                        "contentType": "application/pdf", "length": length, "sha2": sha2, **kw}])
+
+
 def test_attachments_are_kept_by_hash(store):
-    store.insert([new()], {"b" * 64: ("application/pdf", b"%PDF")})
-    assert store.attachment("b" * 64) == ("application/pdf", b"%PDF")
-    assert store.attachment("c" * 64) is None
+    store.insert([new(with_attachment("b" * 64, 4))], {"b" * 64: ("application/pdf", b"%PDF")})
+    assert store.attachment("b" * 64, authority_key(AUTHORITY)) == ("application/pdf", b"%PDF")
+    assert store.attachment("c" * 64, authority_key(AUTHORITY)) is None
+
+
+OTHER = {"objectType": "Agent", "name": "other", "mbox": "mailto:other@example.com"}
+
+
+def new_by(authority: dict, st: dict) -> NewStatement:
+    st = prepare(st, authority, "1.0.3")
+    return NewStatement(st, statement_terms(st))
+
+
+def test_attachment_bytes_are_given_only_for_the_authority_that_uploaded_them(store):
+    """Issue 9 finding 4: a Statement that names a hash by fileUrl does not make the bytes another
+    authority uploaded readable; the uploader's authority still gets them."""
+    sha = "d" * 64
+    store.insert([new(with_attachment(sha, 6))], {sha: ("text/plain", b"secret")})
+    store.insert([new_by(OTHER, with_attachment(sha, 6, fileUrl="http://example.com/x"))], {})
+    assert store.attachment(sha, authority_key(OTHER)) is None
+    assert store.attachment(sha, authority_key(AUTHORITY)) == ("text/plain", b"secret")
+    # Uploading the same bytes proves having them: then the other authority gets them too.
+    store.insert([new_by(OTHER, with_attachment(sha, 6))], {sha: ("text/plain", b"secret")})
+    assert store.attachment(sha, authority_key(OTHER)) == ("text/plain", b"secret")
+
+
+def activity(name: str, activity_id: str = "http://example.com/activities/a1") -> dict:
+    return make_statement(object={"objectType": "Activity", "id": activity_id,
+                                  "definition": {"name": {"en-US": name}, "type": "http://example.com/types/t"}})
+
+
+def test_without_define_a_stored_activity_definition_is_not_changed(store):
+    """Issue 9 finding 5: a writer without the define scope cannot change the canonical definition
+    of an Activity the LRS has; with it (the default of trusted callers) the definition is merged."""
+    store.insert([new(activity("Safety 101"))], {}, define=False)  # new to the LRS: its first definition is kept
+    assert store.activity("http://example.com/activities/a1")["name"] == {"en-US": "Safety 101"}
+    store.insert([new(activity("<b>pwned</b>"))], {}, define=False)
+    assert store.activity("http://example.com/activities/a1")["name"] == {"en-US": "Safety 101"}
+    store.insert([new(activity("Safety 102"))], {}, define=True)
+    assert store.activity("http://example.com/activities/a1")["name"] == {"en-US": "Safety 102"}
+
+
+def test_without_define_a_new_activity_keeps_the_first_definition_of_its_batch(store):
+    """Issue 9 finding 5: without define, an Activity new to the LRS gets the first definition it is stored with."""
+    aid = "http://example.com/activities/a2"
+    store.insert([new(activity("First", aid)), new(activity("Second", aid))], {}, define=False)
+    assert store.activity(aid)["name"] == {"en-US": "First"}
 
 
 def test_concurrent_inserts_get_distinct_increasing_sequence_numbers(store):
