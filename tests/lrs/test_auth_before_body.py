@@ -43,10 +43,20 @@ def call(app, method, path, headers: dict, body: bytes, query: str = "", chunk: 
 
 
 @pytest.fixture
-def app(data_dir):
+def store(data_dir):
     store = open_store(data_dir)
-    yield create_app(store, alternate_auth_prefix_bytes=1000)
+    yield store
     store.close()
+
+
+@pytest.fixture
+def app(store):
+    return create_app(store)
+
+
+@pytest.fixture
+def small_prefix_app(store):
+    return create_app(store, alternate_auth_prefix_bytes=1000)
 
 
 BIG = json.dumps([make_statement() for _ in range(200)]).encode()
@@ -74,13 +84,13 @@ def form(**fields) -> bytes:
     return urlencode(fields).encode()
 
 
-def test_alternate_syntax_without_authorization_reads_only_a_bounded_prefix(app):
+def test_alternate_syntax_without_authorization_reads_only_a_bounded_prefix(small_prefix_app):
     """Issue 9 finding 2: an alternate-syntax request without an Authorization header is refused
     once the first LRS_ALTERNATE_AUTH_PREFIX_BYTES of its form hold no Authorization field; the rest
     of the body is not read."""
     body = form(content=BIG.decode(), **{"X-Experience-API-Version": "1.0.3", "Authorization": basic(*ADMIN)})
-    status, err, read = call(app, "POST", "/statements", {"Content-Type": "application/x-www-form-urlencoded"},
-                             body, query="method=POST")
+    status, err, read = call(small_prefix_app, "POST", "/statements",
+                             {"Content-Type": "application/x-www-form-urlencoded"}, body, query="method=POST")
     assert status == 401
     assert "1000 bytes" in err["error"]["message"]
     assert read <= 1000 + 500  # the prefix, rounded up to the receive chunk

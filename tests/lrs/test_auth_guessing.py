@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 import lrs.auth as auth
-from lrs.auth import Credentials, CredentialsUnavailable, hash_secret
+from lrs.auth import Credentials, hash_secret
 from lrs_testkit import ADMIN, basic, error_of
 
 
@@ -98,8 +98,8 @@ def test_secret_checks_run_at_most_the_configured_number_at_once(known, monkeypa
         return False
 
     monkeypatch.setattr(auth, "verify_secret", slow_verify)
-    creds = Credentials(ListStore([known]), limits=auth.AuthLimits(max_concurrent_checks=2,
-                                                                   max_failures_per_key=100))
+    limits = auth.AuthLimits(max_concurrent_checks=2, max_failures_per_key=100)
+    creds = Credentials(ListStore([known]), limits=limits)
 
     async def main():
         async with anyio.create_task_group() as tg:
@@ -114,6 +114,8 @@ def test_a_failing_credential_reload_keeps_the_last_list_for_a_bounded_time(know
     """Issue 9 finding 7: when re-reading the credential list fails, the last list keeps serving (no
     500), re-read again later; once it is older than the refresh interval plus the grace, requests
     get CredentialsUnavailable (503) rather than a list that may still hold a revoked key."""
+    from lrs.auth import CredentialsUnavailable
+
     monkeypatch.setattr(auth, "REFRESH_SECONDS", 0.2)
     monkeypatch.setattr(auth, "STALE_GRACE_SECONDS", 0.4)
     monkeypatch.setattr(auth, "RETRY_SECONDS", 0.05)
@@ -138,6 +140,8 @@ def test_a_failing_credential_reload_keeps_the_last_list_for_a_bounded_time(know
 
 def test_the_503_when_credentials_cannot_be_read_says_retry_after(make_client, monkeypatch):
     """Issue 9 finding 7: a credential list that cannot be read is a 503 with Retry-After, not a 500."""
+    from lrs.auth import CredentialsUnavailable
+
     client = make_client()
 
     async def unavailable(self, *args, **kwargs):
