@@ -69,7 +69,7 @@ HELP = {
     "package_max_files": "most entries a package zip may hold",
     "package_max_ratio": "most a file over 1 MiB may expand when unzipped (zip bomb guard)",
     "max_header_bytes": "largest request line plus headers; larger gets 431 and the connection is closed",
-    "max_inflight_body_bytes": "most request body bytes in flight at once per process; a request that would go "
+    "max_inflight_body_bytes": "most request body bytes being read at once per process; a request that would go "
                                "over gets 503 with Retry-After before its body is read (one is always admitted)",
     "max_connections": "most open connections per process; one more gets 503 and is closed",
     "header_timeout_seconds": "a connection must send complete request headers within this time, else it is "

@@ -8,10 +8,11 @@ uvicorn does not have.
   socket, or headers sent a byte at a time) is closed, with 408 if it had started a request.
 - A request body must arrive within ``body_timeout`` of its headers, else 408 and the connection
   is closed.
-- Request bodies in flight (declared by Content-Length when the headers arrive, counted as they
+- Request bodies in flight (by Content-Length when the app first reads the body, counted as they
   come for chunked bodies) may add up to ``max_inflight_body_bytes`` per process; a request that
-  would go over gets 503 with Retry-After before any of its body is read (one request is always
-  admitted when none is in flight, so a single large upload still works).
+  would go over gets 503 with Retry-After before any of its body is handed to the app (one request
+  is always admitted when none is in flight, so a single large upload still works). A request
+  answered without reading its body (say a 401) reserves nothing.
 - At most ``max_connections`` connections are open per process; one more gets 503 and is closed.
 - The keep-alive idle timeout is uvicorn's ``timeout_keep_alive``.
 
@@ -149,10 +150,28 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 self._chunked = True
         if declared or self._chunked:
-            if declared and not self._reserve(declared):
-                return
             self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out)
         super().on_headers_complete()
+        if declared and self.cycle is not None and self.cycle.scope is self.scope:
+            self._reserve_on_first_read(self.cycle, declared)
+
+    def _reserve_on_first_read(self, cycle, declared: int) -> None:
+        """Reserve the declared body when the app first asks for it: a request the app answers
+        without reading its body (a 401) reserves nothing; one that would go over the budget gets
+        503 before any of its body is handed to the app. (Until then uvicorn holds at most its
+        read buffer, about 64 KiB, then stops reading.)"""
+        receive = cycle.receive
+        reserved = False
+
+        async def receive_within_budget():
+            nonlocal reserved
+            if not reserved:
+                reserved = True
+                if not self._reserve(declared):
+                    return {"type": "http.disconnect"}
+            return await receive()
+
+        cycle.receive = receive_within_budget
 
     def on_body(self, body: bytes) -> None:
         if self._refused:

@@ -140,13 +140,18 @@ def test_a_request_with_neither_credentials_nor_version_header_is_401(server):
 def test_bodies_in_flight_over_the_budget_get_503_with_retry_after(server):
     """Issue 9 finding 2: request bodies in flight are budgeted (LRS_MAX_INFLIGHT_BODY_BYTES): a request
     that would go over gets 503 with Retry-After before its body is read."""
+    import httpx
+
+    assert httpx.get(server.url + "/statements", headers=server.headers).status_code == 200  # secret verified
     first = connect(server)
     first.sendall(f"POST /xapi/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   f"X-Experience-API-Version: 1.0.3\r\nAuthorization: {basic(*ADMIN)}\r\n"
                   f"Content-Length: 800000\r\n\r\n[".encode())
-    time.sleep(0.2)
+    time.sleep(0.3)
     second = connect(server)
-    second.sendall(b"POST /xapi/statements HTTP/1.1\r\nHost: x\r\nContent-Length: 800000\r\n\r\n[")
+    second.sendall(f"POST /xapi/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   f"X-Experience-API-Version: 1.0.3\r\nAuthorization: {basic(*ADMIN)}\r\n"
+                   f"Content-Length: 800000\r\n\r\n[".encode())
     status, headers, body = read_response(second)
     assert status == 503
     assert int(headers["retry-after"]) > 0
