@@ -45,13 +45,14 @@ class ConnectionLimits:
     header_timeout: float = 10.0
     body_timeout: float = 120.0
     max_connections: int = 1000
+    max_request_bytes: int = 50 * 1024 * 1024  # the most one request can count in the budget
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ConnectionLimits":
         return cls(max_header_bytes=settings.max_header_bytes,
                    max_inflight_body_bytes=settings.max_inflight_body_bytes,
                    header_timeout=settings.header_timeout_seconds, body_timeout=settings.body_timeout_seconds,
-                   max_connections=settings.max_connections)
+                   max_connections=settings.max_connections, max_request_bytes=settings.max_request_bytes)
 
 
 class _BodyBudget:
@@ -153,7 +154,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_timed_out)
         super().on_headers_complete()
         if declared and self.cycle is not None and self.cycle.scope is self.scope:
-            self._reserve_on_first_read(self.cycle, declared)
+            # Bodies over LRS_MAX_REQUEST_BYTES are refused by the xAPI before they are read; only a
+            # streaming reader (a package upload, written to disk) takes one: it counts as the most
+            # one buffered body can be.
+            self._reserve_on_first_read(self.cycle, min(declared, self.limits.max_request_bytes))
 
     def _reserve_on_first_read(self, cycle, declared: int) -> None:
         """Reserve the declared body when the app first asks for it: a request the app answers
@@ -176,7 +180,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_body(self, body: bytes) -> None:
         if self._refused:
             return
-        if self._chunked and not self.cycle.response_complete and not self._reserve(len(body)):
+        if self._chunked and not self.cycle.response_complete and self._reserved < self.limits.max_request_bytes \
+                and not self._reserve(len(body)):
             return
         super().on_body(body)
 
