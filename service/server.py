@@ -309,14 +309,15 @@ def make_config(settings: Settings, app="service.app:create_app", workers: int =
 
 def serve(settings: Settings, workers: int = 1) -> int:
     """Run the service until SIGTERM or SIGINT; 0 after a graceful stop."""
+    from .logs import configure_logging
+
+    configure_logging(settings)
     config = make_config(settings, workers=workers)
-    server = LRSServer(config)
-    if workers > 1:
+    if workers > 1:  # uvicorn's supervisor: it stops its workers on SIGTERM and returns
         from uvicorn.supervisors import Multiprocess
 
-        sock = config.bind_socket()
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
-        server.run()
+        LRSServer(config).run()
     log.info("stopped")
     return 0
