@@ -11,7 +11,7 @@ from ..errors import XAPIError
 from ..statements.forms import now_timestamp
 from . import documents, resources
 from .request import (XRequest, apply_alternate_syntax, build_request, form_field, negotiate_version, read_body,
-                      response_version)
+                      read_prefix, response_version)
 from .responses import error_response, json_response
 from .statements import StatementsResource
 
@@ -113,8 +113,8 @@ class XAPIApp:
         Authorization header the browser may have added on its own."""
         from_browser = "origin" in req.headers or "sec-fetch-site" in req.headers
         header_auth = None if from_browser else req.headers.get("authorization")
-        prefix, complete = await read_body(receive, req.headers, self.max_request_bytes,
-                                           upto=self.alternate_auth_prefix_bytes)
+        prefix, complete = await read_prefix(receive, req.headers, self.max_request_bytes,
+                                             self.alternate_auth_prefix_bytes)
         form_auth = form_field(prefix, complete, "authorization")
         if form_auth is None and header_auth is None:
             if from_browser:

@@ -55,11 +55,18 @@ def check_declared_length(headers: dict[str, str], limit: int) -> None:
             raise XAPIError(400, "the Content-Length header is not a number") from None
 
 
-async def read_body(receive, headers: dict[str, str], limit: int, start: bytes = b"",
-                    upto: int | None = None) -> tuple[bytes, bool] | bytes:
-    """The request body (over ``limit`` bytes is a 413). With ``upto``, stop once at least that much
-    is read and return ``(bytes read, whether that is the whole body)``; ``start`` is what an earlier
-    call read."""
+async def read_body(receive, headers: dict[str, str], limit: int, start: bytes = b"") -> bytes:
+    """The whole request body (over ``limit`` bytes is a 413); ``start`` is what ``read_prefix`` read."""
+    body, _ = await _read(receive, headers, limit, start, None)
+    return body
+
+
+async def read_prefix(receive, headers: dict[str, str], limit: int, upto: int) -> tuple[bytes, bool]:
+    """At least ``upto`` bytes of the body (or all of it, if shorter), and whether that is all of it."""
+    return await _read(receive, headers, limit, b"", upto)
+
+
+async def _read(receive, headers: dict[str, str], limit: int, start: bytes, upto: int | None) -> tuple[bytes, bool]:
     check_declared_length(headers, limit)
     chunks = [start]
     size = len(start)
@@ -73,7 +80,7 @@ async def read_body(receive, headers: dict[str, str], limit: int, start: bytes =
             raise XAPIError(413, f"the request body is larger than the limit of {limit} bytes (LRS_MAX_REQUEST_BYTES)")
         chunks.append(chunk)
         if not message.get("more_body"):
-            return (b"".join(chunks), True) if upto is not None else b"".join(chunks)
+            return b"".join(chunks), True
     return b"".join(chunks), False
 
 
