@@ -31,9 +31,13 @@ import anyio
 SCOPES = ("all", "all/read", "statements/write", "statements/read", "statements/read/mine",
           "state", "define", "profile")
 REFRESH_SECONDS = 5.0
-# When re-reading the list fails (the store is busy or down), the last list keeps serving for at
-# most this much longer (retried every RETRY_SECONDS); after that, authentication waits for a
-# successful read, and gives up with CredentialsUnavailable (503) after WAIT_SECONDS.
+# A request that finds the list older than REFRESH_SECONDS waits for a re-read, so a revocation
+# takes effect within REFRESH_SECONDS. When the re-read fails, or takes longer than
+# FRESH_WAIT_SECONDS (the store is busy or down), the last list keeps serving until it is
+# STALE_GRACE_SECONDS past due (re-read every RETRY_SECONDS meanwhile); after that,
+# authentication waits for a successful read, and gives up with CredentialsUnavailable (503)
+# after WAIT_SECONDS.
+FRESH_WAIT_SECONDS = 0.5
 STALE_GRACE_SECONDS = 5.0
 RETRY_SECONDS = 1.0
 WAIT_SECONDS = 5.0
@@ -121,6 +125,7 @@ class Credentials:
         self._loaded = float("-inf")  # time of the last successful read; -inf: stale, read on first use
         self._retry_at = float("-inf")
         self._refreshing = False
+        self._failed = False  # the last re-read failed
         self._verified: dict[tuple[str, bytes], float] = {}
         self._per_key = _FailureCounter(self.limits.max_failures_per_key, self.limits.failure_window_seconds)
         self._per_address = _FailureCounter(self.limits.max_failures_per_address,
@@ -221,18 +226,20 @@ class Credentials:
         return time.monotonic() - self._loaded
 
     async def _fresh_enough(self) -> None:
-        """Start a re-read when the list is older than REFRESH_SECONDS; go on with the last list while
-        it is younger than REFRESH_SECONDS + STALE_GRACE_SECONDS, else wait for a read to succeed."""
+        """Re-read the list when it is older than REFRESH_SECONDS (see FRESH_WAIT_SECONDS for what
+        happens when the store does not answer)."""
         if self._age() <= REFRESH_SECONDS:
             return
         self._start_refresh()
-        if self._age() <= REFRESH_SECONDS + STALE_GRACE_SECONDS:
-            return
-        deadline = time.monotonic() + WAIT_SECONDS
-        while self._age() > REFRESH_SECONDS + STALE_GRACE_SECONDS:
-            if time.monotonic() > deadline:
+        start = time.monotonic()
+        while self._age() > REFRESH_SECONDS:
+            waited = time.monotonic() - start
+            if (self._failed or waited > FRESH_WAIT_SECONDS) and \
+                    self._age() <= REFRESH_SECONDS + STALE_GRACE_SECONDS:
+                return  # keep serving the last list a little longer
+            if waited > WAIT_SECONDS:
                 raise CredentialsUnavailable("the credential list could not be read from the store")
-            await anyio.sleep(0.01)
+            await anyio.sleep(0.005)
             self._start_refresh()
 
     def _start_refresh(self) -> None:
@@ -252,6 +259,7 @@ class Credentials:
                                                   RETRY_SECONDS, exc_info=True)
             with self._lock:
                 self._retry_at = time.monotonic() + RETRY_SECONDS
+                self._failed = True
         finally:
             with self._lock:
                 self._refreshing = False
@@ -262,6 +270,7 @@ class Credentials:
         with self._lock:
             self._by_key = by_key
             self._loaded = started
+            self._failed = False
 
     def _candidate(self, key: str, secret: str):
         cred = self._by_key.get(key)
