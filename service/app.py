@@ -4,22 +4,25 @@ from __future__ import annotations
 import contextlib
 
 import anyio
+import orjson
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 import content_store.http
 from content_store.limits import Limits
+from lrs.auth import AuthLimits
 from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
 
 from .config import Settings
 from .guard import RequireAdmin
-from .logs import RequestLogMiddleware, configure_logging
+from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     configure_input_limits(InputLimits(settings.max_iri_length, settings.max_string_length))
@@ -29,10 +32,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_request_bytes=settings.max_request_bytes,
         max_batch_statements=settings.max_batch_statements,
         max_query_limit=settings.max_query_limit,
+        alternate_auth_prefix_bytes=settings.alternate_auth_prefix_bytes,
+        auth_limits=AuthLimits(max_concurrent_checks=settings.auth_max_concurrent_checks,
+                               max_failures_per_key=settings.auth_max_failures_per_key,
+                               max_failures_per_address=settings.auth_max_failures_per_address,
+                               failure_window_seconds=settings.auth_failure_window_seconds),
     )
     content_app = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings))
-    guarded_content = RequireAdmin(content_app, lrs_app.credentials)
-    routes = [Mount("/xapi", app=lrs_app), Mount("/content", app=guarded_content)]
+    content_app.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
+    guarded_content = RequireAdmin(content_app, lrs_app.credentials, settings.public_url)
+
+    routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
+              Mount("/content", app=guarded_content)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -41,6 +52,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         store.close()
         content_app.state.store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestLogMiddleware)
-    return app
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: _internal_error})
+    # Outermost first: the request id is set before anything runs, then ErrorGuard keeps any
+    # exception that escapes from closing the connection.
+    return RequestLogMiddleware(ErrorGuard(app))
+
+
+class _WithSlash:
+    """``/xapi`` without the slash answers as ``/xapi/`` (the index), not with a redirect."""
+
+    def __init__(self, app, prefix: str):
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope, receive, send):
+        await self.app({**scope, "root_path": scope.get("root_path", "") + self.prefix, "path": scope["path"] + "/"},
+                       receive, send)
+
+
+async def _internal_error(request, exc) -> Response:
+    body = {"error": {"status": 500, "message": "internal error; the request id is in the X-Request-Id header"}}
+    return Response(orjson.dumps(body), status_code=500, media_type="application/json",
+                    headers={"X-Content-Type-Options": "nosniff"})

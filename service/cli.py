@@ -4,13 +4,34 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import string
 import sys
+from importlib import metadata
 
 import content_store.cli
 from lrs.auth import SCOPES, Credentials
 from lrs.storage import open_store
 
 from .config import Settings, describe
+
+# The settings each command reads (``serve`` reads them all).
+STORE_SETTINGS = ("data_dir", "mongodb_url")
+PACKAGE_SETTINGS = ("data_dir", "package_*")
+SECRET_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+def generate_secret(length: int = 32) -> str:
+    """A random secret from the URL-safe alphabet that starts with a letter or digit, so that it is
+    never taken for an option on a command line."""
+    first = secrets.choice(string.ascii_letters + string.digits)
+    return first + "".join(secrets.choice(SECRET_ALPHABET) for _ in range(length - 1))
+
+
+def _version() -> str:
+    try:
+        return metadata.version("learning-record-system")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="lrs", description="Learning record system.",
                                      epilog=describe(), formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"lrs {_version()}")
     sub = parser.add_subparsers(title="commands")
+    store_vars = describe(STORE_SETTINGS)
 
     serve = sub.add_parser("serve", help="run the HTTP service (xAPI at /xapi)", epilog=describe(),
                            formatter_class=fmt)
@@ -40,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     creds = sub.add_parser("credentials", help="manage xAPI client credentials (HTTP Basic)",
-                           epilog=describe(), formatter_class=fmt)
+                           epilog=store_vars, formatter_class=fmt)
     csub = creds.add_subparsers(title="credential commands")
     create = csub.add_parser("create", help="create a credential; the secret is stored hashed",
-                             epilog=f"scopes: {', '.join(SCOPES)}\n\n" + describe(), formatter_class=fmt)
+                             epilog=f"scopes: {', '.join(SCOPES)}\n\n" + store_vars, formatter_class=fmt)
     create.add_argument("--key", required=True, help="the Basic auth user name")
     create.add_argument("--secret", help="the Basic auth password (default: generated and printed once)")
     create.add_argument("--scope", nargs="+", default=["all"], choices=SCOPES, metavar="SCOPE",
@@ -51,39 +74,53 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="name of the authority agent (default: the key)")
     create.add_argument("--email", help="mbox of the authority agent (default: an account on this LRS)")
     create.set_defaults(func=cmd_credentials_create)
-    lst = csub.add_parser("list", help="list credentials (never their secrets)", epilog=describe(),
+    lst = csub.add_parser("list", help="list credentials (never their secrets)", epilog=store_vars,
                           formatter_class=fmt)
     lst.set_defaults(func=cmd_credentials_list)
-    revoke = csub.add_parser("revoke", help="revoke a credential", epilog=describe(), formatter_class=fmt)
+    revoke = csub.add_parser("revoke", help="revoke a credential", epilog=store_vars, formatter_class=fmt)
     revoke.add_argument("key")
     revoke.set_defaults(func=cmd_credentials_revoke)
     creds.set_defaults(func=lambda a: creds.print_help() or 2)
-    content_store.cli.add_commands(sub, Settings.from_env, epilog=describe())
+    content_store.cli.add_commands(sub, Settings.from_env, epilog=describe(PACKAGE_SETTINGS))
     return parser
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
+    from .server import serve
 
     settings = Settings.from_env(host=args.host, port=args.port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
     store = open_store(settings.data_dir, settings.mongodb_url)
     try:
         creds = Credentials(store)
         if creds.is_empty():
-            secret = secrets.token_urlsafe(24)
+            secret = generate_secret()
             creds.create("admin", secret, ["all"], name="admin")
-            base = settings.public_url or f"http://{settings.host}:{settings.port}"
             print("First run: created the admin credential (shown once, stored hashed):")
             print(f"  endpoint: {base}/xapi/")
             print(f"  key:      admin")
             print(f"  secret:   {secret}")
-            print("Make more with: lrs credentials create --key KEY --secret SECRET --scope all", flush=True)
+            print("Make more with: lrs credentials create --key KEY --scope all")
     finally:
         store.close()
-    uvicorn.run("service.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=args.workers, log_level="warning", access_log=False)
-    return 0
+    print(f"lrs {_version()} listening on http://{settings.host}:{settings.port}")
+    print(f"  xAPI endpoint:  {base}/xapi/")
+    print(f"  content API:    {base}/content/")
+    print(f"  data:           {_data_location(settings)}", flush=True)
+    return serve(settings, workers=args.workers)
+
+
+def _data_location(settings: Settings) -> str:
+    content = settings.data_dir.resolve() / "content"
+    if settings.mongodb_url:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(settings.mongodb_url)
+        where = url._replace(netloc=url.hostname + (f":{url.port}" if url.port else "")).geturl() \
+            if url.hostname else settings.mongodb_url
+        return f"{where} (xAPI), {content} (content)"
+    return f"{settings.data_dir.resolve()} (xAPI store lrs.sqlite3, content in {content})"
 
 
 def _open_credentials():
@@ -96,7 +133,7 @@ def _open_credentials():
 def cmd_credentials_create(args) -> int:
     store, creds = _open_credentials()
     try:
-        secret = args.secret or secrets.token_urlsafe(24)
+        secret = args.secret or generate_secret()
         cred = creds.create(args.key, secret, args.scope, name=args.name, email=args.email)
         print(json.dumps({"key": cred["key"], "scopes": cred["scopes"], "authority": cred["authority"]}))
         if not args.secret:

@@ -28,6 +28,18 @@ class Settings:
     package_max_uncompressed_bytes: int = 2048 * 1024 * 1024
     package_max_files: int = 5000
     package_max_ratio: int = 200
+    max_header_bytes: int = 32 * 1024
+    max_inflight_body_bytes: int = 256 * 1024 * 1024
+    max_connections: int = 1000
+    header_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: float = 5.0
+    body_timeout_seconds: float = 120.0
+    shutdown_timeout_seconds: float = 10.0
+    alternate_auth_prefix_bytes: int = 64 * 1024
+    auth_max_concurrent_checks: int = 2
+    auth_max_failures_per_key: int = 20
+    auth_max_failures_per_address: int = 100
+    auth_failure_window_seconds: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -62,14 +74,32 @@ HELP = {
     "package_max_files": "most entries a package zip may hold",
     "package_max_ratio": "most a package may expand when unzipped: all its files together once they add up "
                          "to more than 1 MiB, and each file over 1 MiB (zip bomb guard)",
+    "max_header_bytes": "largest request line plus headers; larger gets 431 and the connection is closed",
+    "max_inflight_body_bytes": "most request body bytes being read at once per process; a request that would go "
+                               "over gets 503 with Retry-After before its body is read (one is always admitted)",
+    "max_connections": "most open connections per process; one more gets 503 and is closed",
+    "header_timeout_seconds": "a connection must send complete request headers within this time, else it is "
+                              "closed (408 if it started a request)",
+    "keepalive_timeout_seconds": "an idle keep-alive connection is closed after this time",
+    "body_timeout_seconds": "a request body must arrive within this time after its headers, else 408",
+    "shutdown_timeout_seconds": "on SIGTERM, how long requests in flight may take to finish",
+    "alternate_auth_prefix_bytes": "alternate-syntax requests without an Authorization header: how much of the "
+                                   "form is read to find its Authorization field before authenticating",
+    "auth_max_concurrent_checks": "most secret checks (scrypt) running at once",
+    "auth_max_failures_per_key": "failed authentications per key within the failure window; more get 429",
+    "auth_max_failures_per_address": "failed authentications per client address within the failure window; "
+                                     "more get 429",
+    "auth_failure_window_seconds": "the sliding window failed authentications are counted over",
 }
 
 
-def describe() -> str:
-    """The settings table as text, for ``--help``."""
+def describe(only: tuple[str, ...] | None = None) -> str:
+    """The settings table as text, for ``--help``: all of them, or those named in ``only`` (a name
+    ending in ``*`` stands for every setting it starts)."""
     lines = ["environment variables (default):"]
     for f in fields(Settings):
-        lines.append(f"  LRS_{f.name.upper():<24} {HELP[f.name]} ({f.default})")
+        if only is None or any(f.name == n or (n.endswith("*") and f.name.startswith(n[:-1])) for n in only):
+            lines.append(f"  LRS_{f.name.upper():<32} {HELP[f.name]} ({f.default})")
     return "\n".join(lines)
 
 
@@ -86,6 +116,11 @@ def _parse(kind, raw: str, name: str):
             return int(raw)
         except ValueError:
             raise ValueError(f"LRS_{name.upper()} must be an integer, not {raw!r}") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"LRS_{name.upper()} must be a number, not {raw!r}") from None
     if kind == "Path":
         return Path(raw)
     return raw

@@ -3,34 +3,84 @@
 Uploading, listing and retiring courses need an LRS credential with the ``all`` scope;
 course files (``/files/...``) stay public, since learners' browsers load them directly.
 The guard lives in the composition root because content_store must not import lrs.
+
+The management API takes HTML-form uploads (``multipart/form-data``) with Basic credentials,
+which a browser attaches on its own when it has them cached: so a page of another site could
+make an admin's browser upload or retire courses. A request a browser marks as coming from
+another site (``Sec-Fetch-Site: cross-site`` or ``same-site``), or whose ``Origin`` is not this
+service's own, is refused with 403 before its credentials are looked at. Scripts and command-line
+clients send neither header and are not affected.
+
+Credentials are checked from the headers before any body is read.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import orjson
 
-from lrs.auth import Credentials
+from lrs.auth import Credentials, CredentialsUnavailable, TooManyAttempts
 
 ADMIN_SCOPES = {"all"}
 PUBLIC_PREFIXES = ("/files/",)
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class RequireAdmin:
-    def __init__(self, app, credentials: Credentials):
+    def __init__(self, app, credentials: Credentials, public_url: str = ""):
         self.app = app
         self.credentials = credentials
+        self.public_origin = _origin(public_url) if public_url else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or _relative(scope).startswith(PUBLIC_PREFIXES):
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
+        if self._cross_site(headers):
+            return await _error(send, 403, "the content management API does not take requests from other sites' "
+                                           "pages (Sec-Fetch-Site or Origin names another site)")
         auth = headers.get(b"authorization")
-        cred = await self.credentials.authenticate_async(auth.decode("latin-1") if auth else None)
+        authorization = auth.decode("latin-1") if auth else None
+        client = (scope.get("client") or ("", 0))[0]
+        try:
+            cred = await self.credentials.authenticate_async(authorization, client)
+        except TooManyAttempts as exc:
+            return await _error(send, 429, str(exc), [(b"retry-after", str(exc.retry_after).encode())])
+        except CredentialsUnavailable as exc:
+            return await _error(send, 503, "the credential list cannot be read right now; try again",
+                                [(b"retry-after", str(exc.retry_after).encode())])
         if cred is None:
-            return await _error(send, 401, "authentication required: send HTTP Basic credentials of an admin",
-                                [(b"www-authenticate", b'Basic realm="content"')])
+            message = ("the credentials were refused: unknown key or wrong secret"
+                       if authorization and authorization[:6].lower() == "basic "
+                       else "authentication required: send HTTP Basic credentials of an admin")
+            return await _error(send, 401, message, [(b"www-authenticate", b'Basic realm="content"')])
         if not ADMIN_SCOPES.intersection(cred["scopes"]):
             return await _error(send, 403, "managing courses needs a credential with the 'all' scope")
-        return await self.app(scope, receive, send)
+
+        async def send_nosniff(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + [NOSNIFF]
+            await send(message)
+
+        return await self.app(scope, receive, send_nosniff)
+
+    def _cross_site(self, headers: dict[bytes, bytes]) -> bool:
+        site = headers.get(b"sec-fetch-site", b"").lower()
+        if site in (b"cross-site", b"same-site"):
+            return True
+        origin = headers.get(b"origin")
+        if origin is None:
+            return False
+        origin = origin.decode("latin-1").lower()
+        if origin == "null":
+            return True
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        return origin != self.public_origin and urlsplit(origin).netloc != host
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.lower())
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _relative(scope) -> str:
@@ -43,5 +93,5 @@ async def _error(send, status: int, message: str, extra: list | None = None):
     body = orjson.dumps({"error": {"status": status, "message": message}})
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())] + (extra or [])})
+                            (b"content-length", str(len(body)).encode()), NOSNIFF] + (extra or [])})
     await send({"type": "http.response.body", "body": body})

@@ -48,13 +48,22 @@ def test_lrs_help_exits_0_and_lists_every_setting():
         assert command in proc.stdout
 
 
-@pytest.mark.parametrize("argv", [["serve"], ["credentials"], ["credentials", "create"], ["credentials", "list"],
-                                  ["credentials", "revoke"]], ids=" ".join)
-def test_each_subcommand_help_exits_0_and_lists_every_setting(capsys, argv):
+STORE_VARS = {"LRS_DATA_DIR", "LRS_MONGODB_URL"}
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["serve"], set(SETTINGS_VARS)),
+    (["credentials"], STORE_VARS), (["credentials", "create"], STORE_VARS), (["credentials", "list"], STORE_VARS),
+    (["credentials", "revoke"], STORE_VARS),
+    (["packages", "import"], {"LRS_DATA_DIR"} | {v for v in SETTINGS_VARS if v.startswith("LRS_PACKAGE_")}),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_each_subcommand_help_lists_the_settings_it_reads_and_no_others(capsys, argv, expected):
+    """Issue 9 finding 13: each subcommand's help lists only the environment variables that subcommand
+    reads (the top-level help keeps the full table)."""
     code, out, _ = run(argv + ["--help"], capsys)
     assert code == 0
-    for var in SETTINGS_VARS:
-        assert var in out, (argv, var)
+    listed = set(re.findall(r"^\s+(LRS_[A-Z0-9_]+)\s", out, re.M))
+    assert listed == expected, (argv, listed ^ expected)
 
 
 def test_serve_help_names_its_options_and_their_variables(capsys):
@@ -225,3 +234,42 @@ def test_first_serve_prints_the_admin_credential_once(tmp_path):
         out2 = second.stop()
     assert "secret" not in out2.lower()
     assert match.group(1) not in out2
+
+
+# -- issue 9 finding 13 ---------------------------------------------------------------------------
+
+def test_generated_secrets_are_url_safe_and_never_start_with_a_dash(capsys, data_env):
+    """Issue 9 finding 13: generated secrets (first run and `credentials create`) use a URL-safe
+    alphabet and never start with '-', which command-line tools would take for an option."""
+    from service import cli
+
+    for _ in range(2000):
+        secret = cli.generate_secret()
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]+", secret), secret
+        assert len(secret) >= 24
+    code, out, _ = run(["credentials", "create", "--key", "gen"], capsys)
+    assert code == 0
+    assert re.search(r"secret \(shown once\): ([A-Za-z0-9][A-Za-z0-9_-]+)$", out, re.M)
+
+
+def test_lrs_version_prints_the_version(capsys):
+    """Issue 9 finding 13: `lrs --version` exists."""
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0
+    assert re.match(r"lrs \d+\.\d+", out)
+
+
+def test_serve_prints_where_it_listens_and_where_the_data_is_on_every_start(tmp_path):
+    """Issue 9 finding 13: `lrs serve` prints where it listens, the xAPI endpoint and where the data is
+    on every start, not only the first."""
+    data_dir = tmp_path / "data"
+    for _ in range(2):
+        srv = Serve(data_dir)
+        try:
+            srv.wait_ready()
+            time.sleep(0.3)
+        finally:
+            out = srv.stop()
+        assert f"listening on http://127.0.0.1:{srv.port}" in out, out
+        assert f"http://127.0.0.1:{srv.port}/xapi/" in out
+        assert str(data_dir.resolve()) in out

@@ -44,7 +44,7 @@ class XRequest:
         raise XAPIError(400, f"parameter {name} must be true or false, not {value!r}", name)
 
 
-async def read_body(receive, headers: dict[str, str], limit: int) -> bytes:
+def check_declared_length(headers: dict[str, str], limit: int) -> None:
     declared = headers.get("content-length")
     if declared is not None:
         try:
@@ -53,9 +53,24 @@ async def read_body(receive, headers: dict[str, str], limit: int) -> bytes:
                                      f"{limit} bytes (LRS_MAX_REQUEST_BYTES)")
         except ValueError:
             raise XAPIError(400, "the Content-Length header is not a number") from None
-    chunks = []
-    size = 0
-    while True:
+
+
+async def read_body(receive, headers: dict[str, str], limit: int, start: bytes = b"") -> bytes:
+    """The whole request body (over ``limit`` bytes is a 413); ``start`` is what ``read_prefix`` read."""
+    body, _ = await _read(receive, headers, limit, start, None)
+    return body
+
+
+async def read_prefix(receive, headers: dict[str, str], limit: int, upto: int) -> tuple[bytes, bool]:
+    """At least ``upto`` bytes of the body (or all of it, if shorter), and whether that is all of it."""
+    return await _read(receive, headers, limit, b"", upto)
+
+
+async def _read(receive, headers: dict[str, str], limit: int, start: bytes, upto: int | None) -> tuple[bytes, bool]:
+    check_declared_length(headers, limit)
+    chunks = [start]
+    size = len(start)
+    while upto is None or size < upto:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise XAPIError(400, "the client closed the connection before sending the whole body")
@@ -65,7 +80,8 @@ async def read_body(receive, headers: dict[str, str], limit: int) -> bytes:
             raise XAPIError(413, f"the request body is larger than the limit of {limit} bytes (LRS_MAX_REQUEST_BYTES)")
         chunks.append(chunk)
         if not message.get("more_body"):
-            return b"".join(chunks)
+            return b"".join(chunks), True
+    return b"".join(chunks), False
 
 
 def parse_query(query_string: bytes) -> dict[str, str]:
@@ -77,7 +93,10 @@ def parse_query(query_string: bytes) -> dict[str, str]:
     return params
 
 
-def build_request(scope, body: bytes, headers: dict[str, str]) -> XRequest:
+def build_request(scope, headers: dict[str, str], body: bytes = b"") -> XRequest:
+    """The request as the resources see it, before its body is read: ``alternate`` is set when it
+    uses the alternate syntax (POST with ``method=``), whose form body ``apply_alternate_syntax``
+    turns into method, parameters, headers and content once it is read."""
     try:
         params = parse_query(scope.get("query_string", b""))
     except UnicodeDecodeError:
@@ -87,22 +106,41 @@ def build_request(scope, body: bytes, headers: dict[str, str]) -> XRequest:
     req = XRequest(method=scope["method"], path=path.rstrip("/") or "/", root_path=scope.get("root_path", ""),
                    params=params, headers=headers, body=body)
     if "method" in params and req.method == "POST":
-        _apply_alternate_syntax(req)
+        req.alternate = True
+        _check_alternate_syntax(req)
     return req
 
 
-def _apply_alternate_syntax(req: XRequest) -> None:
-    method = req.params.pop("method")
-    if req.params:
+def _check_alternate_syntax(req: XRequest) -> None:
+    method = req.params["method"]
+    if len(req.params) > 1:
+        others = sorted(k for k in req.params if k != "method")
         raise XAPIError(400, "with the alternate request syntax, 'method' must be the only query parameter; "
-                             f"send {', '.join(sorted(req.params))} as form parameters", "method")
+                             f"send {', '.join(others)} as form parameters", "method")
     if method.upper() not in ALT_METHODS or method != method.upper():
         raise XAPIError(400, f"method={method!r} is not an xAPI method", "method")
     if req.content_type != "application/x-www-form-urlencoded":
         raise XAPIError(400, "the alternate request syntax needs Content-Type application/x-www-form-urlencoded",
                         "Content-Type")
+
+
+def form_field(prefix: bytes, complete: bool, name: str) -> str | None:
+    """The value of form field ``name`` (case-insensitive) if it is whole within ``prefix``, the first
+    bytes of a form body (all of it when ``complete``)."""
+    if not complete:
+        prefix = prefix[:prefix.rfind(b"&") + 1]
+    for key, value in parse_qsl(prefix.decode("utf-8", errors="replace"), keep_blank_values=True):
+        if key.lower() == name:
+            return value
+    return None
+
+
+def apply_alternate_syntax(req: XRequest, body: bytes) -> None:
+    """Communication 1.3: the form fields named like headers become headers, ``content`` the body,
+    and every other field a parameter."""
+    method = req.params.pop("method")
     try:
-        form = parse_qsl(req.body.decode("utf-8"), keep_blank_values=True)
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
         raise XAPIError(400, "the form body is not valid UTF-8") from None
     headers = {k: v for k, v in req.headers.items() if k not in ("content-type", "content-length")}
@@ -122,7 +160,6 @@ def _apply_alternate_syntax(req: XRequest) -> None:
     req.params = params
     req.headers = headers
     req.body = content
-    req.alternate = True
 
 
 def negotiate_version(req: XRequest) -> None:

@@ -179,3 +179,30 @@ def test_secrets_are_stored_hashed_never_in_plain_text(lrs, data_dir, backend):
         assert key.encode() in blob, key  # the credentials are in these files ...
         assert secret.encode() not in blob, key  # ... but not their secrets
     assert ADMIN[1].encode() not in blob
+
+
+# -- revocation ----------------------------------------------------------------------------------
+
+def test_a_revoked_key_stops_working_within_the_refresh_interval(make_client, data_dir, backend, monkeypatch):
+    """A credential revoked (by another process, as `lrs credentials revoke` does) is refused by a
+    running LRS within REFRESH_SECONDS (5 s; 1 s here), even though its secret was verified and cached."""
+    import time
+
+    import lrs.auth as auth
+    from lrs.auth import Credentials
+    from lrs.storage import open_store
+
+    monkeypatch.setattr(auth, "REFRESH_SECONDS", 1.0)
+    client = make_client(credentials=[("leaver", "leaver-secret", ["all"])])
+    headers = {"Authorization": basic("leaver", "leaver-secret")}
+    assert client.get("/statements", headers=headers).status_code == 200
+    other = open_store(data_dir, backend)
+    try:
+        assert Credentials(other).revoke("leaver")
+    finally:
+        other.close()
+    revoked = time.monotonic()
+    while client.get("/statements", headers=headers).status_code == 200:
+        assert time.monotonic() - revoked < 1.5, "the revoked key still works"
+        time.sleep(0.05)
+    assert client.get("/statements").status_code == 200  # the others still do
