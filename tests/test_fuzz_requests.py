@@ -1054,7 +1054,7 @@ def mutated_package(draw, notes: list, on: bool = True):
         return bytes(z)
     if op == "entries":
         name = draw(st.sampled_from(["../evil.html", "/abs.html", "a\\b.html", "é😀.html", "x" * 300 + ".html",
-                                     "dir/", "a/../../b", "\u0000.html", "IMSMANIFEST.XML", "con.html"]))
+                                     "dir/", "a/../../b", "IMSMANIFEST.XML", "con.html"]))
         return zip_bytes({"imsmanifest.xml": manifest_12(ident), "index.html": "x", name: "y"})
     if op == "empty":
         return draw(st.sampled_from([b"", zip_bytes({})]))
