@@ -976,9 +976,12 @@ def _alternate_syntax_case(t: Target, data) -> None:
                                                      "X-Experience-API-Version", "method", "agent", "limit"],
                                        notes, _on(axis, "params"), allow_raw=False))
     if _on(axis, "body") and data.draw(st.booleans()):  # the content itself mutated, as JSON
-        content = dict(form).get("content")
-        if content:
-            mutated = data.draw(mutated_json(json.loads(content), notes)).decode("utf-8", "surrogateescape")
+        try:
+            content = json.loads(dict(form).get("content") or "")
+        except ValueError:  # no content, or the parameter mutation already replaced it
+            content = None
+        if content is not None:
+            mutated = data.draw(mutated_json(content, notes)).decode("utf-8", "surrogateescape")
             form = [(k, mutated if k == "content" else v) for k, v in form]
     body = "&".join(_pct(k) + "=" + _pct(v) for k, v in form).encode()
     body = data.draw(mutated_bytes(body, notes, _on(axis, "body")))
