@@ -166,7 +166,6 @@ class Target:
         self.stream = None
         self.previous = "none"
         self.cases = 0
-        self.connections = 0
         self.fixtures: dict = {}
         self.begin("setup", 0)
 
@@ -225,18 +224,17 @@ class Target:
         else:
             self.failures[key] = [1, f"{req.describe()}\n      -> {detail}"]
 
-    def send(self, req: Req, check: bool = True) -> httpx.Response | None:
+    def send(self, req: Req) -> httpx.Response | None:
         """Send ``req``; record a failure when the answer is a 5xx, late, or not on the kept connection."""
-        if check and self.stopped():
+        if self.stopped():
             self.skipped += 1
             return None
-        if check:
-            fingerprint = hashlib.sha256(repr((req.method, req.path, req.query(), req.headers)).encode()
-                                         + (req.body or b"")).digest()
-            if fingerprint in self.seen:  # hypothesis repeats examples; a repeat tells nothing new
-                self.duplicates += 1
-                return None
-            self.seen.add(fingerprint)
+        fingerprint = hashlib.sha256(repr((req.method, req.path, req.query(), req.headers)).encode()
+                                     + (req.body or b"")).digest()
+        if fingerprint in self.seen:  # hypothesis repeats examples; a repeat tells nothing new
+            self.duplicates += 1
+            return None
+        self.seen.add(fingerprint)
         try:
             url = httpx.URL(req.path, query=req.query())
         except httpx.InvalidURL:  # httpx will not build it (a query over 64 KiB): not the server's doing
@@ -257,6 +255,7 @@ class Target:
             self.fail(req, "timeout", f"no answer in {REQUEST_TIMEOUT} s ({type(exc).__name__}); server restarted")
             began = time.monotonic()
             self.restart()
+            self.previous = "none (a new server)"
             # the time lost waiting and restarting does not count against this test's budget
             self.deadline += REQUEST_TIMEOUT + time.monotonic() - began
             return None
@@ -276,9 +275,8 @@ class Target:
             self.fail(req, str(resp.status_code), f"{resp.status_code} {snippet!r}")
         if resp.headers.get("connection", "").lower() == "close":
             self.fail(req, "connection-close", f"{resp.status_code} with Connection: close {snippet!r}")
-            self.stream = None
-            return resp
-        if self.stream is not None and stream is not self.stream:
+            stream = None  # the next request needs a new connection: not counted against it
+        elif self.stream is not None and stream is not self.stream:
             self.fail(req, "reconnect", f"{resp.status_code} {snippet!r} came on a new connection: the server "
                                         f"dropped the keep-alive connection after the request before this one "
                                         f"({self.previous})")
@@ -303,8 +301,8 @@ class Target:
             pytest.fail(message, pytrace=False)
 
     def finish(self) -> str | None:
-        line = (f"fuzz {self.name}: {self.test_cases} cases sent, {self.skipped} not sent (case target, time or restart budget reached), {self.duplicates} repeats not sent, "
-                f"{self.client_refused} refused by httpx, "
+        line = (f"fuzz {self.name}: {self.test_cases} cases sent, {self.skipped} not sent (case target, time or "
+                f"restart budget reached), {self.duplicates} repeats not sent, {self.client_refused} refused by httpx, "
                 f"{len(self.failures)} distinct failures, {self.restarts} server restarts; "
                 f"statuses {dict(sorted(self.statuses.items()))}")
         self.report(line)
@@ -464,7 +462,8 @@ DOC_PARAMS = {
 
 WEIRD_NUMBERS = [10 ** 400, -10 ** 400, -1, 0, 2 ** 63, 2 ** 64, -(2 ** 63) - 1, 4503599627370496, 1e308,
                  -1e-320, 1.5, -0.0, 10 ** 20]
-WEIRD_TEXT = ["", " ", "²", "١٢", "٣", "𝟙𝟚", "１０", "1e5", "-1", "0x10", "+5", "1_000", " 7", "99999999999999999999999",
+WEIRD_TEXT = ["", " ", "²", "١٢", "٣", "𝟙𝟚", "１０", "1e5", "-1", "0x10", "+5", "1_000", " 7",
+              "99999999999999999999999",
               "18446744073709551617", "4503599627370496.4503599627370496", "NaN", "Infinity", "null", "true", "[]",
               "{}", "\u0000", "\x7f", "é", "😀", "\u202e", "%00", "%", "../../etc/passwd", "<b>x</b>", "mailto:",
               "http://", "javascript:alert(1)", "urn:", "a" * 300, "0", "00000000-0000-0000-0000-000000000000",
@@ -773,7 +772,8 @@ def _statements_write_case(t: Target, data) -> None:
         meta = _attachment_meta(content)
         statement["attachments"] = [meta]
         sent = content
-        op = "none" if not _on(axis, "body") else data.draw(st.sampled_from(["none", "wrong_hash", "no_hash", "no_part", "extra_part",
+        op = "none" if not _on(axis, "body") else data.draw(st.sampled_from([
+                                        "none", "wrong_hash", "no_hash", "no_part", "extra_part",
                                         "bad_boundary", "length", "sha_weird", "part_ct", "mutate_statement",
                                         "truncate", "two_statements"]))
         notes.append(f"multipart {op}")
