@@ -9,8 +9,9 @@ carry credentials of several scopes (all, statements/write, statements/read/mine
 none, or wrong ones.
 
 What must hold for every request: the answer is not a 5xx, it comes within the per-request
-timeout, and it comes on the same keep-alive connection as the request before (a response
-with ``Connection: close``, a connection the server dropped, or any transport error fails).
+timeout, and it comes on the same keep-alive connection as the request before (a connection
+the server dropped, any transport error, or ``Connection: close`` on anything but a 4xx
+refusal fails; a 4xx that announces ``Connection: close`` is counted, not failed).
 
 All requests of the module go through ONE ``httpx.Client`` to one server process. A failing
 request does not stop the run: each distinct failure (method, resource, outcome) is kept with
@@ -208,6 +209,7 @@ class Target:
         self.skipped = 0
         self.client_refused = 0
         self.duplicates = 0
+        self.announced_closes = 0
         self.target_cases = examples(name) if name in WEIGHTS else 0
         self.seen: set = set()
         self.statuses: Counter = Counter()
@@ -274,7 +276,12 @@ class Target:
         if resp.status_code >= 500:
             self.fail(req, str(resp.status_code), f"{resp.status_code} {snippet!r}")
         if resp.headers.get("connection", "").lower() == "close":
-            self.fail(req, "connection-close", f"{resp.status_code} with Connection: close {snippet!r}")
+            # A refusal may end its connection if it says so (e.g. a 401 or 413 that does not read the
+            # body): announced, not dropped. Any other answer must leave the connection open.
+            if 400 <= resp.status_code < 500:
+                self.announced_closes += 1
+            else:
+                self.fail(req, "connection-close", f"{resp.status_code} with Connection: close {snippet!r}")
             stream = None  # the next request needs a new connection: not counted against it
         elif self.stream is not None and stream is not self.stream:
             self.fail(req, "reconnect", f"{resp.status_code} {snippet!r} came on a new connection: the server "
@@ -303,6 +310,7 @@ class Target:
     def finish(self) -> str | None:
         line = (f"fuzz {self.name}: {self.test_cases} cases sent, {self.skipped} not sent (case target, time or "
                 f"restart budget reached), {self.duplicates} repeats not sent, {self.client_refused} refused by httpx, "
+                f"{self.announced_closes} 4xx with Connection: close, "
                 f"{len(self.failures)} distinct failures, {self.restarts} server restarts; "
                 f"statuses {dict(sorted(self.statuses.items()))}")
         self.report(line)
