@@ -48,7 +48,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
-from ..statements.terms import Terms, merge, statement_terms, term_hash
+from ..statements.terms import Terms, inheritable, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 
 SHIFT = 20                  # seq = batch number << SHIFT | position in the batch
@@ -325,7 +325,7 @@ class AsyncMongoStore:
                      .to_list(None) if await self._committed(d)]
         memo: dict[str, Terms] = {}
         for doc in referrers:
-            inherited = term_hashes(await self._full_terms(doc["r"], None, memo, by_id))
+            inherited = term_hashes(inheritable(await self._full_terms(doc["r"], None, memo, by_id)))
             targets = [doc["s"]] + await self._referrers(doc["s"], 1)
             await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}})
 

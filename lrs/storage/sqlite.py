@@ -35,7 +35,7 @@ import orjson
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
-from ..statements.terms import Terms, hash64, merge, statement_terms, term_hash
+from ..statements.terms import Terms, hash64, inheritable, merge, statement_terms, term_hash
 from .ports import Conflict, Document, NewStatement, StatementQuery
 from .idfilter import IdFilter
 from .sqlite_writer import WriterProcess
@@ -351,7 +351,7 @@ class SqliteStore:
         for seq, rid, ref, _ in referrers:
             if ref not in by_id:
                 continue
-            inherited = self._full_terms(conn, ref, None, full, by_id)
+            inherited = inheritable(self._full_terms(conn, ref, None, full, by_id))
             for rseq in [seq] + self._referrers(conn, rid, depth=1):
                 rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
         # One SQL step for all rows: sqlite3 releases the GIL around each step, and every retake
