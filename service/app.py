@@ -21,7 +21,8 @@ from .logs import RequestLogMiddleware, configure_logging
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    store = open_store(settings.data_dir, settings.mongodb_url, serving=True)
+    store = open_store(settings.data_dir, settings.mongodb_url, serving=True,
+                       read_timeout=settings.read_timeout_seconds)
     lrs_app = create_lrs_app(
         store,
         max_request_bytes=settings.max_request_bytes,

@@ -20,6 +20,7 @@ class Settings:
     max_request_bytes: int = 50 * 1024 * 1024
     max_batch_statements: int = 1000
     max_query_limit: int = 100
+    read_timeout_seconds: float = 10.0
     log_json: bool = False
     log_level: str = "info"
     package_max_upload_bytes: int = 1024 * 1024 * 1024
@@ -50,6 +51,8 @@ HELP = {
     "max_request_bytes": "largest request body accepted; larger gets 413",
     "max_batch_statements": "most statements in one POST; more gets 413",
     "max_query_limit": "most statements one GET returns per page",
+    "read_timeout_seconds": "longest a store read may take, waiting for a connection included; "
+                            "past it the request gets 503 with Retry-After",
     "log_json": "write logs as JSON lines (true/false)",
     "log_level": "debug, info, warning or error",
     "package_max_upload_bytes": "largest package zip accepted; larger gets 413",
@@ -80,6 +83,14 @@ def _parse(kind, raw: str, name: str):
             return int(raw)
         except ValueError:
             raise ValueError(f"LRS_{name.upper()} must be an integer, not {raw!r}") from None
+    if kind == "float":
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"LRS_{name.upper()} must be a positive number, not {raw!r}")
+        return value
     if kind == "Path":
         return Path(raw)
     return raw
