@@ -45,6 +45,8 @@ class StatementQuery:
                 lo = self.after_seq + 1 if lo is None else max(lo, self.after_seq + 1)
             else:
                 hi = self.after_seq - 1 if hi is None else min(hi, self.after_seq - 1)
+        if lo is not None:
+            lo = min(lo, self.max_seq + 1)  # an empty window stays one the store can index
         return lo, hi
 
 

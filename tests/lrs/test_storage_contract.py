@@ -327,6 +327,8 @@ def test_query_window_is_clamped_to_the_newest_seq(store, ascending):
     assert store.last_seq() <= q.max_seq < far  # the chain's snapshot is clamped too
     empty = StatementQuery(terms=verb_filter("urn:verb:none"), limit=10, after_seq=far, max_seq=far)
     assert store.query(empty) == ([], None)
+    top = (1 << 63) - 1  # the largest seq a signed cursor may hold: past it is no seq at all
+    assert store.query(StatementQuery(limit=10, ascending=True, after_seq=top, max_seq=top)) == ([], None)
 
 
 # -- secrets ----------------------------------------------------------------------------------------
