@@ -70,8 +70,9 @@ def test_mine_query_leaves_out_others_statements_that_target_mine(lrs):
 
 
 def test_other_filters_still_match_statements_that_target_a_matching_one(lrs):
-    """Kept by the fix of issue 9 finding 3: the StatementRef rule (2.1.3 s3) still holds for every filter but authority:
-    the Statements that target the learner's match the learner as agent, its verb and its activity."""
+    """Kept by the fix of issue 9 finding 3: the StatementRef rule (2.1.3 s3) still holds for every
+    filter but authority: the Statements that target the learner's match the learner as agent, its
+    verb and its activity, and the learner's authority as a related agent."""
     everyone = {lrs.ids[k] for k in ("kept", "late", "voiding", "comment", "early_comment")}
     learner = json.dumps({"mbox": "mailto:ada@example.com"})
     assert set(ids(lrs, agent=learner)) == everyone
