@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     configure_input_limits(InputLimits(settings.max_iri_length, settings.max_string_length))
-    store = open_store(settings.data_dir, settings.mongodb_url, serving=True)
+    store = open_store(settings.data_dir, settings.mongodb_url, serving=True,
+                       read_timeout=settings.read_timeout_seconds)
     lrs_app = create_lrs_app(
         store,
         max_request_bytes=settings.max_request_bytes,

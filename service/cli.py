@@ -99,7 +99,7 @@ def cmd_serve(args) -> int:
             creds.create("admin", secret, ["all"], name="admin")
             print("First run: created the admin credential (shown once, stored hashed):")
             print(f"  endpoint: {base}/xapi/")
-            print(f"  key:      admin")
+            print("  key:      admin")
             print(f"  secret:   {secret}")
             print("Make more with: lrs credentials create --key KEY --scope all")
     finally:

@@ -22,6 +22,7 @@ class Settings:
     max_query_limit: int = 100
     max_iri_length: int = 4096
     max_string_length: int = 1024 * 1024
+    read_timeout_seconds: float = 10.0
     log_json: bool = False
     log_level: str = "info"
     package_max_upload_bytes: int = 1024 * 1024 * 1024
@@ -67,6 +68,8 @@ HELP = {
     "max_iri_length": "most characters in an IRI or identifier (activity, verb and extension IRIs, mbox, "
                       "account name, language tag, stateId/profileId); longer gets 400",
     "max_string_length": "most characters in any other string of a statement or parameter; longer gets 400",
+    "read_timeout_seconds": "longest a store read may take, waiting for a connection included; "
+                            "past it the request gets 503 with Retry-After",
     "log_json": "write logs as JSON lines (true/false)",
     "log_level": "debug, info, warning or error",
     "package_max_upload_bytes": "largest package zip accepted; larger gets 413",
@@ -118,9 +121,12 @@ def _parse(kind, raw: str, name: str):
             raise ValueError(f"LRS_{name.upper()} must be an integer, not {raw!r}") from None
     if kind == "float":
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
-            raise ValueError(f"LRS_{name.upper()} must be a number, not {raw!r}") from None
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"LRS_{name.upper()} must be a positive number, not {raw!r}")
+        return value
     if kind == "Path":
         return Path(raw)
     return raw

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from ..auth import AuthLimits, Credentials, CredentialsUnavailable, TooManyAttempts
 from ..errors import XAPIError
 from ..statements.forms import now_timestamp
+from ..storage import StoreBusy
 from . import documents, resources
 from .request import (XRequest, apply_alternate_syntax, build_request, form_field, negotiate_version, read_body,
                       read_prefix, response_version)
@@ -59,6 +60,9 @@ class XAPIApp:
             response = error_response(exc)
             if exc.status >= 500:
                 log.error("xapi error %s: %s", exc.status, exc.message)
+        except StoreBusy as exc:  # a read passed its deadline: the client may try again later
+            log.warning("store busy on %s %s: %s", scope["method"], scope["path"], exc.message)
+            response = error_response(XAPIError(503, exc.message, headers={"Retry-After": str(exc.retry_after)}))
         except Exception:  # a defect of ours: log it with its traceback, answer 500 without a stack trace
             log.exception("unhandled error", extra={"fields": {"method": scope["method"], "path": scope["path"]}})
             response = error_response(XAPIError(500, "internal error; the request id is in the X-Request-Id header"))

@@ -1,7 +1,6 @@
 """The Statement Resource: PUT, POST, GET (one or a query), HEAD."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from ..statements.terms import agent_term, statement_terms
 from ..statements.validate import VOIDED, check_timestamp, validate_statement
 from ..storage import Conflict, NewStatement, StatementQuery
 from . import multipart
+from .cursor import Cursors, query_digest
 from .params import parse_agent, parse_int, parse_iri, parse_uuid
 from .request import XRequest
 from .responses import http_date, json_response, no_content, raw_json
@@ -25,7 +25,6 @@ SINGLE_PARAMS = {"statementId", "voidedStatementId", "attachments", "format"}
 QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since",
                 "until", "limit", "format", "attachments", "ascending", "cursor"}
 FORMATS = ("exact", "ids", "canonical")
-_CURSOR = re.compile(r"^(\d+)\.(\d+)$")
 READ_SCOPES = {"all", "all/read", "statements/read"}
 WRITE_SCOPES = {"all", "statements/write"}
 DEFINE_SCOPES = {"all", "define"}  # may change the LRS's canonical Activity definitions (xAPI 4.2)
@@ -36,6 +35,7 @@ class StatementsResource:
         self.store = store
         self.max_batch = max_batch
         self.max_limit = max_limit
+        self._cursors: Cursors | None = None  # signs `more` cursors with the store's key, read at first use
 
     async def __call__(self, req: XRequest) -> Response:
         if req.method in ("GET", "HEAD"):
@@ -183,18 +183,16 @@ class StatementsResource:
                 setattr(q, name, stored_form(value))
         q.ascending = req.flag("ascending")
         q.limit = _limit(params.get("limit"), self.max_limit)
+        digest = query_digest(q)
         if "cursor" in params:
-            m = _CURSOR.match(params["cursor"])
-            if not m:
-                raise XAPIError(400, "the cursor of this more link is malformed", "cursor")
-            q.after_seq, q.max_seq = int(m.group(1)), int(m.group(2))
+            q.after_seq, q.max_seq = (await self._cursor_codec()).decode(params["cursor"], digest)
         rows, cursor = await run_in_threadpool(self.store.query, q)
         consistent = now_timestamp()
         headers = {"X-Experience-API-Consistent-Through": consistent}
         more_url = ""
         if cursor is not None:
             next_params = {k: v for k, v in params.items() if k != "cursor"}
-            next_params["cursor"] = f"{cursor}.{q.max_seq}"
+            next_params["cursor"] = (await self._cursor_codec()).encode(cursor, q.max_seq, digest)
             more_url = f"{req.root_path}/statements?{urlencode(next_params)}"
         if rows:
             newest = rows[0] if not q.ascending else rows[-1]
@@ -208,6 +206,11 @@ class StatementsResource:
         if with_attachments:
             return await self._multipart(payload, stored, headers)
         return raw_json(payload, headers=headers)
+
+    async def _cursor_codec(self) -> Cursors:
+        if self._cursors is None:  # two first requests at once read the same key: the store makes it once
+            self._cursors = Cursors(await run_in_threadpool(self.store.secret, "cursor"))
+        return self._cursors
 
     async def _format(self, statements: list[dict], fmt: str, req: XRequest) -> list[dict]:
         if fmt == "ids":

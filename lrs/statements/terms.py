@@ -16,6 +16,7 @@ import sys
 from .agents import agent_key
 
 Terms = dict[str, bool]
+AUTHORITY = "au:"  # the authority term: a Statement's own, never inherited through StatementRef
 
 
 def agent_term(agent: dict) -> str | None:
@@ -30,9 +31,17 @@ def statement_terms(st: dict) -> Terms:
     return terms
 
 
+def inheritable(terms: Terms) -> Terms:
+    """The terms a Statement passes on to the Statements that target it (StatementRef): all but its
+    authority. Who stored the target says nothing of who stored a Statement targeting it, and ``au:``
+    is what keeps a ``statements/read/mine`` credential to the Statements it stored itself."""
+    return {t: d for t, d in terms.items() if not t.startswith(AUTHORITY)}
+
+
 def merge(into: Terms, other: Terms) -> None:
+    """Add to a Statement's terms ``into`` what it inherits from the full terms of its target."""
     for term, direct in other.items():
-        if direct or term not in into:
+        if (direct or term not in into) and not term.startswith(AUTHORITY):
             into[term] = direct
 
 
@@ -67,7 +76,7 @@ def _add(st: dict, terms: Terms, top: bool) -> None:
         authority = st.get("authority")
         if authority:
             _agent_terms(authority, terms, direct=False)
-            terms["au:" + agent_term(authority)] = True
+            terms[AUTHORITY + agent_term(authority)] = True
     ctx = st.get("context")
     if ctx:
         if top and "registration" in ctx:

@@ -38,19 +38,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
+import os
 import threading
 import time
 from typing import Callable, Iterable
 
 import orjson
+import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.attachments import legacy_uploads, uploads
-from ..statements.terms import Terms, merge, statement_terms, term_hash
-from .ports import Conflict, Document, NewStatement, StatementQuery
+from ..statements.terms import Terms, inheritable, merge, statement_terms, term_hash
+from .ports import READ_TIMEOUT, Conflict, Document, NewStatement, StatementQuery, StoreBusy
 
 SHIFT = 20                  # seq = batch number << SHIFT | position in the batch
 PENDING_TIMEOUT = 30.0      # seconds after which an open batch is presumed to belong to a dead writer
@@ -122,6 +125,7 @@ class AsyncMongoStore:
         self.activities_ = db["activities"]
         self.documents = db["documents"]
         self.credentials_ = db["credentials"]
+        self.secrets = db["secrets"]
         self.pending_timeout = pending_timeout
         self._last: dict | None = None     # the last batch this process claimed
         self._claim_lock = asyncio.Lock()
@@ -339,7 +343,7 @@ class AsyncMongoStore:
                      .to_list(None) if await self._committed(d)]
         memo: dict[str, Terms] = {}
         for doc in referrers:
-            inherited = term_hashes(await self._full_terms(doc["r"], None, memo, by_id))
+            inherited = term_hashes(inheritable(await self._full_terms(doc["r"], None, memo, by_id)))
             targets = [doc["s"]] + await self._referrers(doc["s"], 1)
             await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}})
 
@@ -483,10 +487,7 @@ class AsyncMongoStore:
 
     async def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         watermark = await self._watermark()
-        if q.max_seq is None:  # the first page: fix what the whole `more` chain will see
-            q.max_seq = watermark
-        lo, hi = await self._seq_bounds(q)
-        hi = watermark if hi is None else min(hi, watermark)
+        lo, hi = await self._seq_bounds(q, watermark)  # on the first page, fixes what the `more` chain sees
         seq: dict = {"$lte": hi}
         if lo is not None:
             seq["$gte"] = lo
@@ -510,7 +511,7 @@ class AsyncMongoStore:
             return True
         return _has(await self._full_terms(st["id"], st, {}, {}), terms)
 
-    async def _seq_bounds(self, q: StatementQuery) -> tuple[int | None, int | None]:
+    async def _seq_bounds(self, q: StatementQuery, watermark: int) -> tuple[int | None, int]:
         lo = hi = None
         if q.since:
             doc = await self.statements.find_one({"st": {"$gt": q.since}}, {"s": 1}, sort=[("st", 1), ("s", 1)])
@@ -518,7 +519,7 @@ class AsyncMongoStore:
         if q.until:
             doc = await self.statements.find_one({"st": {"$lte": q.until}}, {"s": 1}, sort=[("st", -1), ("s", -1)])
             hi = doc["s"] if doc else 0
-        return q.seq_window(lo, hi)
+        return q.seq_window(lo, hi, watermark)
 
     async def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         watermark = await self._watermark()
@@ -596,6 +597,17 @@ class AsyncMongoStore:
         await self.documents.delete_many(flt)
         return count
 
+    # -- secrets -------------------------------------------------------------------------
+
+    async def secret(self, name: str) -> bytes:
+        """The store's random 32-byte key ``name``, made on the first call: of processes that race to
+        make it, the first insert wins (unique ``_id``) and every one reads that."""
+        try:
+            await self.secrets.insert_one({"_id": name, "v": os.urandom(32)})
+        except DuplicateKeyError:
+            pass
+        return bytes((await self.secrets.find_one({"_id": name}))["v"])
+
     # -- credentials ---------------------------------------------------------------------
 
     async def credentials(self) -> list[dict]:
@@ -616,9 +628,15 @@ class AsyncMongoStore:
 
 
 class MongoStore:
-    """The storage ports, blocking, over ``AsyncMongoStore`` running on this adapter's own event loop."""
+    """The storage ports, blocking, over ``AsyncMongoStore`` running on this adapter's own event loop.
 
-    def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT):
+    Every read has a deadline, ``read_timeout`` from its start (PyMongo's client-side operation timeout:
+    it bounds the wait for a pooled connection and sends ``maxTimeMS`` with each command); a read that
+    passes it raises StoreBusy."""
+
+    def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT,
+                 read_timeout: float = READ_TIMEOUT):
+        self.read_timeout = read_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="lrs-mongo", daemon=True)
         self._thread.start()
@@ -635,6 +653,19 @@ class MongoStore:
 
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def _read(self, coro):
+        return self._run(self._bounded(coro))
+
+    async def _bounded(self, coro):
+        try:
+            with pymongo.timeout(self.read_timeout):
+                return await coro
+        except PyMongoError as exc:
+            if exc.timeout:
+                raise StoreBusy(f"the read took longer than {self.read_timeout:g} s; try again later",
+                                max(1, math.ceil(self.read_timeout))) from None
+            raise
 
     def start(self) -> None:
         """Nothing to prepare before the server listens: the database was set up when the store opened."""
@@ -655,43 +686,46 @@ class MongoStore:
         return self._run(self.aio.insert(batch, attachments, define))
 
     def voiding_ids(self, ids):
-        return self._run(self.aio.voiding_ids(ids))
+        return self._read(self.aio.voiding_ids(ids))
 
     def get(self, statement_id, voided):
-        return self._run(self.aio.get(statement_id, voided))
+        return self._read(self.aio.get(statement_id, voided))
 
     def query(self, q):
-        return self._run(self.aio.query(q))
+        return self._read(self.aio.query(q))
 
     def last_seq(self):
-        return self._run(self.aio.last_seq())
+        return self._read(self.aio.last_seq())
 
     def stream(self, after_seq, limit):
-        return self._run(self.aio.stream(after_seq, limit))
+        return self._read(self.aio.stream(after_seq, limit))
 
     def attachment(self, sha2, authority):
-        return self._run(self.aio.attachment(sha2, authority))
+        return self._read(self.aio.attachment(sha2, authority))
 
     def activity(self, activity_id):
-        return self._run(self.aio.activity(activity_id))
+        return self._read(self.aio.activity(activity_id))
 
     def activities(self, ids):
-        return self._run(self.aio.activities(ids))
+        return self._read(self.aio.activities(ids))
 
     def get_document(self, kind, scope, doc_id):
-        return self._run(self.aio.get_document(kind, scope, doc_id))
+        return self._read(self.aio.get_document(kind, scope, doc_id))
 
     def update_document(self, kind, scope, doc_id, change):
         return self._run(self.aio.update_document(kind, scope, doc_id, change))
 
     def document_ids(self, kind, scope, since):
-        return self._run(self.aio.document_ids(kind, scope, since))
+        return self._read(self.aio.document_ids(kind, scope, since))
 
     def delete_documents(self, kind, scope):
         return self._run(self.aio.delete_documents(kind, scope))
 
+    def secret(self, name):
+        return self._run(self.aio.secret(name))
+
     def credentials(self):
-        return self._run(self.aio.credentials())
+        return self._read(self.aio.credentials())
 
     def add_credential(self, cred):
         return self._run(self.aio.add_credential(cred))

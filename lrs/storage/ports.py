@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
+# Seconds a store read may take, the wait for a connection included (LRS_READ_TIMEOUT_SECONDS). Normal
+# reads take milliseconds (bench/RESULTS.md): this only ends reads that would otherwise hold a connection
+# for good, and stays shorter than the time a client or a load balancer usually waits for an answer.
+READ_TIMEOUT = 10.0
+
 
 @dataclass
 class NewStatement:
@@ -28,16 +33,20 @@ class StatementQuery:
     after_seq: int | None = None                     # cursor of a `more` link: continue past this seq
     max_seq: int | None = None                       # the last seq the chain sees; the store sets it on page one
 
-    def seq_window(self, lo: int | None, hi: int | None) -> tuple[int | None, int | None]:
+    def seq_window(self, lo: int | None, hi: int | None, top: int) -> tuple[int | None, int]:
         """The seq range to read, from the range ``since``/``until`` map to, narrowed by the
-        chain's snapshot (``max_seq``) and its cursor (``after_seq``)."""
-        if self.max_seq is not None:
-            hi = self.max_seq if hi is None else min(hi, self.max_seq)
+        chain's snapshot (``max_seq``) and its cursor (``after_seq``), and never above ``top``,
+        the store's newest seq: whatever window a query carries, a read cannot walk past the data.
+        Sets ``max_seq`` on the first page of a chain, and clamps it to ``top`` on the others."""
+        self.max_seq = top if self.max_seq is None else min(self.max_seq, top)
+        hi = self.max_seq if hi is None else min(hi, self.max_seq)
         if self.after_seq is not None:
             if self.ascending:
                 lo = self.after_seq + 1 if lo is None else max(lo, self.after_seq + 1)
             else:
                 hi = self.after_seq - 1 if hi is None else min(hi, self.after_seq - 1)
+        if lo is not None:
+            lo = min(lo, self.max_seq + 1)  # an empty window stays one the store can index
         return lo, hi
 
 
@@ -55,6 +64,17 @@ class Conflict(Exception):
     def __init__(self, statement_id: str):
         super().__init__(statement_id)
         self.statement_id = statement_id
+
+
+class StoreBusy(Exception):
+    """A read passed its deadline (the store's read timeout), counting the wait for a connection:
+    the store is overloaded or the read is pathological. The HTTP layer answers 503 with
+    ``Retry-After: retry_after`` (seconds)."""
+
+    def __init__(self, message: str = "the store is busy; try again later", retry_after: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
 
 
 class StatementStore(Protocol):
@@ -82,6 +102,9 @@ class StatementStore(Protocol):
         (lrs/statements/attachments.py ``authority_key``) uploaded them; otherwise None."""
     def activity(self, activity_id: str) -> dict | None: ...
     def activities(self, ids: Iterable[str]) -> dict[str, dict]: ...
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte key kept in the store, made on the first call for ``name`` (atomically: every
+        process and server on the store gets the same one), e.g. the key that signs `more` cursors."""
 
 
 class DocumentStore(Protocol):

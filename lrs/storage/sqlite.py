@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 import queue
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -36,8 +39,8 @@ import orjson
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.attachments import legacy_uploads, uploads
-from ..statements.terms import Terms, hash64, merge, statement_terms, term_hash
-from .ports import Conflict, Document, NewStatement, StatementQuery
+from ..statements.terms import Terms, hash64, inheritable, merge, statement_terms, term_hash
+from .ports import READ_TIMEOUT, Conflict, Document, NewStatement, StatementQuery, StoreBusy
 from .idfilter import IdFilter
 from .sqlite_writer import WriterProcess
 
@@ -85,15 +88,21 @@ ID_LEVEL_BITS = (12, 16, 20)  # id index buckets: 4,096 Statements, merged into 
 FORMAT = 3                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
+# How often a running read checks its deadline: every this many SQLite VM steps, about 2.5 ms of work
+# on the 2-core bench machine (40M steps/s). Each check takes the GIL, so reads shorter than that
+# never pay for it.
+PROGRESS_STEPS = 100_000
 WRITER_CACHE_KIB = 32768    # page cache of the writer
 
 
 class SqliteStore:
-    def __init__(self, path: Path, writer_process: bool = False):
+    def __init__(self, path: Path, writer_process: bool = False, read_timeout: float = READ_TIMEOUT):
         """``writer_process``: write Statements from a process of its own (lrs/storage/sqlite_writer.py),
-        as the server does; the CLI and tests write in-process."""
+        as the server does; the CLI and tests write in-process. ``read_timeout``: seconds a read may take,
+        the wait for a reader connection included, before it raises StoreBusy."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_timeout = read_timeout
         self._readers: queue.SimpleQueue = queue.SimpleQueue()
         self._reader_count = 0
         self._pool_lock = threading.Lock()
@@ -156,29 +165,52 @@ class SqliteStore:
 
     @contextlib.contextmanager
     def _read(self):
-        """A reader connection from a small pool: its page caches bound the memory reads use."""
+        """A reader connection from a small pool: its page caches bound the memory reads use.
+
+        Every read has a deadline, ``read_timeout`` from now: waiting for a pooled connection stops at
+        it, and the connection's progress handler interrupts SQL still running past it. Either raises
+        StoreBusy, and the connection goes back to the pool ready for the next read."""
+        deadline_at = time.monotonic() + self.read_timeout
         try:
-            conn = self._readers.get_nowait()
+            conn, deadline = self._readers.get_nowait()
         except queue.Empty:
             with self._pool_lock:
                 grow = self._reader_count < READERS
                 self._reader_count += grow
             if grow:
-                conn = self._connect(cache_kib=READER_CACHE_KIB)
-                conn.execute("PRAGMA query_only=1")
-                self._all.append(conn)
+                conn, deadline = self._connect_reader()
             else:
-                conn = self._readers.get()
+                try:
+                    conn, deadline = self._readers.get(timeout=max(0.0, deadline_at - time.monotonic()))
+                except queue.Empty:
+                    raise StoreBusy(f"no store reader came free within {self.read_timeout:g} s; try again later",
+                                    _retry_after(self.read_timeout)) from None
+        deadline.arm(deadline_at)
         try:
             # One snapshot for all the reads of a call: a writer's merge moves ids between buckets.
             conn.execute("BEGIN")
             try:
                 yield conn
+            except sqlite3.OperationalError:
+                if deadline.fired:
+                    raise StoreBusy(f"the read took longer than {self.read_timeout:g} s; try again later",
+                                    _retry_after(self.read_timeout)) from None
+                raise
             finally:
+                deadline.disarm()
                 if conn.in_transaction:  # not when an error has already ended it
                     conn.execute("COMMIT")
         finally:
-            self._readers.put(conn)
+            deadline.disarm()
+            self._readers.put((conn, deadline))
+
+    def _connect_reader(self) -> tuple[sqlite3.Connection, "_Deadline"]:
+        conn = self._connect(cache_kib=READER_CACHE_KIB)
+        conn.execute("PRAGMA query_only=1")
+        deadline = _Deadline()
+        conn.set_progress_handler(deadline.passed, PROGRESS_STEPS)
+        self._all.append(conn)
+        return conn, deadline
 
     def start(self) -> None:
         """Before the server listens: start the writer process and wait until it is ready (its id
@@ -362,7 +394,7 @@ class SqliteStore:
         for seq, rid, ref, _ in referrers:
             if ref not in by_id:
                 continue
-            inherited = self._full_terms(conn, ref, None, full, by_id)
+            inherited = inheritable(self._full_terms(conn, ref, None, full, by_id))
             for rseq in [seq] + self._referrers(conn, rid, depth=1):
                 rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
         # One SQL step for all rows: sqlite3 releases the GIL around each step, and every retake
@@ -449,8 +481,6 @@ class SqliteStore:
             return self._query(conn, q)
 
     def _query(self, conn, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
-        if q.max_seq is None:  # the first page: fix what the whole `more` chain will see
-            q.max_seq = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
         lo, hi = self._seq_bounds(conn, q)
         lo = 1 if lo is None else lo
         order = "ASC" if q.ascending else "DESC"
@@ -489,6 +519,8 @@ class SqliteStore:
         return _has(self._full_terms(conn, st["id"], st, {}, {}), terms)
 
     def _seq_bounds(self, conn, q: StatementQuery) -> tuple[int | None, int]:
+        """The seq window of ``q``, never above the newest seq: on the first page of a chain that fixes
+        what the whole `more` chain will see."""
         lo = hi = None
         if q.since:
             row = conn.execute("SELECT seq FROM statements WHERE stored > ? ORDER BY stored, seq LIMIT 1",
@@ -498,7 +530,7 @@ class SqliteStore:
             row = conn.execute("SELECT seq FROM statements WHERE stored <= ? ORDER BY stored DESC, seq DESC LIMIT 1",
                                (q.until,)).fetchone()
             hi = row[0] if row else 0
-        return q.seq_window(lo, hi)
+        return q.seq_window(lo, hi, self._top(conn))
 
     def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         with self._read() as conn:
@@ -577,6 +609,17 @@ class SqliteStore:
             params.append(scope[2])
         with self._write_lock:
             return self._writer.execute(sql, params).rowcount
+
+    # -- secrets -------------------------------------------------------------------------
+
+    def secret(self, name: str) -> bytes:
+        """The store's random 32-byte key ``name``, made on the first call: of processes that race to
+        make it, the first insert wins and every one reads that."""
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, os.urandom(32)))
+            return conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0]
 
     # -- credentials ---------------------------------------------------------------------
 
@@ -677,6 +720,34 @@ def _fill_uploads(conn) -> None:
                                                  (b'"attachments"',)))
         conn.executemany("INSERT OR IGNORE INTO uploads (sha2, authority) VALUES (?, ?)",
                          sorted(legacy_uploads(rows, stored)))
+
+
+def _retry_after(timeout: float) -> int:
+    return max(1, math.ceil(timeout))
+
+
+class _Deadline:
+    """The deadline of the read a reader connection is running; its progress handler asks ``passed``."""
+    __slots__ = ("at", "fired")
+
+    def __init__(self):
+        self.at = math.inf
+        self.fired = False
+
+    def arm(self, at: float) -> None:
+        self.at = at
+        self.fired = False
+
+    def disarm(self) -> None:
+        self.at = math.inf
+
+    def passed(self) -> int:
+        """Nonzero interrupts the running SQL (sqlite3 raises OperationalError "interrupted")."""
+        if time.monotonic() > self.at:
+            self.fired = True
+            return 1
+        return 0
+
 
 
 class _Job:

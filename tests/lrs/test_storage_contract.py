@@ -356,3 +356,74 @@ def test_credentials_add_list_remove(store):
     assert store.remove_credential("k") is True
     assert store.remove_credential("k") is False
     assert store.credentials() == []
+
+
+# -- reads: the seq window --------------------------------------------------------------------------
+
+@pytest.mark.timeout(30)  # before the clamp this walked 2^50 buckets: fail, do not hang the suite
+@pytest.mark.parametrize("ascending", [False, True])
+def test_query_window_is_clamped_to_the_newest_seq(store, ascending):
+    """Issue 9 finding 1: whatever seq window a query carries, the store reads no further than its
+    newest Statement (a window up to 2^62 used to walk the SQLite term index bucket by bucket)."""
+    batch = [new(verb={"id": "urn:verb:a"}) for _ in range(3)]
+    store.insert(batch, {})
+    far = 1 << 62
+    q = StatementQuery(terms=verb_filter("urn:verb:a"), limit=10, ascending=ascending,
+                       after_seq=0 if ascending else far, max_seq=far)
+    rows, more = store.query(q)
+    expected = [n.statement["id"] for n in batch]
+    assert ids_of(rows) == (expected if ascending else expected[::-1])
+    assert more is None
+    assert store.last_seq() <= q.max_seq < far  # the chain's snapshot is clamped too
+    empty = StatementQuery(terms=verb_filter("urn:verb:none"), limit=10, after_seq=far, max_seq=far)
+    assert store.query(empty) == ([], None)
+    top = (1 << 63) - 1  # the largest seq a signed cursor may hold: past it is no seq at all
+    assert store.query(StatementQuery(limit=10, ascending=True, after_seq=top, max_seq=top)) == ([], None)
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+def reopen(store, tmp_path):
+    """Another store object on the same data: another process or server sharing the store."""
+    if type(store).__name__ == "SqliteStore":
+        return type(store)(store.path)
+    from lrs_testkit import mongo_url_or_skip
+
+    return type(store)(mongo_url_or_skip(), database=store.aio.db.name)
+
+
+def test_secret_is_32_random_bytes_made_once_per_name(store, tmp_path):
+    """Issue 9 finding 1 (the key that signs `more` cursors): a secret is made on first use, then the
+    same for every caller, and every store object sharing the data gets the same one."""
+    key = store.secret("cursor")
+    assert isinstance(key, bytes) and len(key) == 32
+    assert store.secret("cursor") == key
+    assert store.secret("other") != key
+    other = reopen(store, tmp_path)
+    try:
+        assert other.secret("cursor") == key
+    finally:
+        other.close()
+
+
+def test_secret_made_by_concurrent_first_callers_is_one(store, tmp_path):
+    """Of store objects racing to make a secret first, one wins and all read the same bytes."""
+    others = [reopen(store, tmp_path) for _ in range(3)]
+    got: list[bytes] = []
+    barrier = threading.Barrier(len(others))
+
+    def first(s):
+        barrier.wait()
+        got.append(s.secret("race"))
+
+    threads = [threading.Thread(target=first, args=(s,)) for s in others]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(got) == 3 and len(set(got)) == 1
+        assert store.secret("race") == got[0]
+    finally:
+        for s in others:
+            s.close()
