@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import sys
 
 import anyio
 import orjson
@@ -22,8 +24,27 @@ from .guard import RequireAdmin
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def _fix_malloc_mmap_threshold() -> None:
+    """Keep glibc from raising its mmap threshold as it goes. A scrypt check (lrs.auth) takes a
+    16 MiB buffer; glibc serves the first ones with mmap, but when one is freed it raises the
+    threshold to 16 MiB (and the heap trim threshold to 32 MiB), so every later check puts its
+    buffer on the heap of the thread's malloc arena, which is not given back: each arena that ran
+    one kept 16 MiB for the life of the process. With the threshold set, it is fixed at glibc's
+    default (128 KiB) and a freed scrypt buffer goes back to the system."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):  # not glibc (musl has mallopt, as a no-op)
+        pass
+
+
 def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     settings = settings or Settings.from_env()
+    _fix_malloc_mmap_threshold()
     configure_logging(settings)
     configure_input_limits(InputLimits(settings.max_iri_length, settings.max_string_length))
     store = open_store(settings.data_dir, settings.mongodb_url, serving=True,
