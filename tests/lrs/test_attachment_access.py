@@ -53,10 +53,10 @@ def test_the_uploaders_later_statements_may_name_the_bytes_by_file_url(make_clie
 
 
 def test_a_part_whose_size_differs_from_the_declared_length_is_stored_and_served_with_its_statement(client):
-    """Issue 9 finding 4: a part whose size is not the declared length is accepted, as ADL's
-    conformance suite requires (XAPI-00127 sends a hex-encoded image with the image's byte length),
-    and its own Statement gets its bytes back; a Statement naming them by fileUrl with that wrong
-    length does not (next test)."""
+    """Issue 9 finding 4 (what keeps working): a part whose size is not the declared length is
+    accepted, as ADL's conformance suite requires (XAPI-00127 sends a hex-encoded image with the
+    image's byte length), and its own Statement gets its bytes back; a Statement naming them by
+    fileUrl with that wrong length does not (next test)."""
     st = make_statement(attachments=[attachment(SECRET_PDF, length=len(SECRET_PDF) + 1)])
     assert post_multipart(client, st, [("application/pdf", SECRET_PDF)]).status_code == 200
     assert bytes_served(client, {"statementId": st["id"]}, {}) == [SECRET_PDF]
