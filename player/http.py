@@ -14,6 +14,7 @@ from urllib.parse import quote
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -76,7 +77,12 @@ def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/
         Route("/launch/{token}", open_launch, methods=["GET"]),
         Route("/session", show_session, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # 404 and 405 in the project's JSON error shape (Starlette's default is plain text)
+        body = XAPIError(exc.status_code, str(exc.detail), request.url.path).body()
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.launcher = launcher
     return app
 

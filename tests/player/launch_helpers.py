@@ -16,8 +16,8 @@ ALICE = {"objectType": "Agent", "mbox": "mailto:alice@example.com"}
 BOB = {"objectType": "Agent", "mbox": "mailto:bob@example.com"}
 
 
-def make_credentials(data_dir) -> None:
-    store = open_store(data_dir)
+def make_credentials(data_dir, mongodb_url: str = "") -> None:
+    store = open_store(data_dir, mongodb_url)
     creds = Credentials(store)
     if creds.is_empty():
         creds.create("admin", "admin-secret", ["all"])
@@ -25,9 +25,11 @@ def make_credentials(data_dir) -> None:
     store.close()
 
 
-def service(data_dir, **settings) -> TestClient:
-    make_credentials(data_dir)
-    return TestClient(create_app(Settings(data_dir=data_dir, log_level="warning", **settings)),
+def service(data_dir, mongodb_url: str = "", **settings) -> TestClient:
+    """The whole service on ``data_dir`` (and the database ``mongodb_url`` names, if any)."""
+    make_credentials(data_dir, mongodb_url)
+    return TestClient(create_app(Settings(data_dir=data_dir, mongodb_url=mongodb_url, log_level="warning",
+                                          **settings)),
                       base_url="http://lrs.test")
 
 

@@ -255,3 +255,23 @@ def test_xapi_ignores_the_player_cookie(course):
     assert r.status_code == 401
     r = client.get("/content/courses", cookies={"lrs_player": client.cookies["lrs_player"]})
     assert r.status_code == 401
+
+
+def test_a_link_opens_once_and_keeps_its_version_on_every_backend(tmp_path, backend):
+    with service(tmp_path, backend) as client:
+        course_id = import_package(client, scorm12_zip())["course"]["id"]
+        made = launch(client, learner=ALICE, course_id=course_id).json()
+        assert client.get(made["launch_url"], follow_redirects=False).status_code == 303
+        assert client.get(made["launch_url"], follow_redirects=False).status_code == 410
+        import_package(client, _v2())
+        again = launch(client, learner=ALICE, course_id=course_id).json()
+        assert again["registration"] == made["registration"]
+        assert launch(client, learner=BOB, course_id=course_id).json()["registration"]["version"] == 2
+
+
+def test_other_methods_and_paths_answer_json_errors(course):
+    client, _ = course
+    r = client.get("/player/launches", headers=ADMIN)
+    assert r.status_code == 405 and r.json()["error"]["status"] == 405
+    r = client.get("/player/launch/")
+    assert r.status_code == 404 and r.json()["error"]["status"] == 404

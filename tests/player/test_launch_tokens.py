@@ -28,18 +28,35 @@ class Clock:
         return self.now
 
 
+def _key(name: str) -> bytes:
+    return name.encode() * 4
+
+
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, backend):
     content = ContentStore(tmp_path / "content")
     course_id = import_file(content, write(tmp_path, "p.zip", scorm12_zip()), Limits()).course["id"]
-    players = open_player_store(tmp_path)
-    keys = {}
+    players = open_player_store(tmp_path, backend)
     clock = Clock()
-    launcher = Launcher(players, content, lambda name: keys.setdefault(name, name.encode() * 4),
-                        token_seconds=300, session_seconds=3600, clock=clock)
+    launcher = Launcher(players, content, _key, token_seconds=300, session_seconds=3600, clock=clock)
     yield launcher, course_id, clock
     players.close()
     content.close()
+
+
+def test_a_token_opens_once_across_stores_on_the_same_data(setup, tmp_path, backend):
+    """Two processes: two store instances on the same file or database; the second open is 'used'."""
+    launcher, course_id, clock = setup
+    other_store = open_player_store(tmp_path, backend)
+    try:
+        other = Launcher(other_store, launcher.content, _key, clock=clock)
+        made = launcher.create(ALICE, course_id, "http://x")
+        assert other.open(made.token)["jti"]
+        with pytest.raises(TokenRejected) as exc:
+            launcher.open(made.token)
+        assert exc.value.reason == "used"
+    finally:
+        other_store.close()
 
 
 def test_a_token_works_until_its_exp_and_is_expired_from_then_on(setup):
