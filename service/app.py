@@ -18,6 +18,9 @@ from lrs.auth import AuthLimits
 from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
+from player.http import create_app as create_player_app
+from player.launch import Launcher
+from player.storage import open_player_store
 
 from .config import Settings
 from .guard import RequireAdmin
@@ -72,9 +75,18 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     content_app = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings))
     content_app.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
     guarded_content = RequireAdmin(content_app, lrs_app.credentials, settings.public_url)
+    player_store = open_player_store(settings.data_dir, settings.mongodb_url)
+    launcher = Launcher(player_store, content_app.state.store, store.secret,
+                        token_seconds=settings.launch_token_seconds,
+                        session_seconds=settings.player_session_seconds)
+    player_app = create_player_app(launcher, settings.public_url)
+    player_app.add_exception_handler(Exception, _internal_error)
+    guarded_player = RequireAdmin(player_app, lrs_app.credentials, settings.public_url,
+                                  public=("/launch/", "/session"), what="the launch API",
+                                  action="making launch links", realm="player")
 
     routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
-              Mount("/content", app=guarded_content)]
+              Mount("/content", app=guarded_content), Mount("/player", app=guarded_player)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -82,6 +94,7 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
         yield
         store.close()
         content_app.state.store.close()
+        player_store.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: _internal_error})
     # Outermost first: the request id is set before anything runs, then ErrorGuard keeps any

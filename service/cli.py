@@ -17,6 +17,7 @@ from .config import Settings, describe
 # The settings each command reads (``serve`` reads them all).
 STORE_SETTINGS = ("data_dir", "mongodb_url")
 PACKAGE_SETTINGS = ("data_dir", "package_*")
+LAUNCH_SETTINGS = ("data_dir", "mongodb_url", "host", "port", "public_url", "launch_token_seconds")
 SECRET_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -82,6 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=cmd_credentials_revoke)
     creds.set_defaults(func=lambda a: creds.print_help() or 2)
     content_store.cli.add_commands(sub, Settings.from_env, epilog=describe(PACKAGE_SETTINGS))
+
+    launch_vars = describe(LAUNCH_SETTINGS)
+    launch = sub.add_parser("launch", help="make launch links for learners", epilog=launch_vars,
+                            formatter_class=fmt)
+    lsub = launch.add_subparsers(title="launch commands")
+    lcreate = lsub.add_parser("create", help="print a single-use launch link for a learner on a course "
+                                             "(and the registration id)", epilog=launch_vars, formatter_class=fmt)
+    lcreate.add_argument("--course", required=True, help="the course id (lrs packages list)")
+    lcreate.add_argument("--learner", required=True,
+                         help="the learner: mailto:name@example.com, or an xAPI Agent as JSON")
+    lcreate.add_argument("--registration", help="a registration id (UUID): an existing one of this learner "
+                                                "and course, or a new one")
+    lcreate.add_argument("--version", type=int, help="the course version, for a new registration only "
+                                                     "(default: the learner's current one, else the latest)")
+    lcreate.add_argument("--return-url", help="where the player sends the learner at the end (http or https)")
+    lcreate.set_defaults(func=cmd_launch_create)
+    launch.set_defaults(func=lambda a: launch.print_help() or 2)
     return parser
 
 
@@ -107,6 +125,7 @@ def cmd_serve(args) -> int:
     print(f"lrs {_version()} listening on http://{settings.host}:{settings.port}")
     print(f"  xAPI endpoint:  {base}/xapi/")
     print(f"  content API:    {base}/content/")
+    print(f"  launch links:   POST {base}/player/launches (or: lrs launch create)")
     print(f"  data:           {_data_location(settings)}", flush=True)
     return serve(settings, workers=args.workers)
 
@@ -162,6 +181,35 @@ def cmd_credentials_revoke(args) -> int:
         print(f"revoked {args.key}")
     finally:
         store.close()
+    return 0
+
+
+def cmd_launch_create(args) -> int:
+    from content_store.store import ContentStore
+    from lrs.errors import XAPIError
+    from player.launch import Launcher, learner_from_text
+    from player.storage import open_player_store
+
+    settings = Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    store = open_store(settings.data_dir, settings.mongodb_url)
+    players = open_player_store(settings.data_dir, settings.mongodb_url)
+    content = ContentStore(settings.data_dir / "content")
+    try:
+        launcher = Launcher(players, content, store.secret, token_seconds=settings.launch_token_seconds)
+        made = launcher.create(learner_from_text(args.learner), args.course, base, registration=args.registration,
+                               version=args.version, return_url=args.return_url)
+    except XAPIError as exc:
+        print(f"lrs: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        content.close()
+        players.close()
+        store.close()
+    print(made.url)
+    print(f"registration: {made.registration.id} (course {made.registration.course_id}, "
+          f"version {made.registration.version}); the link works once, until {made.expires}")
     return 0
 
 

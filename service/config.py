@@ -41,6 +41,8 @@ class Settings:
     auth_max_failures_per_key: int = 20
     auth_max_failures_per_address: int = 100
     auth_failure_window_seconds: int = 60
+    launch_token_seconds: int = 300
+    player_session_seconds: int = 8 * 3600
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -93,6 +95,9 @@ HELP = {
     "auth_max_failures_per_address": "failed authentications per client address within the failure window; "
                                      "more get 429",
     "auth_failure_window_seconds": "the sliding window failed authentications are counted over",
+    "launch_token_seconds": "how long a launch link works after it is made (it opens once)",
+    "player_session_seconds": "how long a learner's player session (the lrs_player cookie) lasts after "
+                              "opening a launch link",
 }
 
 

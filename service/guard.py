@@ -1,8 +1,9 @@
-"""Admin-only access for the content store's management API.
+"""Admin-only access for the content store's management API and the player's launch API.
 
-Uploading, listing and retiring courses need an LRS credential with the ``all`` scope;
-course files (``/files/...``) stay public, since learners' browsers load them directly.
-The guard lives in the composition root because content_store must not import lrs.
+Uploading, listing and retiring courses, and making launch links, need an LRS credential with the
+``all`` scope; course files (``/files/...``) and the learner's player pages (``/launch/...``,
+``/session``) stay public, since learners' browsers load them directly. The guard lives in the
+composition root because content_store must not import lrs.
 
 The management API takes HTML-form uploads (``multipart/form-data``) with Basic credentials,
 which a browser attaches on its own when it has them cached: so a page of another site could
@@ -27,17 +28,23 @@ NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class RequireAdmin:
-    def __init__(self, app, credentials: Credentials, public_url: str = ""):
+    """``public``: path prefixes (relative to the mount) that pass unguarded; ``what``: the API's name
+    in messages; ``realm``: the Basic realm."""
+
+    def __init__(self, app, credentials: Credentials, public_url: str = "", public: tuple[str, ...] = PUBLIC_PREFIXES,
+                 what: str = "the content management API", action: str = "managing courses",
+                 realm: str = "content"):
         self.app = app
         self.credentials = credentials
         self.public_origin = _origin(public_url) if public_url else None
+        self.public, self.what, self.action, self.realm = public, what, action, realm
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or _relative(scope).startswith(PUBLIC_PREFIXES):
+        if scope["type"] != "http" or _relative(scope).startswith(self.public):
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         if self._cross_site(headers):
-            return await _error(send, 403, "the content management API does not take requests from other sites' "
+            return await _error(send, 403, f"{self.what} does not take requests from other sites' "
                                            "pages (Sec-Fetch-Site or Origin names another site)")
         auth = headers.get(b"authorization")
         authorization = auth.decode("latin-1") if auth else None
@@ -53,9 +60,10 @@ class RequireAdmin:
             message = ("the credentials were refused: unknown key or wrong secret"
                        if authorization and authorization[:6].lower() == "basic "
                        else "authentication required: send HTTP Basic credentials of an admin")
-            return await _error(send, 401, message, [(b"www-authenticate", b'Basic realm="content"')])
+            return await _error(send, 401, message,
+                               [(b"www-authenticate", f'Basic realm="{self.realm}"'.encode())])
         if not ADMIN_SCOPES.intersection(cred["scopes"]):
-            return await _error(send, 403, "managing courses needs a credential with the 'all' scope")
+            return await _error(send, 403, f"{self.action} needs a credential with the 'all' scope")
 
         async def send_nosniff(message):
             if message["type"] == "http.response.start":

@@ -1,0 +1,124 @@
+"""The player's HTTP routes (mounted at ``/player`` by service/app.py).
+
+    POST /launches         a launch link (admin credential: the composition root guards this route)
+    GET  /launch/{token}   what the learner's browser opens: consumes the token, starts a session, 303
+    GET  /session          the launch page of the session's registration
+
+The session is the ``lrs_player`` cookie, a signed JWT bound to one registration; only these routes
+read it (``/xapi`` and ``/content`` never accept cookies).
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from lrs.errors import XAPIError
+
+from . import pages
+from .launch import Launcher, TokenRejected
+
+COOKIE = "lrs_player"
+COOKIE_PATH = "/player/"
+MAX_BODY = 64 * 1024
+FIELDS = ("learner", "course_id", "registration", "version", "return_url")
+
+
+def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/content/files") -> Starlette:
+    async def create_launch(request: Request) -> Response:
+        try:
+            body = await _json_body(request)
+            base = public_url.rstrip("/") or str(request.base_url).rstrip("/")
+            launch = await run_in_threadpool(
+                launcher.create, body.get("learner"), body.get("course_id"), base,
+                registration=body.get("registration"), version=body.get("version"),
+                return_url=body.get("return_url"))
+        except XAPIError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+        return JSONResponse(launch.body(), status_code=201, headers={"Cache-Control": "no-store"})
+
+    async def open_launch(request: Request) -> Response:
+        try:
+            claims = await run_in_threadpool(launcher.open, request.path_params["token"])
+        except TokenRejected as exc:
+            return pages.refused(exc.reason)
+        session = await run_in_threadpool(launcher.session_token, claims)
+        secure = public_url.lower().startswith("https:") if public_url else request.url.scheme == "https"
+        response = RedirectResponse(f"{request.scope.get('root_path', '')}/session", status_code=303,
+                                    headers=pages.HEADERS)
+        response.set_cookie(COOKIE, session, max_age=launcher.session_seconds, path=COOKIE_PATH,
+                            httponly=True, samesite="lax", secure=secure)
+        return response
+
+    async def show_session(request: Request) -> Response:
+        claims = await run_in_threadpool(launcher.session, request.cookies.get(COOKIE))
+        if claims is None:
+            return pages.no_session()
+        found = await run_in_threadpool(_course_and_version, launcher, claims["course"], claims["ver"])
+        if found is None:
+            return pages.no_session()
+        course, version = found
+        # The table of contents, navigation and the SCORM API (scorm-again) come in the next steps;
+        # for now the first launchable item is framed and a multi-SCO course lists its items.
+        launchables = (version.get("structure") or {}).get("launchables") or []
+        first = launchables[0]["launch"] if launchables else ""
+        frame = frame_url(content_files, course["id"], version["version"], first)
+        titles = [item.get("title") or item["id"] for item in launchables]
+        return pages.launch_page(course.get("title") or course["id"], version["version"], frame, titles)
+
+    routes = [
+        Route("/launches", create_launch, methods=["POST"]),
+        Route("/launch/{token}", open_launch, methods=["GET"]),
+        Route("/session", show_session, methods=["GET"]),
+    ]
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # 404 and 405 in the project's JSON error shape (Starlette's default is plain text)
+        body = XAPIError(exc.status_code, str(exc.detail), request.url.path).body()
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.launcher = launcher
+    return app
+
+
+def frame_url(content_files: str, course_id: str, version: int, launch: str) -> str:
+    """The URL of a version's launch file under the content store's file route (absolute launch URLs as they are)."""
+    if launch.lower().startswith(("http://", "https://")):
+        return launch
+    return f"{content_files}/{quote(course_id, safe='')}/{int(version)}/{launch.lstrip('/')}"
+
+
+def _course_and_version(launcher: Launcher, course_id: str, number: int):
+    course = launcher.content.course(course_id)
+    version = launcher.content.version(course_id, number) if course else None
+    return (course, version) if version else None
+
+
+async def _json_body(request: Request) -> dict:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise XAPIError(415, "send the launch request as JSON (Content-Type: application/json)", "Content-Type")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise XAPIError(413, f"a launch request is at most {MAX_BODY} bytes", "body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise XAPIError(400, "the body is not valid JSON", "body") from None
+    if not isinstance(body, dict):
+        raise XAPIError(400, "the body must be a JSON object", "body")
+    for name in body:
+        if name not in FIELDS:
+            raise XAPIError(400, f"unknown field {name!r}; the fields are {', '.join(FIELDS)}", name)
+    if "learner" not in body:
+        raise XAPIError(400, "learner is required: the learner's xAPI Agent", "learner")
+    if "course_id" not in body:
+        raise XAPIError(400, "course_id is required", "course_id")
+    return body
