@@ -1,6 +1,7 @@
 """Launch tokens and sessions at the Launcher (player/launch.py), with a clock the tests move."""
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -29,7 +30,8 @@ class Clock:
 
 
 def _key(name: str) -> bytes:
-    return name.encode() * 4
+    """A 32-byte key per name, as the store's secrets are."""
+    return hashlib.sha256(name.encode()).digest()
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def test_the_token_carries_the_claims_and_the_launch_audience(setup):
     launcher, course_id, clock = setup
     made = launcher.create(ALICE, course_id, "http://x/", return_url="https://lms.example.com/done")
     assert made.url == "http://x/player/launch/" + made.token
-    claims = jwt.decode(made.token, b"launch" * 4, algorithms=["HS256"], audience="lrs-launch",
+    claims = jwt.decode(made.token, _key("launch"), algorithms=["HS256"], audience="lrs-launch",
                         options={"verify_exp": False, "verify_iat": False})
     assert claims["reg"] == made.registration.id and claims["course"] == course_id and claims["ver"] == 1
     assert claims["sub"] == made.registration.learner_key and claims["ret"] == "https://lms.example.com/done"
@@ -86,7 +88,7 @@ def test_a_token_for_another_audience_is_invalid_and_not_consumed(setup):
     launcher, course_id, clock = setup
     made = launcher.create(ALICE, course_id, "http://x")
     claims = jwt.decode(made.token, options={"verify_signature": False})
-    session_like = jwt.encode({**claims, "aud": "lrs-player-session"}, b"launch" * 4, algorithm="HS256")
+    session_like = jwt.encode({**claims, "aud": "lrs-player-session"}, _key("launch"), algorithm="HS256")
     with pytest.raises(TokenRejected) as exc:
         launcher.open(session_like)
     assert exc.value.reason == "invalid"
