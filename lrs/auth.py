@@ -77,6 +77,20 @@ class CredentialsUnavailable(Exception):
     retry_after = 5
 
 
+class NotAuthenticated(Exception):
+    """Why a request has no credential: the HTTP ``status`` (401, 429 or 503), the message and the
+    headers (``WWW-Authenticate`` or ``Retry-After``) to answer with. Every API answers these alike."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str]):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+def unauthorized(message: str | None = None, realm: str = "xAPI") -> NotAuthenticated:
+    return NotAuthenticated(401, message or "authentication required: send HTTP Basic credentials",
+                            {"WWW-Authenticate": f'Basic realm="{realm}"'})
+
+
 @dataclass(frozen=True)
 class AuthLimits:
     max_concurrent_checks: int = 2
@@ -196,6 +210,22 @@ class Credentials:
         ok = await anyio.to_thread.run_sync(verify_secret, parsed[1], cred["secret_hash"] if cred else _DUMMY_HASH,
                                             limiter=self._checks)
         return self._settle(cred, token, ok and cred is not None, parsed[0], client)
+
+    async def require(self, authorization: str | None, client: str | None = None, realm: str = "xAPI") -> dict:
+        """The credential ``authorization`` names, or ``NotAuthenticated`` saying why not: 401 for no or
+        refused credentials (the two told apart, an unknown key and a wrong secret not), 429 after too
+        many failures, 503 when the credential list cannot be read."""
+        try:
+            credential = await self.authenticate_async(authorization, client)
+        except TooManyAttempts as exc:
+            raise NotAuthenticated(429, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+        except CredentialsUnavailable as exc:
+            raise NotAuthenticated(503, "the credential list cannot be read right now; try again",
+                                   {"Retry-After": str(exc.retry_after)}) from None
+        if credential is None:
+            refused = bool(authorization) and authorization[:6].lower() == "basic "
+            raise unauthorized("the credentials were refused: unknown key or wrong secret" if refused else None, realm)
+        return credential
 
     # -- failed attempts -----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from lrs.auth import Credentials, CredentialsUnavailable, TooManyAttempts
+from lrs.auth import Credentials, NotAuthenticated
 
 ADMIN_SCOPES = {"all"}
 PUBLIC_PREFIXES = ("/files/",)
@@ -50,18 +50,10 @@ class RequireAdmin:
         authorization = auth.decode("latin-1") if auth else None
         client = (scope.get("client") or ("", 0))[0]
         try:
-            cred = await self.credentials.authenticate_async(authorization, client)
-        except TooManyAttempts as exc:
-            return await _error(send, 429, str(exc), [(b"retry-after", str(exc.retry_after).encode())])
-        except CredentialsUnavailable as exc:
-            return await _error(send, 503, "the credential list cannot be read right now; try again",
-                                [(b"retry-after", str(exc.retry_after).encode())])
-        if cred is None:
-            message = ("the credentials were refused: unknown key or wrong secret"
-                       if authorization and authorization[:6].lower() == "basic "
-                       else "authentication required: send HTTP Basic credentials of an admin")
-            return await _error(send, 401, message,
-                               [(b"www-authenticate", f'Basic realm="{self.realm}"'.encode())])
+            cred = await self.credentials.require(authorization, client, realm=self.realm)
+        except NotAuthenticated as exc:
+            return await _error(send, exc.status, exc.message,
+                                [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()])
         if not ADMIN_SCOPES.intersection(cred["scopes"]):
             return await _error(send, 403, f"{self.action} needs a credential with the 'all' scope")
 

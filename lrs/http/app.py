@@ -6,7 +6,7 @@ import logging
 
 from starlette.responses import Response
 
-from ..auth import AuthLimits, Credentials, CredentialsUnavailable, TooManyAttempts
+from ..auth import AuthLimits, Credentials, NotAuthenticated, unauthorized
 from ..errors import XAPIError
 from ..statements.forms import now_timestamp
 from ..storage import StoreBusy
@@ -130,7 +130,8 @@ class XAPIApp:
                            f"{self.alternate_auth_prefix_bytes} bytes of the form")
             else:
                 message = None
-            raise _unauthorized(message)
+            exc = unauthorized(message)
+            raise XAPIError(exc.status, exc.message, headers=exc.headers)
         authorization = form_auth if form_auth is not None else header_auth
         req.credential = await self._authenticate(authorization, client)
         body = prefix if complete else await read_body(receive, req.headers, self.max_request_bytes, start=prefix)
@@ -142,21 +143,9 @@ class XAPIApp:
 
     async def _authenticate(self, authorization: str | None, client: str) -> dict:
         try:
-            credential = await self.credentials.authenticate_async(authorization, client)
-        except TooManyAttempts as exc:
-            raise XAPIError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
-        except CredentialsUnavailable as exc:
-            raise XAPIError(503, "the credential list cannot be read right now; try again",
-                            headers={"Retry-After": str(exc.retry_after)}) from None
-        if credential is None:
-            raise _unauthorized("the credentials were refused: unknown key or wrong secret"
-                                if authorization and authorization[:6].lower() == "basic " else None)
-        return credential
-
-
-def _unauthorized(message: str | None) -> XAPIError:
-    return XAPIError(401, message or "authentication required: send HTTP Basic credentials",
-                     headers={"WWW-Authenticate": 'Basic realm="xAPI"'})
+            return await self.credentials.require(authorization, client)
+        except NotAuthenticated as exc:
+            raise XAPIError(exc.status, exc.message, headers=exc.headers) from None
 
 
 async def index(req: XRequest) -> Response:

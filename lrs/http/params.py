@@ -16,19 +16,6 @@ _UUID = re.compile(_definitions["uuid"]["pattern"])
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
-class _Validators:
-    """The agent and actor validators, compiled with the current length limits."""
-
-    def __init__(self, lim):
-        compiled = _validate.active()
-        self.actor = compiled.part("actor")
-        self.agent = compiled.part("agent")
-
-
-_validators = _Validators(_limits.current())
-_limits.on_change(lambda lim: globals().__setitem__("_validators", _Validators(lim)))
-
-
 def parse_agent(value: str, name: str, groups: bool = True) -> dict:
     """An Agent (or, with ``groups``, an identified Group) given as JSON in a parameter.
 
@@ -40,12 +27,12 @@ def parse_agent(value: str, name: str, groups: bool = True) -> dict:
         agent = orjson.loads(value)
     except orjson.JSONDecodeError:
         raise XAPIError(400, f"parameter {name} must be an Agent as JSON", name) from None
-    v = _validators
-    validator = v.actor if groups else v.agent
+    compiled = _validate.active()  # compiled with the current length limits
+    validator = compiled.actor if groups else compiled.agent
     if not validator.is_valid(agent):
         message = next(iter(validator.iter_errors(agent))).message
         raise XAPIError(400, f"parameter {name} is not a valid {'Agent or Group' if groups else 'Agent'}: "
-                             f"{_validate._short(message)}", name)
+                             f"{_validate.shorten(message)}", name)
     if agent_key(agent) is None:
         raise XAPIError(400, f"parameter {name} must identify an Agent or Group by mbox, mbox_sha1sum, openid or "
                              "account; an anonymous Group (members only) identifies no one", name)
@@ -55,13 +42,13 @@ def parse_agent(value: str, name: str, groups: bool = True) -> dict:
 def parse_iri(value: str, name: str) -> str:
     check_length(value, name, _limits.current().max_iri_length, "LRS_MAX_IRI_LENGTH")
     if not _IRI.match(value):
-        raise XAPIError(400, f"parameter {name} must be an IRI, not {_validate._short(repr(value))}", name)
+        raise XAPIError(400, f"parameter {name} must be an IRI, not {_validate.shorten(repr(value))}", name)
     return value
 
 
 def parse_uuid(value: str, name: str) -> str:
     if not _UUID.match(value):
-        raise XAPIError(400, f"parameter {name} must be a UUID, not {_validate._short(repr(value))}", name)
+        raise XAPIError(400, f"parameter {name} must be a UUID, not {_validate.shorten(repr(value))}", name)
     return value
 
 
@@ -85,7 +72,7 @@ def parse_int(value: str, name: str, lo: int = 0, hi: int = 2**63 - 1, clamp: bo
     """
     if not _ASCII_DIGITS.fullmatch(value):
         raise XAPIError(400, f"parameter {name} must be a whole number written with the digits 0-9, not "
-                             f"{_validate._short(repr(value), 40)}", name)
+                             f"{_validate.shorten(repr(value), 40)}", name)
     digits = value.lstrip("0") or "0"
     n = int(digits) if len(digits) <= len(str(hi)) else None  # never int() of thousands of digits
     if clamp and (n is None or n > hi):

@@ -69,16 +69,17 @@ class _Compiled:
         self.schema = limited_schema(lim)
         self.fast = jsonschema_rs.Draft7Validator(self.schema)
         self.explain = jsonschema.Draft7Validator(self.schema)
+        # The agent and actor query/document parameters are checked to the same standard.
+        self.agent = self._part("agent")
+        self.actor = self._part("actor")
 
-    def part(self, definition: str):
-        """A compiled validator for one definition of the schema (an agent, an actor)."""
+    def _part(self, definition: str):
         return jsonschema_rs.Draft7Validator({**self.schema, "allOf": [{"$ref": f"#/definitions/{definition}"}]})
 
 
 def _compile(lim: _limits.InputLimits) -> None:
-    global _active, _fast, _explain
+    global _active
     _active = _Compiled(lim)
-    _fast, _explain = _active.fast, _active.explain
 
 
 _compile(_limits.current())
@@ -96,7 +97,7 @@ def validate_statement(st, version: str, path: str = "") -> None:
     """
     if not isinstance(st, dict):
         raise XAPIError(400, "a Statement must be a JSON object", path or None)
-    if not _fast.is_valid(st):
+    if not _active.fast.is_valid(st):
         raise _explained(st, path)
     _rules(st, version, path)
 
@@ -106,11 +107,11 @@ def _explained(st, prefix: str) -> XAPIError:
     if deep is not None:  # before jsonschema, whose messages repr the (deep) value recursively
         where = _join(prefix, deep[0])
         return XAPIError(400, f"invalid Statement at {where}: {deep[1]}", where)
-    err = jsonschema.exceptions.best_match(_explain.iter_errors(st))
+    err = jsonschema.exceptions.best_match(_active.explain.iter_errors(st))
     if err is None:  # the two validators disagree: report what the fast one said
-        fast = next(iter(_fast.iter_errors(st)))
+        fast = next(iter(_active.fast.iter_errors(st)))
         where = _join(prefix, fast.instance_path)
-        return XAPIError(400, f"invalid Statement at {where or 'statement'}: {_short(fast.message)}", where or None)
+        return XAPIError(400, f"invalid Statement at {where or 'statement'}: {shorten(fast.message)}", where or None)
     # Descend to the most specific error under if/then/else and oneOf branches.
     while err.context:
         deeper = jsonschema.exceptions.best_match(err.context)
@@ -162,14 +163,14 @@ def _message(err) -> str:
     if err.validator == "additionalProperties":
         return f"{err.message} (the property is not allowed by the xAPI specification)"
     if err.validator == "pattern":
-        return f"{_short(repr(err.instance))} is not in the required format"
+        return f"{shorten(repr(err.instance))} is not in the required format"
     if err.validator in ("oneOf", "allOf") and isinstance(err.instance, dict):
         return "an Agent or identified Group needs exactly one of mbox, mbox_sha1sum, openid, account " \
                "(and an anonymous Group needs member)"
-    return _short(err.message)
+    return shorten(err.message)
 
 
-def _short(text: str, most: int = 200) -> str:
+def shorten(text: str, most: int = 200) -> str:
     """A message never echoes more than ``most`` characters of the input."""
     return text if len(text) <= most else text[:most] + f"... ({len(text) - most} more characters)"
 

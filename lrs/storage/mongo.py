@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import os
-import threading
 import time
 from typing import Callable, Iterable
 
@@ -53,6 +51,7 @@ from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.attachments import legacy_uploads, uploads
 from ..statements.terms import Terms, inheritable, merge, statement_terms, term_hash
+from .own_loop import OnOwnLoop
 from .ports import READ_TIMEOUT, Conflict, Document, NewStatement, StatementQuery, StoreBusy
 
 SHIFT = 20                  # seq = batch number << SHIFT | position in the batch
@@ -627,7 +626,7 @@ class AsyncMongoStore:
         return (await self.credentials_.delete_one({"_id": key})).deleted_count > 0
 
 
-class MongoStore:
+class MongoStore(OnOwnLoop):
     """The storage ports, blocking, over ``AsyncMongoStore`` running on this adapter's own event loop.
 
     Every read has a deadline, ``read_timeout`` from its start (PyMongo's client-side operation timeout:
@@ -637,22 +636,11 @@ class MongoStore:
     def __init__(self, url: str, database: str | None = None, pending_timeout: float = PENDING_TIMEOUT,
                  read_timeout: float = READ_TIMEOUT):
         self.read_timeout = read_timeout
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="lrs-mongo", daemon=True)
-        self._thread.start()
 
         async def make():
             return AsyncMongoStore(url, database, pending_timeout)
 
-        self.aio = self._run(make())
-        try:
-            self._run(self.aio.setup())
-        except BaseException:
-            self.close()
-            raise
-
-    def _run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        super().__init__("lrs-mongo", make)
 
     def _read(self, coro):
         return self._run(self._bounded(coro))
@@ -663,24 +651,11 @@ class MongoStore:
                 return await coro
         except PyMongoError as exc:
             if exc.timeout:
-                raise StoreBusy(f"the read took longer than {self.read_timeout:g} s; try again later",
-                                max(1, math.ceil(self.read_timeout))) from None
+                raise StoreBusy.after("the read took longer than", self.read_timeout) from None
             raise
 
     def start(self) -> None:
         """Nothing to prepare before the server listens: the database was set up when the store opened."""
-
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
-        if getattr(self, "aio", None) is not None:
-            try:
-                self._run(self.aio.close())
-            except Exception:
-                pass
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     def insert(self, batch, attachments, define=True):
         return self._run(self.aio.insert(batch, attachments, define))

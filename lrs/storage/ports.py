@@ -5,6 +5,7 @@ Calls are blocking; the HTTP layer runs them off the event loop.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
@@ -75,6 +76,11 @@ class StoreBusy(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+    @classmethod
+    def after(cls, what: str, timeout: float) -> "StoreBusy":
+        """``what`` happened after ``timeout`` seconds: try again in as many (at least 1)."""
+        return cls(f"{what} {timeout:g} s; try again later", max(1, math.ceil(timeout)))
 
 
 class StatementStore(Protocol):

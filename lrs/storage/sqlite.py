@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT NOT NULL, content BLOB NOT NULL, content_type TEXT NOT NULL, etag TEXT NOT NULL,
     updated TEXT NOT NULL,
     PRIMARY KEY (kind, activity_id, agent_key, registration, doc_id));
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS credentials (
     key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, authority TEXT NOT NULL,
     created TEXT NOT NULL);
@@ -183,8 +184,7 @@ class SqliteStore:
                 try:
                     conn, deadline = self._readers.get(timeout=max(0.0, deadline_at - time.monotonic()))
                 except queue.Empty:
-                    raise StoreBusy(f"no store reader came free within {self.read_timeout:g} s; try again later",
-                                    _retry_after(self.read_timeout)) from None
+                    raise StoreBusy.after("no store reader came free within", self.read_timeout) from None
         deadline.arm(deadline_at)
         try:
             # One snapshot for all the reads of a call: a writer's merge moves ids between buckets.
@@ -193,8 +193,7 @@ class SqliteStore:
                 yield conn
             except sqlite3.OperationalError:
                 if deadline.fired:
-                    raise StoreBusy(f"the read took longer than {self.read_timeout:g} s; try again later",
-                                    _retry_after(self.read_timeout)) from None
+                    raise StoreBusy.after("the read took longer than", self.read_timeout) from None
                 raise
             finally:
                 deadline.disarm()
@@ -617,7 +616,6 @@ class SqliteStore:
         make it, the first insert wins and every one reads that."""
         with self._write_lock:
             conn = self._writer
-            conn.execute("CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
             conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, os.urandom(32)))
             return conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0]
 
@@ -722,10 +720,6 @@ def _fill_uploads(conn) -> None:
                          sorted(legacy_uploads(rows, stored)))
 
 
-def _retry_after(timeout: float) -> int:
-    return max(1, math.ceil(timeout))
-
-
 class _Deadline:
     """The deadline of the read a reader connection is running; its progress handler asks ``passed``."""
     __slots__ = ("at", "fired")
@@ -747,7 +741,6 @@ class _Deadline:
             self.fired = True
             return 1
         return 0
-
 
 
 class _Job:

@@ -25,9 +25,7 @@ connection pool serve every caller, whatever thread it is on.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import threading
 import time
 import uuid
 from datetime import datetime
@@ -36,6 +34,8 @@ from typing import Callable
 import orjson
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
+
+from lrs.storage.own_loop import OnOwnLoop
 
 from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, changed,
                     check_seq, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
@@ -260,38 +260,14 @@ class AsyncMongoPlayerStore:
         return (await self.tokens.delete_many({"x": {"$lt": float(now)}})).deleted_count
 
 
-class MongoPlayerStore:
+class MongoPlayerStore(OnOwnLoop):
     """The player store port, blocking, over ``AsyncMongoPlayerStore`` running on this adapter's own event loop."""
 
     def __init__(self, url: str, database: str | None = None, clock: Callable[[], datetime] = utc_now):
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="lrs-player-mongo", daemon=True)
-        self._thread.start()
-
         async def make():
             return AsyncMongoPlayerStore(url, database, clock)
 
-        self.aio = self._run(make())
-        try:
-            self._run(self.aio.setup())
-        except BaseException:
-            self.close()
-            raise
-
-    def _run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    def close(self) -> None:
-        if self._loop.is_closed():
-            return
-        if getattr(self, "aio", None) is not None:
-            try:
-                self._run(self.aio.close())
-            except Exception:
-                pass
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
+        super().__init__("lrs-player-mongo", make)
 
     def registration_for(self, learner, course_id, latest_version):
         return self._run(self.aio.registration_for(learner, course_id, latest_version))
