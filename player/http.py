@@ -23,6 +23,7 @@ from lrs.errors import XAPIError
 
 from . import pages
 from .launch import Launcher, TokenRejected
+from .runtime_http import SCORM_AGAIN_VERSION, Runtime, runtime_routes
 
 COOKIE = "lrs_player"
 COOKIE_PATH = "/player/"
@@ -30,7 +31,10 @@ MAX_BODY = 64 * 1024
 FIELDS = ("learner", "course_id", "registration", "version", "return_url")
 
 
-def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/content/files") -> Starlette:
+def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/content/files",
+               runtime: Runtime | None = None) -> Starlette:
+    runtime = runtime or Runtime(launcher)
+
     async def create_launch(request: Request) -> Response:
         try:
             body = await _json_body(request)
@@ -60,22 +64,32 @@ def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/
         claims = await run_in_threadpool(launcher.session, request.cookies.get(COOKIE))
         if claims is None:
             return pages.no_session()
-        found = await run_in_threadpool(_course_and_version, launcher, claims["course"], claims["ver"])
-        if found is None:
+        try:
+            course, version, scos = await run_in_threadpool(_session_course, runtime, claims)
+        except XAPIError:
             return pages.no_session()
-        course, version = found
-        # The table of contents, navigation and the SCORM API (scorm-again) come in the next steps;
-        # for now the first launchable item is framed and a multi-SCO course lists its items.
-        launchables = (version.get("structure") or {}).get("launchables") or []
-        first = launchables[0]["launch"] if launchables else ""
-        frame = frame_url(content_files, course["id"], version["version"], first)
-        titles = [item.get("title") or item["id"] for item in launchables]
-        return pages.launch_page(course.get("title") or course["id"], version["version"], frame, titles)
+        if not scos:
+            return pages.page("Nothing to launch", "<h1>Nothing to launch</h1><p>This course version has no "
+                                                   "item a browser can open.</p>", 409)
+        root = request.scope.get("root_path", "")
+        twelve = version.get("format") == "scorm12"
+        config = {
+            "registration": claims["reg"], "scorm_version": "1.2" if twelve else "2004",
+            "course": {"id": course["id"], "title": course.get("title") or course["id"], "version": version["version"]},
+            "scos": scos, "start": _start(scos),
+            "urls": {"attempts": f"{root}/attempts", "commits": f"{root}/commits", "contents": f"{root}/contents",
+                     "files": frame_url(content_files, course["id"], version["version"], ""),
+                     "return": claims.get("ret") or ""},
+        }
+        build = "scorm12" if twelve else "scorm2004"
+        scripts = [f"{root}/static/scorm-again/{SCORM_AGAIN_VERSION}/{build}.min.js", f"{root}/static/runtime.js"]
+        return pages.player_page(config, config["course"]["title"], version["version"], scripts)
 
     routes = [
         Route("/launches", create_launch, methods=["POST"]),
         Route("/launch/{token}", open_launch, methods=["GET"]),
         Route("/session", show_session, methods=["GET"]),
+        *runtime_routes(runtime, COOKIE),
     ]
     async def http_error(request: Request, exc: HTTPException) -> Response:
         # 404 and 405 in the project's JSON error shape (Starlette's default is plain text)
@@ -94,10 +108,17 @@ def frame_url(content_files: str, course_id: str, version: int, launch: str) -> 
     return f"{content_files}/{quote(course_id, safe='')}/{int(version)}/{launch.lstrip('/')}"
 
 
-def _course_and_version(launcher: Launcher, course_id: str, number: int):
-    course = launcher.content.course(course_id)
-    version = launcher.content.version(course_id, number) if course else None
-    return (course, version) if version else None
+def _session_course(runtime: Runtime, claims: dict):
+    course, version = runtime.course(claims)
+    return course, version, runtime.navigation(claims["reg"], version)
+
+
+def _start(scos: list[dict]) -> str:
+    """Where a launch opens: the first available SCO not yet done (passed or completed), else the first."""
+    for sco in scos:
+        if sco["available"] and sco["status"] not in ("passed", "completed"):
+            return sco["id"]
+    return scos[0]["id"]
 
 
 async def _json_body(request: Request) -> dict:

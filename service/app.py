@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     player_app = create_player_app(launcher, settings.public_url)
     player_app.add_exception_handler(Exception, _internal_error)
     guarded_player = RequireAdmin(player_app, lrs_app.credentials, settings.public_url,
-                                  public=("/launch/", "/session"), what="the launch API",
+                                  public=("/launch/", "/session", "/static/", "/attempts", "/contents", "/commits"), what="the launch API",
                                   action="making launch links", realm="player")
 
     routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
