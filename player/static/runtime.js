@@ -253,6 +253,7 @@
       current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
       api = makeApi(opened);
       if (twelve) window.API = api; else window.API_1484_11 = api;
+      if (window.performance && performance.mark) performance.mark('lrs-api-ready');
       scos = opened.scos;
       renderContents();
       frame.src = cfg.urls.files + opened.launch;
