@@ -29,8 +29,8 @@ def indexed(cmi: dict, prefix: str) -> dict[int, dict[str, str]]:
         if not key.startswith(prefix):
             continue
         n, _, rest = key[len(prefix):].partition(".")
-        if n.isdigit() and rest:
-            out.setdefault(int(n), {})[rest] = value
+        if n.isdigit() and rest and value is not None:
+            out.setdefault(int(n), {})[rest] = value if isinstance(value, str) else str(value)
     return dict(sorted(out.items()))
 
 
