@@ -212,3 +212,36 @@ def test_every_statement_carries_the_profile_category_the_course_and_the_attempt
         assert st["context"]["registration"] == REG
     assert [st["context"]["contextActivities"].get("parent") for st in p.statements] == [[sco()], None]
     assert course()["id"] == f"{BASE}/courses/5e1f0c2a9b7d4e31"
+
+
+def test_plan_is_pure_and_leaves_its_inputs_alone():
+    import copy
+
+    from player.bridge import CommitInfo, plan
+
+    s = Sco(context("2004"))
+    s.initialize(at(0))
+    before = s.attempt
+    s.commit(at(1), {"cmi.score.scaled": "0.4", "cmi.interactions.0.id": "q", "cmi.interactions.0.learner_response": "x"})
+    after = s.attempt
+    frozen = copy.deepcopy((before.data, after.data))
+    commit = CommitInfo(after.applied_seq, "commit", at(1))
+    one, two = plan(before, after, commit, s.ctx), plan(before, after, commit, s.ctx)
+    assert one == two == s.plans[-1]
+    assert (before.data, after.data) == frozen
+
+
+def test_the_ended_attempt_given_as_before_of_a_new_attempt_counts_as_none():
+    """The handler may pass the SCO's latest attempt (ended) as ``before`` of the next one."""
+    from player.bridge import CommitInfo, plan
+
+    s = Sco(context("1.2"))
+    s.initialize(at(0))
+    ended = s.terminate(at(1), {"cmi.core.lesson_status": "completed", "cmi.core.exit": ""}, completion="completed")
+    old = s.attempt
+    s.initialize(at(5), completion="completed")
+    new = s.attempt
+    p = plan(old, new, CommitInfo(1, "initialize", at(5)), s.ctx)
+    assert verbs(p) == ["initialized", "completed"]
+    assert p == plan(None, new, CommitInfo(1, "initialize", at(5)), s.ctx)
+    assert verbs(ended) == ["completed", "terminated"]
