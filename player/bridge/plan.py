@@ -78,6 +78,22 @@ class Context:
         return attempt_iri(self.sco_iri, self.registration, number)
 
 
+def context_for(registration, course: dict, version: dict, item: dict, scorm_version: str, iri_base: str,
+                learner_id: str | None = None, learner_name: str | None = None, credit: str = "credit",
+                mode: str = "normal") -> Context:
+    """The Context of a commit from what the player's commit route holds: the registration
+    (player.storage.Registration), the content store's course and version dicts, and the SCO's
+    manifest item (its ``identifier`` and ``title``)."""
+    course_id = registration.course_id or course.get("id")
+    title = version.get("title") or course.get("title") or course_id
+    sco_id = item["identifier"]
+    return Context(learner=registration.learner, registration=registration.id, course_id=course_id,
+                   course_title=title, course_version=registration.version,
+                   package_sha256=version.get("package_sha256") or "", sco_id=sco_id,
+                   sco_title=item.get("title") or sco_id, scorm_version=scorm_version, item=item,
+                   iri_base=iri_base, learner_id=learner_id, learner_name=learner_name, credit=credit, mode=mode)
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     """The parts of a commit the bridge reads (player.runtime.attempts.Commit has them too)."""
@@ -322,6 +338,9 @@ def statuses(attempt, version: str) -> tuple[str | None, str | None]:
             completion = cmi["cmi.completion_status"]
         if success is None and cmi.get("cmi.success_status") in ("passed", "failed"):
             success = cmi["cmi.success_status"]
+    if completion in ("passed", "failed"):   # a 1.2 lesson_status given as the completion status
+        success = success or completion
+        completion = "completed"
     return completion, success
 
 

@@ -21,7 +21,7 @@ from lrs.statements.validate import validate_statement
 from lrs.storage import Document, NewStatement
 
 from .documents import JSON, DocumentWrite
-from .plan import Plan
+from .plan import Plan, context_for, plan
 from .vocabulary import player_authority
 
 XAPI_VERSION = "1.0.3"   # the statements are checked and stored as a 1.0.3 client's would be
@@ -51,6 +51,7 @@ class Bridge:
             authority = player_authority(iri_base)
         self.store = store
         self.authority = authority
+        self.iri_base = iri_base.rstrip("/")
 
     def write(self, plan: Plan) -> list[str]:
         """Store the plan's statements (one atomic batch), then its documents; the statement ids.
@@ -70,6 +71,18 @@ class Bridge:
         for doc in plan.documents:
             self.write_document(doc)
         return plan.statement_ids
+
+    def record(self, before, after, commit, registration, course: dict, version: dict, sco) -> list[str]:
+        """``write(plan(before, after, commit, context))`` for the commit route, the context made by
+        ``context_for`` from the registration, the content store's course and version, and the
+        runtime's ScoContext ``sco`` (scorm_version, item; learner_id, learner_name, credit and
+        mode when it has them)."""
+        if not self.iri_base:
+            raise ValueError("record needs the activity IRI base: make the Bridge with iri_base")
+        ctx = context_for(registration, course, version, sco.item, sco.scorm_version, self.iri_base,
+                          getattr(sco, "learner_id", None), getattr(sco, "learner_name", None),
+                          getattr(sco, "credit", None) or "credit", getattr(sco, "mode", None) or "normal")
+        return self.write(plan(before, after, commit, ctx))
 
     def write_document(self, doc: DocumentWrite) -> None:
         def change(current: Document | None) -> Document:

@@ -182,3 +182,12 @@ def test_objective_statements_come_before_the_sco_status_they_roll_up_to():
                          "cmi.success_status": "passed"}, success="passed")
     assert [(st["verb"]["display"]["en-US"], st["object"]["id"].rsplit("/", 1)[1]) for st in p.statements] == [
         ("passed", "o1"), ("passed", "lesson%201")]
+
+
+def test_a_1_2_lesson_status_given_as_the_attempts_completion_status_is_read_as_the_standard_says():
+    """passed/failed as ``completion_status`` (lesson_status copied whole) still mean completed and passed/failed."""
+    s = started("1.2")
+    p = s.commit(at(1), {"cmi.core.lesson_status": "failed"}, completion="failed")
+    assert verbs(p) == ["completed", "failed"]
+    assert s.terminate(at(2), {"cmi.core.exit": ""}, completion="failed").statements[-1]["result"] == {
+        "success": False, "completion": True, "duration": "PT0S"}

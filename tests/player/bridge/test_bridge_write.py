@@ -264,3 +264,38 @@ def test_statements_and_documents_the_bridge_writes_are_visible_through_xapi(tmp
     assert r.status_code == 200 and r.json() == {"learner_id": "e-1042", "learner_name": "Ada"}
     r = client.get("/xapi/activities", headers=headers, params={"activityId": SCO_IRI})
     assert r.json()["definition"]["type"] == "http://adlnet.gov/expapi/activities/lesson"
+
+
+def test_record_plans_and_writes_a_commit_from_what_the_commit_route_holds(store):
+    """``Bridge.record`` takes the player's Registration, the content store's course and version dicts
+    and the runtime's ScoContext, and writes what ``plan`` makes of them."""
+    from types import SimpleNamespace
+
+    from player.bridge import CommitInfo
+    from player.storage import Attempt, Registration
+
+    registration = Registration(REG, LEARNER, "learner-key", "5e1f0c2a9b7d4e31", 3, T, T)
+    course = {"id": "5e1f0c2a9b7d4e31", "title": "Old title"}
+    version = {"course_id": "5e1f0c2a9b7d4e31", "version": 3, "title": "Forklift safety", "package_sha256": "9f" * 32}
+    item = {"identifier": "lesson 1", "title": "Lesson 1", "mastery_score": 80.0, "items": [], "isvisible": True}
+    sco = SimpleNamespace(scorm_version="1.2", item=item, learner=LEARNER, learner_id="e-1042")
+    before = Attempt(REG, "lesson 1", 1, T, T)
+    after = Attempt(REG, "lesson 1", 1, T, T, {"cmi": {}, "session": {"number": 1, "started": T, "time": "PT0S"},
+                                               "closed_time": "PT0S", "exit": "", "terminated": False}, 1)
+    ids = Bridge(store, iri_base=BASE).record(before, after, CommitInfo(1, "initialize", T), registration, course,
+                                             version, sco)
+    assert ids == session_plans_12_first().statement_ids
+    assert [st["object"]["id"] for st in stored(store)] == [SCO_IRI]
+    assert stored(store)[0]["context"]["contextActivities"]["grouping"][0]["definition"]["name"] == {
+        "und": "Forklift safety"}
+    assert json.loads(document(store, "activity_profile", (SCO_IRI, "", ""), ACTIVITY_PROFILE).content) == {
+        "scaled_passing_score": 0.8}
+    assert json.loads(document(store, "agent_profile", ("", LEARNER_KEY, ""), AGENT_PROFILE).content) == {
+        "learner_id": "e-1042"}
+
+
+T = "2026-11-30T02:00:00.000Z"
+
+
+def session_plans_12_first() -> Plan:
+    return Sco(context("1.2")).initialize(T)
