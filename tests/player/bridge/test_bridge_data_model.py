@@ -121,7 +121,8 @@ def test_comments_from_learner_2004_are_commented_with_the_comment_and_its_times
                          "cmi.comments_from_learner.0.timestamp": "2026-11-30T01:59:30.5+01:00"})
     assert without_ids(p.statements) == [expected("commented", when="2026-11-30T00:59:30.5Z",
                                                   result={"response": "Great lesson"})]
-    q = s.commit(at(2), {"cmi.comments_from_learner.1.comment": "Too long", "cmi.comments_from_learner.1.timestamp": "2026"})
+    q = s.commit(at(2), {"cmi.comments_from_learner.1.comment": "Too long",
+                         "cmi.comments_from_learner.1.timestamp": "2026"})
     assert without_ids(q.statements) == [expected("commented", when=at(2), result={"response": "Too long"})]
 
 

@@ -182,7 +182,8 @@ def test_statement_ids_are_deterministic_per_registration_sco_attempt_seq_and_in
         s.initialize(at(0))
         s.terminate(at(5), {"cmi.completion_status": "completed", "cmi.exit": "normal"}, completion="completed")
     assert [p.statement_ids for p in one.plans] == [p.statement_ids for p in two.plans]
-    assert one.plans[1].statement_ids == [statement_id(REG, "lesson 1", 1, 2, 0), statement_id(REG, "lesson 1", 1, 2, 1)]
+    assert one.plans[1].statement_ids == [statement_id(REG, "lesson 1", 1, 2, 0),
+                                          statement_id(REG, "lesson 1", 1, 2, 1)]
     other = Sco(context("2004", registration="7a1b6c54-2b8e-4b1e-8f7a-1c2d3e4f5a6b"))
     other.initialize(at(0))
     assert other.plans[0].statement_ids != one.plans[0].statement_ids
@@ -222,7 +223,8 @@ def test_plan_is_pure_and_leaves_its_inputs_alone():
     s = Sco(context("2004"))
     s.initialize(at(0))
     before = s.attempt
-    s.commit(at(1), {"cmi.score.scaled": "0.4", "cmi.interactions.0.id": "q", "cmi.interactions.0.learner_response": "x"})
+    s.commit(at(1), {"cmi.score.scaled": "0.4", "cmi.interactions.0.id": "q",
+                     "cmi.interactions.0.learner_response": "x"})
     after = s.attempt
     frozen = copy.deepcopy((before.data, after.data))
     commit = CommitInfo(after.applied_seq, "commit", at(1))
