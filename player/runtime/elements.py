@@ -327,14 +327,15 @@ def template(key: str) -> tuple[str, list[tuple[str, int]]] | None:
     [(``cmi.interactions``, 3), (``cmi.interactions.3.objectives``, 0)]); None for a malformed index
     (a sign, a leading zero, non-ASCII digits)."""
     parts = key.split(".")
+    names = list(parts)
     indexes: list[tuple[str, int]] = []
     for i, part in enumerate(parts):
-        if part and part[0] in "0123456789":
+        if part and (part[0] in "0123456789-" or not part.isascii() or part.isdigit()):
             if not (part.isascii() and part.isdigit()) or (len(part) > 1 and part[0] == "0") or len(part) > 6:
                 return None
             indexes.append((".".join(parts[:i]), int(part)))
-            parts[i] = "n"
-    return ".".join(parts), indexes
+            names[i] = "n"
+    return ".".join(names), indexes
 
 
 def validate_data(scorm_version: str, data: dict) -> dict:
