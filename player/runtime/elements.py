@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Callable
 
 from . import responses
@@ -338,6 +339,22 @@ def template(key: str) -> tuple[str, list[tuple[str, int]]] | None:
     return ".".join(names), indexes
 
 
+@lru_cache(maxsize=1 << 16)
+def _shape(key: str) -> tuple[str, tuple[tuple[str, str, int, str], ...]] | None:
+    """``template`` of a key with, for each index, (collection template, concrete prefix, index, the
+    field after it). Cached: the same keys come back in every commit of every learner."""
+    found = template(key)
+    if found is None:
+        return None
+    name, indexes = found
+    names = name.split(".")
+    slots = []
+    for prefix, index in indexes:
+        depth = prefix.count(".") + 1
+        slots.append((".".join(names[:depth]), prefix, index, key[len(prefix) + len(str(index)) + 2:]))
+    return name, tuple(slots)
+
+
 def validate_data(scorm_version: str, data: dict) -> dict:
     """The snapshot ``data`` checked against the SCORM ``scorm_version`` ("1.2" or "2004") data model.
 
@@ -363,10 +380,10 @@ def validate_data(scorm_version: str, data: dict) -> dict:
         total += len(key) + len(value)
         if total > MAX_TOTAL_CHARS:
             raise bad(f"data is over {MAX_TOTAL_CHARS} characters; a commit holds less", "data")
-        shape = template(key) if len(key) <= 255 else None
+        shape = _shape(key) if len(key) <= 255 else None
         if shape is None:
             raise bad(f"{key[:100]} is not a {spec} data model element", key[:255])
-        name, indexes = shape
+        name, slots = shape
         if name not in table:
             raise bad(_unknown_message(key, name, scorm_version), key)
         check = table[name]
@@ -384,9 +401,7 @@ def validate_data(scorm_version: str, data: dict) -> dict:
         if scorm_version == "1.2" and name == "cmi.interactions.n.result" and value == "incorrect":
             value = "wrong"
         out[key] = value
-        for depth, (prefix, index) in enumerate(indexes):
-            coll = ".".join(name.split(".")[:len(prefix.split("."))])
-            field = key[len(prefix) + 1 + len(str(index)) + 1:]
+        for coll, prefix, index, field in slots:
             entries.setdefault((coll, prefix), {}).setdefault(index, set()).add(field)
     _check_collections(entries, out)
     if scorm_version == "2004":
