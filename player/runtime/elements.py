@@ -163,7 +163,7 @@ def _timespan_12(value: str) -> None:
 
 
 def _duration_2004(value: str) -> None:
-    if not DURATION_2004.match(value) or value in ("P", "PT"):
+    if not DURATION_2004.match(value):
         raise ValueError(f"{value[:60]!r} is not a timeinterval (ISO 8601 duration, seconds to "
                          "two decimals, e.g. PT1M30.5S)")
 

@@ -13,7 +13,8 @@ a forged or buggy commit could carry, without refusing what a conforming SCO wro
 - ``performance``: up to 250 ``step_name[.]step_answer`` steps joined by ``[,]``.
 - ``sequencing``: up to 36 short identifiers joined by ``[,]``.
 - ``likert``: one short identifier.
-- ``numeric``: a learner response is a decimal; a correct pattern ``min[:]max`` (either may be empty).
+- ``numeric``: a learner response is a decimal; a correct pattern ``min[:]max`` (either may be empty;
+  a bare ``:`` also separates them, as scorm-again splits).
 - ``other``: up to 4000 characters.
 
 A correct response pattern of fill-in, long-fill-in, matching, performance and sequencing may start
@@ -64,18 +65,22 @@ def _short_id(text: str, what: str) -> None:
 
 
 def _long_id(text: str, what: str) -> None:
-    if not text.strip() or len(text) > 4000:
+    if not 1 <= len(text) <= 4000:
         raise ValueError(f"{what} must be an identifier of 1 to 4000 characters, not {text[:60]!r}")
 
 
 def _strip_prefixes(text: str) -> str:
+    """The pattern without its leading delimiters; the first one, if it is case_matters or
+    order_matters, must be true or false (as scorm-again checks it)."""
+    first = True
     while True:
         m = PREFIX.match(text)
         if not m:
             return text
         name, value = m.groups()
-        if name != "lang" and value not in ("true", "false"):
+        if first and name != "lang" and value not in ("true", "false"):
             raise ValueError(f"{{{name}={value}}} must be {{{name}=true}} or {{{name}=false}}")
+        first = False
         text = text[m.end():]
 
 
@@ -137,7 +142,7 @@ def check_correct_pattern(kind: str, value: str) -> None:
     if value == "" and kind != "true-false":
         return
     if kind == "numeric":
-        bounds = value.split("[:]")
+        bounds = split(value, ":")
         if len(bounds) > 2 or any(b and not DECIMAL.match(b) for b in bounds):
             raise ValueError(f"a numeric pattern is a decimal or a range min[:]max, not {value[:60]!r}")
         if len(bounds) == 2 and all(bounds) and float(bounds[0]) > float(bounds[1]):
