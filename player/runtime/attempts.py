@@ -18,16 +18,17 @@ Sessions. An ``initialize`` commit opens a session: its number is one higher, ``
 the time of the session before, ``terminated`` is cleared. A ``commit`` or ``terminate`` with no open
 session (none yet, or the last one terminated) opens one first, as ``initialize`` would, so a commit
 is never refused for the order of the browser's events. A session's time is the SCO's own
-``cmi.core.session_time`` / ``cmi.session_time`` (0 until it writes one: SCORM leaves session time
-to the SCO, RTE 1.2 3.4.2.1.9, RTE 2004 4.2.21); ``total_time = closed_time + session.time`` (RTE 1.2
-cmi.core.total_time, RTE 2004 4.2.25), as an ISO 8601 duration to 0.01 s.
+``cmi.core.session_time`` / ``cmi.session_time`` (0 until it writes one: SCORM leaves session time to
+the SCO; SCORM 1.2 RTE 3.4.4 cmi.core.session_time, SCORM 2004 RTE 4.2.21);
+``total_time = closed_time + session.time`` (cmi.core.total_time, SCORM 2004 RTE 4.2.25), as an
+ISO 8601 duration to 0.01 s.
 
 Ending. A ``terminate`` whose exit is not ``suspend`` ends the attempt (``Attempt.ended``); the next
 launch starts a new attempt, ab-initio. An attempt suspended, or left without Terminate (the tab
 closed), resumes with all its data: ``entry`` is ``resume``.
 
-Statuses, SCORM 1.2 (RTE 1.2 3.4.2.1.6 cmi.core.lesson_status, "Additional behavior requirements",
-and 3.4.2.6 cmi.student_data.mastery_score):
+Statuses, SCORM 1.2 (SCORM 1.2 RTE 3.4.4: cmi.core.lesson_status and its "Additional Behavior
+Requirements", cmi.student_data.mastery_score):
 
 - At LMSFinish (a ``terminate``), a lesson_status the SCO left at ``not attempted`` becomes
   ``completed``. Initialize changes nothing: ``not attempted`` is the LMS's initial value and it is
@@ -322,7 +323,7 @@ def _decide_12(cmi: dict, sco: ScoContext, finishing: bool) -> tuple[str, str | 
     given = cmi.get(key) or "not attempted"
     status = given
     if finishing and status == "not attempted":
-        status = "completed"                     # RTE 1.2 3.4.2.1.6: set at LMSFinish
+        status = "completed"                     # SCORM 1.2 RTE 3.4.4: set at LMSFinish
     mastery = sco.mastery_score()
     raw = _float(cmi.get("cmi.core.score.raw"))
     if mastery is not None and raw is not None and sco.credit == "credit" and sco.mode == "normal":
@@ -378,7 +379,7 @@ def learner_name(learner: dict | None) -> str:
 
 def entry_of(attempt: Attempt | None) -> str:
     """``ab-initio`` before the attempt's first session, ``resume`` for an attempt suspended or left
-    without Terminate, ``""`` otherwise (RTE 1.2 3.4.2.1.4, RTE 2004 4.2.7)."""
+    without Terminate, ``""`` otherwise (SCORM 1.2 RTE 3.4.4 cmi.core.entry, RTE 2004 4.2.7)."""
     data = (attempt.data if attempt else None) or {}
     if not (data.get("session") or {}).get("number"):
         return "ab-initio"

@@ -1,7 +1,7 @@
 """Durations of the SCORM data models, counted in whole hundredths of a second (centiseconds).
 
-SCORM 1.2 writes a time span as ``CMITimespan`` (RTE 1.2 3.4.2, ``HHHH:MM:SS.SS``); SCORM 2004 as
-``timeinterval (second,10,2)`` (RTE 2004 4.1.1.6: an ISO 8601 duration, seconds to two decimals).
+SCORM 1.2 writes a time span as ``CMITimespan`` (a SCORM 1.2 RTE data type, ``HHHH:MM:SS.SS``);
+SCORM 2004 as ``timeinterval (second,10,2)`` (an ISO 8601 duration, seconds to two decimals).
 The xAPI Profile for SCORM keeps ``total_time`` as an ISO 8601 duration with a precision of 0.01 s.
 Whole centiseconds keep sums exact: no float rounding creeps into a total over many sessions.
 """

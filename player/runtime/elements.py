@@ -3,7 +3,7 @@
 ``validate_data(scorm_version, data)`` checks one commit's snapshot: a flat map of SCORM element names
 to values, as the browser runtime sends it (``{"cmi.core.lesson_status": "incomplete", ...}``).
 
-- Every key is an element the SCO may write in that version (SCORM 1.2 RTE 3.4; SCORM 2004 4th
+- Every key is an element the SCO may write in that version (SCORM 1.2 RTE 3.4.4; SCORM 2004 4th
   edition RTE 4.2), plus ``adl.nav.request`` in 2004. A read-only element (``cmi.core.student_id``,
   ``cmi.entry``, ``cmi.total_time``, ``_count``, ...) or an unknown one is refused: the LMS sets those.
 - Every value is a string, checked against the element's data type: vocabularies, decimals and their
@@ -26,7 +26,7 @@ the specification on purpose, so does the server:
 - SCORM 1.2 identifiers (objective and interaction ids) are any printable ASCII and spaces, up to 255
   characters (1.2 strictly allows letters, digits, ``-`` and ``_``).
 - SCORM 1.2 ``student_response`` and ``correct_responses.n.pattern`` are free text: scorm-again does
-  not check the 1.2 per-type formats (RTE 1.2 3.4.2.7.5) and 1.2 content in the field writes words
+  not check the 1.2 per-type formats (SCORM 1.2 RTE 3.4.4, cmi.interactions.n.correct_responses.n.pattern) and 1.2 content in the field writes words
   where the format wants single characters. They are capped at ``MAX_FREE_TEXT`` characters.
 - SCORM 1.2 ``cmi.interactions.n.result`` ``incorrect`` (2004's word) is taken as ``wrong``, the 1.2
   word, as scorm-again normalizes it.
@@ -81,7 +81,7 @@ _DECIMAL_2004 = re.compile(r"^-?[0-9]{1,10}(?:\.[0-9]{1,18})?$")            # RT
 _SINTEGER = re.compile(r"^-?[0-9]{1,10}$")
 _IDENTIFIER_12 = re.compile(r"^[\x21-\x7e\s]{1,255}$")                      # CMIIdentifier (relaxed)
 _TIME_12 = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,2})?$")   # CMITime
-_TIME_2004 = re.compile(                                                   # RTE 2004 4.1.1.5 time(second,10,0)
+_TIME_2004 = re.compile(                                                   # RTE 2004 data type time (second,10,0)
     r"^(?:19[7-9][0-9]|[2-9][0-9]{3})"
     r"(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01])"
     r"(?:T(?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
@@ -196,7 +196,7 @@ _SCORE_12 = _decimal(_DECIMAL_12, 0, 100)
 _STATUS_12 = ("passed", "completed", "failed", "incomplete", "browsed", "not attempted")
 
 ELEMENTS_12: dict[str, Check | None] = {
-    # SCORM 1.2 RTE 3.4.2 (cmi.core), 3.4.3 (the rest)
+    # SCORM 1.2 RTE 3.4.4 (the data model elements)
     "cmi.core.lesson_location": _string(255),
     # "not attempted" is the LMS's initial value; the SCO writes the others. A snapshot carries both.
     "cmi.core.lesson_status": _vocabulary(*_STATUS_12),

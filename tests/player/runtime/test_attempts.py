@@ -138,7 +138,7 @@ def test_each_commit_replaces_the_snapshot():
 
 
 def test_session_time_comes_from_the_sco_and_sums_into_total_time():
-    """RTE 1.2 3.4.2.1.9 session_time, 3.4.2.1.5 total_time: the sum of the sessions' times."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.session_time and cmi.core.total_time: the sum of the sessions' times."""
     a = run(SCO12, ("initialize", {}), ("commit", {"cmi.core.session_time": "0000:01:02.5"}),
             ("terminate", {"cmi.core.session_time": "0000:01:02.5", "cmi.core.exit": "suspend"}))
     assert a.data["session"]["time"] == "PT1M2.5S"
@@ -207,14 +207,14 @@ MASTERY = ScoContext("1.2", {"identifier": "module1", "scorm_type": "sco", "mast
 
 
 def test_1_2_initialize_leaves_not_attempted_for_the_sco_to_change():
-    """RTE 1.2 3.4.2.1.6: the LMS's initial value is 'not attempted'; the SCO sets the rest."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status: the LMS's initial value is 'not attempted'; the SCO sets the rest."""
     a = run(SCO12, ("initialize", {"cmi.core.lesson_status": "not attempted"}))
     assert a.completion_status == "not attempted" and a.success_status is None
     assert a.data["cmi"]["cmi.core.lesson_status"] == "not attempted"
 
 
 def test_1_2_lesson_status_left_not_attempted_is_completed_at_finish():
-    """RTE 1.2 3.4.2.1.6 additional behavior: on LMSFinish the LMS sets 'completed' if the SCO did not."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status, Additional Behavior Requirements: on LMSFinish the LMS sets 'completed' if the SCO did not."""
     a = run(SCO12, ("initialize", {"cmi.core.lesson_status": "not attempted"}),
             ("commit", {"cmi.core.lesson_status": "not attempted"}))
     assert a.completion_status == "not attempted"
@@ -237,7 +237,7 @@ def test_1_2_a_status_the_sco_set_is_kept_at_finish():
     ("failed", "100", "passed"), ("completed", "79.99", "failed"),
 ])
 def test_1_2_mastery_score_decides_passed_or_failed_from_the_raw_score(status, raw, decided):
-    """RTE 1.2 3.4.2.6.1 cmi.student_data.mastery_score: with credit, in normal mode, raw >= mastery
+    """SCORM 1.2 RTE 3.4.4 cmi.student_data.mastery_score: with credit, in normal mode, raw >= mastery
     passes, below fails, whatever lesson_status the SCO set."""
     a = run(MASTERY, ("initialize", {}), ("commit", {"cmi.core.lesson_status": status, "cmi.core.score.raw": raw}))
     assert a.data["cmi"]["cmi.core.lesson_status"] == decided
@@ -355,7 +355,7 @@ PREREQ_ITEM = {"identifier": "module1", "scorm_type": "sco", "mastery_score": 80
 
 
 def test_1_2_launch_values_of_a_new_attempt():
-    """RTE 1.2 3.4.2: the LMS-set elements; entry ab-initio for a first launch."""
+    """SCORM 1.2 RTE 3.4.4: the LMS-set elements; entry ab-initio for a first launch."""
     values = launch_values(fresh(), ScoContext("1.2", PREREQ_ITEM), REGISTRATION)
     assert values == {
         "cmi.core.student_id": "alice@example.com", "cmi.core.student_name": "Alice Smith",
@@ -367,7 +367,7 @@ def test_1_2_launch_values_of_a_new_attempt():
 
 
 def test_1_2_a_suspended_attempt_resumes_with_its_data():
-    """RTE 1.2 3.4.2.1.4 entry 'resume' after exit suspend; the saved data comes back but not the
+    """SCORM 1.2 RTE 3.4.4 cmi.core.entry: 'resume' after exit suspend; the saved data comes back but not the
     write-only session elements."""
     a = run(SCO12, ("initialize", {}), ("terminate", {"cmi.core.lesson_location": "7", "cmi.suspend_data": "p=7",
                                                        "cmi.core.lesson_status": "incomplete",

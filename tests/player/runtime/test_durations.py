@@ -12,7 +12,7 @@ from player.runtime.durations import (iso_duration, parse_duration, parse_durati
     ("17496:00:00", 17496 * 360000),          # scorm-again writes more than four hour digits
 ])
 def test_scorm12_cmitimespan_is_read_to_the_hundredth(text, cs):
-    """RTE 1.2 3.4.2 CMITimespan: HHHH:MM:SS.SS, the fraction optional."""
+    """SCORM 1.2 RTE CMITimespan: HHHH:MM:SS.SS, the fraction optional."""
     assert parse_timespan_12(text) == cs
 
 
@@ -26,7 +26,7 @@ def test_scorm12_text_that_is_not_a_cmitimespan_reads_as_none(text):
     ("P1DT1H", 25 * 360000), ("P1W", 7 * 86400 * 100), ("PT1,5M", 9000),
 ])
 def test_scorm2004_timeinterval_is_read_to_the_hundredth(text, cs):
-    """RTE 2004 4.1.1.6 timeinterval (second,10,2); a day is 24 h, a week 7 days (as scorm-again)."""
+    """RTE 2004 data type timeinterval (second,10,2); a day is 24 h, a week 7 days (as scorm-again)."""
     assert parse_duration_2004(text) == cs
 
 

@@ -44,7 +44,7 @@ def test_a_rejection_is_an_xapi_error_with_a_json_body_naming_the_element():
 
 
 def test_not_attempted_the_lms_initial_lesson_status_is_accepted_in_a_snapshot():
-    """RTE 1.2 3.4.2.1.6: the LMS initializes lesson_status to 'not attempted'; a full snapshot of a SCO
+    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status: the LMS initializes lesson_status to 'not attempted'; a full snapshot of a SCO
     that has not set it yet carries that value."""
     assert ok({"cmi.core.lesson_status": "not attempted"})
     assert ok({"cmi.core.lesson_status": "browsed"})
@@ -58,7 +58,7 @@ def test_lesson_status_outside_the_1_2_vocabulary_is_refused(value):
 @pytest.mark.parametrize("element", ["cmi.core.score.raw", "cmi.core.score.min", "cmi.core.score.max",
                                      "cmi.objectives.0.score.raw"])
 def test_scores_are_decimals_from_0_to_100(element):
-    """RTE 1.2 3.4.2.1.7 CMIDecimal or CMIBlank; scorm-again enforces 0..100."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.score: CMIDecimal or CMIBlank; scorm-again enforces 0..100."""
     base = {"cmi.objectives.0.id": "o1"} if "objectives" in element else {}
     for value in ("0", "100", "80", "72.5", ".5", ""):
         assert ok({**base, element: value})
@@ -68,7 +68,7 @@ def test_scores_are_decimals_from_0_to_100(element):
 
 @pytest.mark.parametrize("value", ["0000:00:12", "00:00:00", "9999:59:59.99", "17496:00:00", "0:01:02"])
 def test_session_time_is_a_cmitimespan(value):
-    """RTE 1.2 3.4.2.1.9 CMITimespan HHHH:MM:SS.SS (scorm-again allows any number of hour digits)."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.session_time: CMITimespan HHHH:MM:SS.SS (scorm-again allows any number of hour digits)."""
     assert ok({"cmi.core.session_time": value})
 
 
@@ -79,7 +79,7 @@ def test_session_time_in_another_form_is_refused(value):
 
 
 def test_exit_takes_the_1_2_vocabulary_only():
-    """RTE 1.2 3.4.2.1.8: time-out, suspend, logout or empty; 'normal' is a SCORM 2004 word."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.exit: time-out, suspend, logout or empty; 'normal' is a SCORM 2004 word."""
     for value in ("time-out", "suspend", "logout", ""):
         assert ok({"cmi.core.exit": value})
     refused({"cmi.core.exit": "normal"}, "cmi.core.exit")
@@ -105,7 +105,7 @@ def test_character_strings_have_their_lengths():
     "cmi.core._children", "cmi._version", "cmi.interactions.0.objectives._count",
 ])
 def test_read_only_elements_are_refused(element):
-    """RTE 1.2 3.4: these are set by the LMS; LMSSetValue answers error 403."""
+    """SCORM 1.2 RTE 3.4.4: these are set by the LMS; LMSSetValue answers error 403."""
     err = refused({element: "x"}, element)
     assert "read-only" in err.message
 
@@ -142,7 +142,7 @@ def interaction(n: int, **fields) -> dict:
 
 
 def test_an_interaction_with_all_its_elements_is_accepted():
-    """RTE 1.2 3.4.3.4 cmi.interactions: the write-only elements of an interaction."""
+    """SCORM 1.2 RTE 3.4.4 cmi.interactions: the write-only elements of an interaction."""
     data = {**interaction(0, time="14:05:09", type="choice", weighting="1", student_response="a,b",
                           result="correct", latency="0000:00:07.25"),
             "cmi.interactions.0.objectives.0.id": "obj_1",
@@ -152,7 +152,7 @@ def test_an_interaction_with_all_its_elements_is_accepted():
 
 
 def test_interaction_result_incorrect_is_stored_as_the_1_2_word_wrong():
-    """RTE 1.2 3.4.3.4.6: correct, wrong, unanticipated, neutral or a number; scorm-again normalizes
+    """SCORM 1.2 RTE 3.4.4 cmi.interactions.n.result: correct, wrong, unanticipated, neutral or a number; scorm-again normalizes
     the 2004 word 'incorrect' to 'wrong'."""
     assert ok(interaction(0, result="incorrect"))["cmi.interactions.0.result"] == "wrong"
     for value in ("wrong", "unanticipated", "neutral", "50", "0.5"):
@@ -197,7 +197,7 @@ def test_every_interaction_and_objective_entry_has_its_id():
 
 
 def test_collection_indexes_run_from_0_without_gaps():
-    """RTE 1.2 3.4.3: a new entry is written at index _count."""
+    """SCORM 1.2 RTE 3.4.4 (collections): a new entry is written at index _count."""
     err = refused({**interaction(0), **interaction(2)}, "cmi.interactions.2")
     assert "cmi.interactions.1 is missing" in err.message
     refused(interaction(1), "cmi.interactions.1")
@@ -212,7 +212,7 @@ def test_an_index_must_be_a_plain_decimal(key):
 
 
 def test_objectives_status_vocabulary_and_preferences_ranges():
-    """RTE 1.2 3.4.3.3 objectives.n.status; 3.4.3.5 student_preference ranges."""
+    """SCORM 1.2 RTE 3.4.4 cmi.objectives.n.status and cmi.student_preference ranges."""
     assert ok({"cmi.objectives.0.id": "o", "cmi.objectives.0.status": "not attempted"})
     refused({"cmi.objectives.0.id": "o", "cmi.objectives.0.status": "unknown"}, "cmi.objectives.0.status")
     for element, good, bad in [("audio", ("-1", "0", "100"), ("101", "-2", "5.5")),

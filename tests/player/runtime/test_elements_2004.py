@@ -92,7 +92,7 @@ def test_session_time_in_another_form_is_refused(value):
 
 
 def test_localized_strings_take_a_lang_delimiter_and_their_length():
-    """RTE 2004 4.1.1.4 localized_string_type: {lang=xx} then the text (4000 for a comment)."""
+    """RTE 2004 data type localized_string_type: {lang=xx} then the text (4000 for a comment)."""
     key = "cmi.comments_from_learner.0.comment"
     for value in ("Great course", "{lang=en}Great", "{lang=fr-CA}Très bien", "{lang=de}" + "x" * 4000,
                   "line one\nline two"):
