@@ -26,24 +26,25 @@ the specification on purpose, so does the server:
 - SCORM 1.2 identifiers (objective and interaction ids) are any printable ASCII and spaces, up to 255
   characters (1.2 strictly allows letters, digits, ``-`` and ``_``).
 - SCORM 1.2 ``student_response`` and ``correct_responses.n.pattern`` are free text: scorm-again does
-  not check the 1.2 per-type formats (SCORM 1.2 RTE 3.4.4, cmi.interactions.n.correct_responses.n.pattern) and 1.2 content in the field writes words
-  where the format wants single characters. They are capped at ``MAX_FREE_TEXT`` characters.
+  not check the 1.2 per-type formats (SCORM 1.2 RTE 3.4.4, cmi.interactions.n.student_response) and
+  1.2 content in the field writes words where the format wants single characters.
+  They are capped at ``MAX_FREE_TEXT`` characters.
 - SCORM 1.2 ``cmi.interactions.n.result`` ``incorrect`` (2004's word) is taken as ``wrong``, the 1.2
   word, as scorm-again normalizes it.
 
 Caps (constants, not settings; chosen from the SCORM 2004 smallest permitted maximums, SPMs, with room
 for long assessments, since scorm-again caps no collection):
 
-=============================  =====  =============================================================
-``MAX_INTERACTIONS``           500    interactions (2004 SPM 250; a 50-question quiz taken 10 times)
-``MAX_OBJECTIVES``             250    objectives (2004 SPM 100)
-``MAX_COMMENTS``               250    2004 comments_from_learner (SPM 250)
-``MAX_INTERACTION_OBJECTIVES`` 50     objective ids of one interaction (SPM 10)
-``MAX_CORRECT_RESPONSES``      50     correct response patterns of one interaction (SPM 10 for choice)
-``MAX_FREE_TEXT``              64000  characters of a value whose type sets no length
-``MAX_ELEMENTS``               12000  keys in one commit
-``MAX_TOTAL_CHARS``            1000000 characters of all keys and values of one commit
-=============================  =====  =============================================================
+===============================  =========  ========================================================
+``MAX_INTERACTIONS``             500        interactions (2004 SPM 250; a 50-question quiz taken 10 times)
+``MAX_OBJECTIVES``               250        objectives (2004 SPM 100)
+``MAX_COMMENTS``                 250        2004 comments_from_learner (SPM 250)
+``MAX_INTERACTION_OBJECTIVES``   50         objective ids of one interaction (SPM 10)
+``MAX_CORRECT_RESPONSES``        50         correct response patterns of one interaction (SPM 10)
+``MAX_FREE_TEXT``                64000      characters of a value whose type sets no length
+``MAX_ELEMENTS``                 12000      keys in one commit
+``MAX_TOTAL_CHARS``              1000000    characters of all keys and values of one commit
+===============================  =========  ========================================================
 
 Every refusal is a ``CommitRejected`` (400) whose ``path`` is the element name and whose message
 says what the element accepts.

@@ -214,7 +214,8 @@ def test_1_2_initialize_leaves_not_attempted_for_the_sco_to_change():
 
 
 def test_1_2_lesson_status_left_not_attempted_is_completed_at_finish():
-    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status, Additional Behavior Requirements: on LMSFinish the LMS sets 'completed' if the SCO did not."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status, Additional Behavior Requirements: on LMSFinish the
+    LMS sets 'completed' if the SCO did not."""
     a = run(SCO12, ("initialize", {"cmi.core.lesson_status": "not attempted"}),
             ("commit", {"cmi.core.lesson_status": "not attempted"}))
     assert a.completion_status == "not attempted"
@@ -251,7 +252,8 @@ def test_1_2_mastery_score_needs_a_raw_score_credit_and_normal_mode():
                                                      "cmi.core.score.raw": ""}))
     assert a.success_status is None
     for sco in (ScoContext("1.2", MASTERY.item, credit="no-credit"), ScoContext("1.2", MASTERY.item, mode="browse")):
-        a = run(sco, ("initialize", {}), ("commit", {"cmi.core.lesson_status": "completed", "cmi.core.score.raw": "10"}))
+        a = run(sco, ("initialize", {}),
+                ("commit", {"cmi.core.lesson_status": "completed", "cmi.core.score.raw": "10"}))
         assert a.success_status is None and a.data["cmi"]["cmi.core.lesson_status"] == "completed"
 
 
@@ -342,7 +344,8 @@ def test_2004_scaled_passing_score_comes_from_a_primary_objective_satisfied_by_m
     assert PASSING.scaled_passing_score() == 0.8
     assert ctx2004(objectives=[{"id": "p", "primary": True, "satisfied_by_measure": False,
                                 "min_normalized_measure": 0.8}]).scaled_passing_score() is None
-    assert ctx2004(objectives=[{"id": "p", "primary": True, "satisfied_by_measure": True}]).scaled_passing_score() == 1.0
+    by_measure = ctx2004(objectives=[{"id": "p", "primary": True, "satisfied_by_measure": True}])
+    assert by_measure.scaled_passing_score() == 1.0
     sco = ctx2004(objectives=[{"id": "p", "primary": True, "satisfied_by_measure": False}])
     a = run(sco, ("initialize", {}), ("commit", {"cmi.success_status": "passed", "cmi.score.scaled": "0.1"}))
     assert a.success_status == "passed" and a.score_scaled == 0.1

@@ -44,8 +44,8 @@ def test_a_rejection_is_an_xapi_error_with_a_json_body_naming_the_element():
 
 
 def test_not_attempted_the_lms_initial_lesson_status_is_accepted_in_a_snapshot():
-    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status: the LMS initializes lesson_status to 'not attempted'; a full snapshot of a SCO
-    that has not set it yet carries that value."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.lesson_status: the LMS initializes it to 'not attempted'; a full
+    snapshot of a SCO that has not set it yet carries that value."""
     assert ok({"cmi.core.lesson_status": "not attempted"})
     assert ok({"cmi.core.lesson_status": "browsed"})
 
@@ -68,7 +68,8 @@ def test_scores_are_decimals_from_0_to_100(element):
 
 @pytest.mark.parametrize("value", ["0000:00:12", "00:00:00", "9999:59:59.99", "17496:00:00", "0:01:02"])
 def test_session_time_is_a_cmitimespan(value):
-    """SCORM 1.2 RTE 3.4.4 cmi.core.session_time: CMITimespan HHHH:MM:SS.SS (scorm-again allows any number of hour digits)."""
+    """SCORM 1.2 RTE 3.4.4 cmi.core.session_time: CMITimespan HHHH:MM:SS.SS (scorm-again allows any
+    number of hour digits)."""
     assert ok({"cmi.core.session_time": value})
 
 
@@ -152,8 +153,8 @@ def test_an_interaction_with_all_its_elements_is_accepted():
 
 
 def test_interaction_result_incorrect_is_stored_as_the_1_2_word_wrong():
-    """SCORM 1.2 RTE 3.4.4 cmi.interactions.n.result: correct, wrong, unanticipated, neutral or a number; scorm-again normalizes
-    the 2004 word 'incorrect' to 'wrong'."""
+    """SCORM 1.2 RTE 3.4.4 cmi.interactions.n.result: correct, wrong, unanticipated, neutral or a
+    number; scorm-again normalizes the 2004 word 'incorrect' to 'wrong'."""
     assert ok(interaction(0, result="incorrect"))["cmi.interactions.0.result"] == "wrong"
     for value in ("wrong", "unanticipated", "neutral", "50", "0.5"):
         assert ok(interaction(0, result=value))["cmi.interactions.0.result"] == value

@@ -83,7 +83,8 @@ def questions(packages: Path, zip_name: str) -> list[dict]:
     found = []
     with zipfile.ZipFile(packages / f"{zip_name}.zip") as z:
         for name in sorted(n for n in z.namelist() if n.endswith("/questions.js")):
-            for qid, text, kind, _, answers, correct, objective in QUESTION.findall(z.read(name).decode("utf-8", "replace")):
+            script = z.read(name).decode("utf-8", "replace")
+            for qid, text, kind, _, answers, correct, objective in QUESTION.findall(script):
                 options = re.findall(r'"([^"]*)"', answers)
                 correct = correct.strip('"')
                 found.append({"id": qid, "text": text, "type": TYPES[kind], "objective": objective,

@@ -44,7 +44,8 @@ def test_an_attempt_in_progress_does_not_hide_the_result_of_the_one_before():
 
 def test_a_later_outcome_replaces_an_earlier_one():
     """xAPI Profile for SCORM §7 Attempt: the latest attempt's results count."""
-    s = summary([attempt("item_1", 1, "completed", "passed", 0.9), attempt("item_1", 2, "completed", "failed", 0.4)], ONE)
+    s = summary([attempt("item_1", 1, "completed", "passed", 0.9),
+                 attempt("item_1", 2, "completed", "failed", 0.4)], ONE)
     assert (s["success_status"], s["score_scaled"], s["scos"][0]["attempt"]) == ("failed", 0.4, 2)
 
 
