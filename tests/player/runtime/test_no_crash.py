@@ -32,7 +32,7 @@ def _fill(name: str, idx: list[str]) -> str:
     return ".".join(next(it) if p == "n" else p for p in parts)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(VERSIONS, st.dictionaries(keys, values, max_size=12))
 def test_validate_data_answers_a_dict_or_a_commit_rejected(version, data):
     try:
@@ -66,3 +66,24 @@ def test_parse_commit_then_apply_answers_an_attempt_or_a_commit_rejected(version
     after = apply(Attempt(commit.registration, commit.sco, 1, "t", "t"), commit,
                   ScoContext(version, {"identifier": commit.sco, "mastery_score": 50.0}))
     assert after.total_time.startswith("PT")
+
+
+@settings(max_examples=60, deadline=None)
+@given(VERSIONS, st.lists(st.tuples(st.sampled_from(["initialize", "commit", "terminate"]),
+                                    st.dictionaries(keys, values, max_size=6)), min_size=1, max_size=5))
+def test_a_run_of_valid_envelopes_answers_attempts_or_commit_rejected(version, steps):
+    sco = ScoContext(version, {"identifier": "item_1", "mastery_score": 50.0, "completion_threshold":
+                               {"min_progress_measure": 0.5}, "objectives": [
+                                   {"id": "p", "primary": True, "satisfied_by_measure": True}]})
+    attempt = Attempt("7d0f3c5e-8a53-4a5e-9d0e-1a2b3c4d5e6f", "item_1", 1, "t", "t")
+    for seq, (event, data) in enumerate(steps, 1):
+        body = {"registration": attempt.registration_id, "sco": "item_1", "attempt": 1, "seq": seq,
+                "event": event, "at": "2026-11-30T02:00:00Z", "data": data}
+        try:
+            attempt = apply(attempt, parse_commit(body, version, now=NOW), sco)
+        except CommitRejected as exc:
+            assert exc.status in (400, 410)
+            if exc.status == 410:
+                assert attempt.ended
+            continue
+        assert attempt.completion_status is not None and attempt.total_time.startswith("PT")
