@@ -43,6 +43,7 @@ class Settings:
     auth_failure_window_seconds: int = 60
     launch_token_seconds: int = 300
     player_session_seconds: int = 8 * 3600
+    activity_iri_base: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -98,7 +99,16 @@ HELP = {
     "launch_token_seconds": "how long a launch link works after it is made (it opens once)",
     "player_session_seconds": "how long a learner's player session (the lrs_player cookie) lasts after "
                               "opening a launch link",
+    "activity_iri_base": "base of the activity IRIs the player's statements use ({base}/courses/{course id}/...) "
+                         "and the home page of the player's authority account; default LRS_PUBLIC_URL "
+                         "(else http://HOST:PORT)",
 }
+
+
+def activity_iri_base(settings: Settings) -> str:
+    """LRS_ACTIVITY_IRI_BASE, or the main origin's public URL when it is not set."""
+    base = settings.activity_iri_base or settings.public_url or f"http://{settings.host}:{settings.port}"
+    return base.rstrip("/")
 
 
 def describe(only: tuple[str, ...] | None = None) -> str:
