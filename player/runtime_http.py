@@ -27,7 +27,10 @@ from starlette.routing import Route
 from lrs.errors import XAPIError
 
 from . import navigation
+from .bridge import BridgeError
 from .launch import Launcher
+from .runtime.attempts import ScoContext, apply, launch_values, parse_commit
+from .runtime.errors import CommitRejected
 from .storage import Attempt, NotFound, OutOfOrder, AttemptEnded
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,24 +47,6 @@ def default_scorm_again_dir() -> Path:
 
 def scorm_version(version: dict) -> str:
     return "1.2" if version.get("format") == "scorm12" else "2004"
-
-
-def manifest_item(structure: dict, sco_id: str) -> dict | None:
-    """The organisation item with this identifier (what the manifest says about the SCO)."""
-    def walk(items):
-        for item in items or []:
-            if item.get("identifier") == sco_id:
-                return item
-            found = walk(item.get("items"))
-            if found is not None:
-                return found
-        return None
-
-    for org in (structure.get("scorm") or {}).get("organizations") or []:
-        found = walk(org.get("items"))
-        if found is not None:
-            return found
-    return None
 
 
 def sco_status(attempt: Attempt | None) -> str:
@@ -109,8 +94,6 @@ class Runtime:
     # -- POST /attempts ------------------------------------------------------------------------
 
     def open_attempt(self, claims: dict, body: dict) -> dict:
-        from .runtime.attempts import ScoContext, launch_values
-
         registration_id = _registration(claims, body)
         sco_id = body.get("sco")
         if not isinstance(sco_id, str) or not sco_id:
@@ -123,10 +106,8 @@ class Runtime:
         if not entry["available"]:
             raise XAPIError(409, f"{entry['title']!r} opens when its prerequisites are met", "sco")
         registration = self.player.get_registration(registration_id)
+        sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
         attempt = self.player.start_attempt(registration_id, sco_id)
-        sco = ScoContext(scorm_version=scorm_version(version),
-                         item=manifest_item(version.get("structure") or {}, sco_id) or {},
-                         learner=registration.learner)
         launch = next(s for s in navigation.scos(version["structure"]) if s.id == sco_id).launch
         return {"registration": registration_id, "sco": sco_id, "attempt": attempt.number,
                 "seq": attempt.applied_seq, "scorm_version": sco.scorm_version,
@@ -156,23 +137,18 @@ class Runtime:
                 results.append(self.commit(claims, one))
             except XAPIError as exc:
                 raise _at(exc, index) from None
-            except _rejected() as exc:
-                raise _at(XAPIError(exc.status, exc.message, exc.path), index) from None
+            except CommitRejected as exc:
+                raise _at(exc, index) from None
         return {"commits": results}
 
     def commit(self, claims: dict, body: dict) -> dict:
-        from .runtime.attempts import ScoContext, apply, parse_commit
-
         registration_id = _registration(claims, body)
         course, version = self.course(claims)
-        sco_id = body.get("sco")
-        item = manifest_item(version.get("structure") or {}, sco_id) if isinstance(sco_id, str) else None
-        if item is None:
-            raise XAPIError(400, f"the course has no item {sco_id!r}", "sco")
+        commit = parse_commit(body, scorm_version(version))
+        sco_id = commit.sco
         registration = self.player.get_registration(registration_id)
-        sco = ScoContext(scorm_version=scorm_version(version), item=item, learner=registration.learner)
-        commit = parse_commit(body, sco.scorm_version)
-        number = body["attempt"]
+        sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
+        number = commit.attempt
         attempt = next((a for a in self.player.attempts(registration_id)
                         if a.sco_id == sco_id and a.number == number), None)
         if attempt is None:
@@ -185,7 +161,10 @@ class Runtime:
             raise XAPIError(410, f"attempt {number} on {sco_id!r} has ended; open the SCO again", "attempt")
         after = apply(attempt, commit, sco)
         if self.bridge is not None:
-            self.bridge.record(attempt, after, commit, registration, course, version, sco)
+            try:
+                self.bridge.record(attempt, after, commit, registration, course, version, sco)
+            except BridgeError as exc:   # a value xAPI cannot carry (say, an IRI over the LRS's limit)
+                raise XAPIError(400, f"the commit cannot be recorded in xAPI: {exc.message}", exc.path) from None
 
         def change(current: Attempt) -> Attempt:
             return after if current.applied_seq == attempt.applied_seq else apply(current, commit, sco)
@@ -255,9 +234,6 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
                 payload = exc.body()
                 payload["error"].update(getattr(exc, "extra", {}) or {})
                 return JSONResponse(payload, status_code=exc.status, headers={**NO_STORE, **exc.headers})
-            except _rejected() as exc:
-                body = XAPIError(exc.status, exc.message, exc.path).body()
-                return JSONResponse(body, status_code=exc.status, headers=NO_STORE)
             return Response(orjson.dumps(answer), media_type="application/json", headers=NO_STORE)
         return endpoint
 
@@ -265,11 +241,6 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
             Route("/attempts", handler(runtime.open_attempt), methods=["POST"]),
             Route("/contents", handler(runtime.contents, read_body=False), methods=["GET"]),
             Route("/commits", handler(runtime.commits), methods=["POST"])]
-
-
-def _rejected():
-    from .runtime.elements import CommitRejected
-    return CommitRejected
 
 
 async def _json_body(request: Request) -> dict:

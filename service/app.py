@@ -18,11 +18,13 @@ from lrs.auth import AuthLimits
 from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
+from player.bridge import Bridge
 from player.http import create_app as create_player_app
+from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
 
-from .config import Settings
+from .config import Settings, activity_iri_base
 from .guard import RequireAdmin
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 
@@ -79,7 +81,8 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
     launcher = Launcher(player_store, content_app.state.store, store.secret,
                         token_seconds=settings.launch_token_seconds,
                         session_seconds=settings.player_session_seconds)
-    player_app = create_player_app(launcher, settings.public_url)
+    bridge = Bridge(store, iri_base=activity_iri_base(settings))
+    player_app = create_player_app(launcher, settings.public_url, runtime=Runtime(launcher, bridge))
     player_app.add_exception_handler(Exception, _internal_error)
     guarded_player = RequireAdmin(player_app, lrs_app.credentials, settings.public_url,
                                   public=("/launch/", "/session", "/static/", "/attempts", "/contents", "/commits"), what="the launch API",

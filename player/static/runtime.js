@@ -33,6 +33,7 @@
     /^cmi\.interactions\.\d+\.(id|type|timestamp|weighting|learner_response|result|latency|description|objectives\.\d+\.id|correct_responses\.\d+\.pattern)$/
   ];
 
+  var skew = 0;            // the server's clock minus this device's, when they differ by over a minute
   var api = null;          // the scorm-again API object of the open SCO
   var current = null;      // {sco, attempt, key, started}
   var scos = cfg.scos;
@@ -86,7 +87,7 @@
   function enqueue(event) {
     if (!current || !api) return;
     var q = load(), key = current.key, last = q.items[q.items.length - 1];
-    var data = snapshot(), at = new Date().toISOString();
+    var data = snapshot(), at = new Date(Date.now() + skew).toISOString();
     if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last)) {
       last.data = data; last.at = at;
     } else {
@@ -216,6 +217,8 @@
     return fetch(url, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
                        body: JSON.stringify(data)})
       .then(function (res) {
+        var served = Date.parse(res.headers.get('Date') || '');
+        if (!isNaN(served)) skew = Math.abs(served - Date.now()) > 60000 ? served - Date.now() : 0;
         return res.json().catch(function () { return {}; }).then(function (answer) {
           if (!res.ok) {
             var e = new Error((answer.error && answer.error.message) || ('HTTP ' + res.status));
