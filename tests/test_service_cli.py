@@ -169,11 +169,14 @@ def free_port() -> int:
 
 
 class Serve:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, args: tuple[str, ...] = (), env: dict | None = None):
         self.port = free_port()
+        self.content_port = free_port()
+        while self.content_port == self.port:
+            self.content_port = free_port()
         env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_PORT=str(self.port), LRS_HOST="127.0.0.1",
-                   PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([LRS, "serve"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                   LRS_CONTENT_PORT=str(self.content_port), PYTHONUNBUFFERED="1", **(env or {}))
+        self.proc = subprocess.Popen([LRS, "serve", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
