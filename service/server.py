@@ -1,6 +1,10 @@
 """The HTTP server `lrs serve` runs: uvicorn with its httptools protocol, plus the connection limits
 uvicorn does not have.
 
+One server accepts on two sockets, the main origin's port and the content origin's
+(``bind_sockets``; service/origins.py): everything below holds for both, and the connection cap
+counts the connections of both together.
+
 - Request headers (request line and header fields) larger than ``max_header_bytes`` get 431 and
   the connection is closed; they are counted as they arrive, so an oversized header is never
   buffered whole.
