@@ -119,10 +119,11 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
     errors = {Exception: _internal_error, HTTPException: _http_error}
     main = Starlette(routes=main_routes, lifespan=lifespan, exception_handlers=errors)
     content = Starlette(routes=content_routes, exception_handlers=errors)
-    # Outermost first: the request id is set before anything runs, then ErrorGuard keeps any
-    # exception that escapes from closing the connection.
-    return (RequestLogMiddleware(ErrorGuard(SecurityHeaders(main, MAIN_HEADERS))),
-            RequestLogMiddleware(ErrorGuard(SecurityHeaders(content, CONTENT_HEADERS))))
+    # Outermost first: the request id is set before anything runs, every answer gets its origin's
+    # headers (ErrorGuard's 500 too), then ErrorGuard keeps any exception that escapes from closing
+    # the connection.
+    return (RequestLogMiddleware(SecurityHeaders(ErrorGuard(main), MAIN_HEADERS)),
+            RequestLogMiddleware(SecurityHeaders(ErrorGuard(content), CONTENT_HEADERS)))
 
 
 def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
