@@ -11,6 +11,14 @@ Every method (GET, HEAD, with or without Range or If-None-Match) is checked the 
 send the cookie with every same-origin request a page makes (frames, scripts, media ranges, fetch). A
 file is cached by the browser only (``Cache-Control: private``), never by a shared cache that would
 answer it to anyone.
+
+cmi5 AUs and TinCan packages launch through the player too, so their files load with the session
+in the same way; an AU whose URL is absolute (another host) is not served here at all. The xAPI
+calls those packages make go to the main origin's ``/xapi`` with the credentials their launch gives
+them in an explicit Authorization header (CORS, no cookies), not with this session.
+
+A browser holds one ``lrs_player`` cookie: opening a second course's launch link replaces the
+session, and the first course's frame then gets 403 for its files.
 """
 from __future__ import annotations
 
