@@ -49,6 +49,12 @@ def no_session() -> HTMLResponse:
                        "were given, or ask for a new one.</p>", 401)
 
 
+def other_course() -> HTMLResponse:
+    title = "Not part of this course"
+    return page(title, f"<h1>{title}</h1><p>This file belongs to another course (or another version of it) "
+                       "than the one open in this browser. Open that course's launch link to see it.</p>", 403)
+
+
 def launch_page(course_title: str, version: int, frame_url: str, items: list[str]) -> HTMLResponse:
     """The course title, its version and the SCO in a frame; for several items, a plain list of them."""
     listing = ""
