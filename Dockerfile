@@ -4,10 +4,12 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY lrs lrs
 COPY content_store content_store
+COPY player player
 COPY schemas schemas
 COPY service service
 RUN pip install --no-cache-dir .
 ENV LRS_HOST=0.0.0.0 LRS_PORT=8080 LRS_DATA_DIR=/data
 VOLUME /data
-EXPOSE 8080
+# 8080: the main origin (xAPI, admin APIs); 8081: the content origin (course files, the learner's player)
+EXPOSE 8080 8081
 CMD ["lrs", "serve"]

@@ -1,9 +1,10 @@
 """Bench: serve one 1 MB file of a course version to 100 concurrent clients.
 
-Starts the real service (uvicorn subprocess, temp LRS_DATA_DIR, loopback only),
-imports a small package holding a 1 MiB file, then runs 100 keep-alive clients (a
-minimal asyncio HTTP/1.1 client, so the load tool costs little CPU next to the
-server) that GET the file until --requests responses or --seconds have passed.
+Starts the real service (`lrs serve` subprocess, temp LRS_DATA_DIR, loopback only),
+imports a small package holding a 1 MiB file, opens a launch link for its session cookie,
+then runs 100 keep-alive clients (a minimal asyncio HTTP/1.1 client, so the load tool costs
+little CPU next to the server) that GET the file from the content origin, with the cookie,
+until --requests responses or --seconds have passed.
 Target (issue 4): at least 200 MB/s.
 
     .venv/bin/python bench/content_serve.py [--clients 100] [--requests 3000] [--seconds 30]
@@ -18,6 +19,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,9 +46,9 @@ def package() -> bytes:
     return buf.getvalue()
 
 
-async def client(port: int, path: str, state: dict) -> None:
+async def client(port: int, path: str, cookie: str, state: dict) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: lrs_player={cookie}\r\n\r\n".encode()
     try:
         while state["sent"] < state["max_requests"] and time.perf_counter() < state["deadline"]:
             state["sent"] += 1
@@ -64,11 +66,11 @@ async def client(port: int, path: str, state: dict) -> None:
         writer.close()
 
 
-async def load(port: int, path: str, clients: int, max_requests: int, seconds: float) -> dict:
+async def load(port: int, path: str, cookie: str, clients: int, max_requests: int, seconds: float) -> dict:
     state = {"sent": 0, "done": 0, "bytes": 0, "errors": 0, "max_requests": max_requests,
              "deadline": time.perf_counter() + seconds}
     start = time.perf_counter()
-    await asyncio.gather(*(client(port, path, state) for _ in range(clients)))
+    await asyncio.gather(*(client(port, path, cookie, state) for _ in range(clients)))
     state["elapsed"] = time.perf_counter() - start
     return state
 
@@ -83,11 +85,13 @@ def main() -> None:
         server = Server(Path(tmp) / "data")
         try:
             imported = httpx.post(server.base + "/content/packages", auth=server.auth, content=package(), timeout=60).json()
-            path = imported["version"]["files_url"] + "media/clip.mp4"
-            assert path.startswith("/content/files/"), path
-            asyncio.run(load(server.port, path, args.clients, 200, 10))  # warm-up
+            files = urlsplit(imported["version"]["files_url"])
+            assert files.port == server.content_port and files.path.startswith("/content/files/"), files
+            path = files.path + "media/clip.mp4"
+            cookie = server.session_cookie(imported["course"]["id"])
+            asyncio.run(load(server.content_port, path, cookie, args.clients, 200, 10))  # warm-up
             cpu = server.cpu_seconds()
-            result = asyncio.run(load(server.port, path, args.clients, args.requests, args.seconds))
+            result = asyncio.run(load(server.content_port, path, cookie, args.clients, args.requests, args.seconds))
             result["server_cpu"] = server.cpu_seconds() - cpu
             result["rss"] = server.rss_kib()
         finally:

@@ -1,4 +1,4 @@
-"""Start the real service (uvicorn in a subprocess, loopback only) for the content benches."""
+"""Start the real service (`lrs serve` in a subprocess, loopback only) for the content benches."""
 from __future__ import annotations
 
 import os
@@ -20,22 +20,25 @@ def free_port() -> int:
 
 
 class Server:
-    """``lrs``'s ASGI app under uvicorn on 127.0.0.1, with its own data folder and an admin
-    credential (``auth``) for the content management API."""
+    """`lrs serve` (one process) on 127.0.0.1, with its own data folder and an admin credential
+    (``auth``) for the content management API. The main origin is ``base`` (port ``port``); course
+    files are on the content origin (``content_port``), for a player session (``session_cookie``)."""
 
     auth = ("bench-admin", "bench-admin-secret")
 
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
+        self.content_port = free_port()
+        while self.content_port == self.port:
+            self.content_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_LOG_LEVEL="warning")
+        env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_LOG_LEVEL="warning", LRS_HOST="127.0.0.1",
+                   LRS_PORT=str(self.port), LRS_CONTENT_PORT=str(self.content_port))
         subprocess.run([sys.executable, "-m", "service.cli", "credentials", "create", "--key", self.auth[0],
                         "--secret", self.auth[1], "--scope", "all"], cwd=REPO, env=env, check=True,
                        capture_output=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=REPO, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -45,6 +48,14 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("the service did not start: " + self.proc.stderr.read().decode(errors="replace"))
+
+    def session_cookie(self, course_id: str) -> str:
+        """A learner's ``lrs_player`` session on the course: a launch link made and opened."""
+        made = httpx.post(self.base + "/player/launches", auth=self.auth, timeout=10,
+                          json={"learner": {"mbox": "mailto:bench@example.com"}, "course_id": course_id})
+        made.raise_for_status()
+        opened = httpx.get(made.json()["launch_url"], timeout=10)
+        return opened.cookies["lrs_player"]
 
     def rss_kib(self) -> tuple[int, int]:
         """(VmRSS, VmHWM) of the server process in KiB."""

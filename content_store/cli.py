@@ -100,6 +100,9 @@ def cmd_import(args, settings_factory) -> int:
 
 def _public_base(settings_factory) -> str:
     settings = settings_factory()
+    content = getattr(settings, "content_url", "") or ""  # the service's content origin serves the files
+    if content:
+        return content.rstrip("/")
     public = getattr(settings, "public_url", "") or ""
     if public:
         return public.rstrip("/")
@@ -118,7 +121,9 @@ def launch_lines(course: dict, version: dict, base: str = "") -> list[str]:
     url = launch if is_absolute_url(launch) else files + launch.lstrip("/")
     more = f" (and {len(launchables) - 1} more launchable(s): lrs packages show {course['id']})" \
         if len(launchables) > 1 else ""
-    return [f"launch: {url}{more}"]
+    return [f"launch: {url}{more}",
+            f"  learners open it through a launch link: lrs launch create --course {course['id']} "
+            "--learner mailto:NAME@EXAMPLE.COM"]
 
 
 def cmd_list(args, settings_factory) -> int:

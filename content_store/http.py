@@ -43,8 +43,12 @@ def error_response(status: int, message: str, path: str = "", **extra) -> JSONRe
     return JSONResponse({"error": body}, status_code=status)
 
 
-def create_app(root: str | Path, limits: Limits | None = None, store: ContentStore | None = None) -> Starlette:
-    """The content store app over the store in ``root`` (``<data_dir>/content``)."""
+def create_app(root: str | Path, limits: Limits | None = None, store: ContentStore | None = None,
+               files_url: str | None = None) -> Starlette:
+    """The content store app over the store in ``root`` (``<data_dir>/content``).
+
+    ``files_url``: where the files of a version are served, for the ``files_url`` links (the service
+    serves them on another origin: ``http://host:8081/content/files``); default: this app's ``/files``."""
     limits = limits or Limits()
     store = store or ContentStore(root)
 
@@ -52,7 +56,7 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
         base = request.scope.get("root_path", "")
         out = {"self": f"{base}/courses/{course_id}"}
         if version is not None:
-            out["files"] = f"{base}/files/{course_id}/{version}/"
+            out["files"] = f"{files_url or base + '/files'}/{course_id}/{version}/"
         return out
 
     def course_view(request: Request, course: dict) -> dict:
@@ -122,6 +126,37 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
             return error_response(404, f"no course with id {course_id!r}", "course_id")
         return JSONResponse(course_view(request, course))
 
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_response(exc.status_code, exc.detail, request.url.path)
+
+    routes = [
+        Route("/packages", upload, methods=["POST"]),
+        Route("/courses", list_courses, methods=["GET"]),
+        Route("/courses/{course_id}", show_course, methods=["GET"]),
+        # {version} as text, read by whole_number: Starlette's int convertor passes numbers past SQLite's range
+        Route("/courses/{course_id}/versions/{version}", show_version, methods=["GET"]),
+        Route("/courses/{course_id}/retire", retire, methods=["POST"]),
+        Route("/files/{course_id}/{version}/{path:path}", file_endpoint(store), methods=["GET", "HEAD"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.store = store
+    app.state.limits = limits
+    return app
+
+
+def create_files_app(store: ContentStore) -> Starlette:
+    """Only the files: ``GET``/``HEAD /{id}/{n}/{path}``, to mount at ``/content/files`` on its own."""
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_response(exc.status_code, exc.detail, request.url.path)
+
+    routes = [Route("/{course_id}/{version}/{path:path}", file_endpoint(store), methods=["GET", "HEAD"])]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.store = store
+    return app
+
+
+def file_endpoint(store: ContentStore):
+    """The endpoint that sends a file of a version (HEAD, Range, ETag supported)."""
     async def serve_file(request: Request) -> Response:
         p = request.path_params
         path = p["path"]
@@ -139,19 +174,4 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
                                   f"{path!r}", "path")
         return file_response(request, stored)
 
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        return error_response(exc.status_code, exc.detail, request.url.path)
-
-    routes = [
-        Route("/packages", upload, methods=["POST"]),
-        Route("/courses", list_courses, methods=["GET"]),
-        Route("/courses/{course_id}", show_course, methods=["GET"]),
-        # {version} as text, read by whole_number: Starlette's int convertor passes numbers past SQLite's range
-        Route("/courses/{course_id}/versions/{version}", show_version, methods=["GET"]),
-        Route("/courses/{course_id}/retire", retire, methods=["POST"]),
-        Route("/files/{course_id}/{version}/{path:path}", serve_file, methods=["GET", "HEAD"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-    app.state.store = store
-    app.state.limits = limits
-    return app
+    return serve_file

@@ -1,14 +1,23 @@
-"""The player's HTTP routes (mounted at ``/player`` by service/app.py).
+"""The player's HTTP routes, in two apps for two origins (service/app.py mounts both at ``/player``).
 
-    POST /launches         a launch link (admin credential: the composition root guards this route)
+The admin app, on the main origin (an admin credential: the composition root guards each route):
+
+    POST /launches         a launch link, pointing at the content origin
+
+The learner app, on the content origin, next to the course files (``/content/files/...``):
+
     GET  /launch/{token}   what the learner's browser opens: consumes the token, starts a session, 303
     GET  /session          the launch page of the session's registration
+    (the runtime's routes, player/runtime_http.py: /static/..., POST /attempts, POST /commits)
 
-The session is the ``lrs_player`` cookie, a signed JWT bound to one registration; only these routes
-read it (``/xapi`` and ``/content`` never accept cookies).
+The session is the ``lrs_player`` cookie, a signed JWT bound to one registration, set by the content
+origin only (host-only, HttpOnly, SameSite=Lax, Path=/ so that it reaches both /player/ and the
+course files at /content/files/). Only the learner app and the course files read it; nothing on the
+main origin accepts cookies.
 """
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote
 
 import orjson
@@ -17,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from lrs.errors import XAPIError
 
@@ -26,19 +35,21 @@ from .launch import Launcher, TokenRejected
 from .runtime_http import SCORM_AGAIN_VERSION, Runtime, runtime_routes
 
 COOKIE = "lrs_player"
-COOKIE_PATH = "/player/"
+COOKIE_PATH = "/"  # the learner pages (/player/...) and the course files (/content/files/...)
 MAX_BODY = 64 * 1024
 FIELDS = ("learner", "course_id", "registration", "version", "return_url")
 
 
-def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/content/files",
-               runtime: Runtime | None = None) -> Starlette:
-    runtime = runtime or Runtime(launcher)
+def create_admin_app(launcher: Launcher, content_origin: str = "",
+                     guard: Callable = lambda app: app) -> Starlette:
+    """The admin routes, each wrapped in ``guard`` (an ASGI middleware: the composition root's
+    RequireAdmin), so that a path that is no route is a 404 for everyone.
 
+    ``content_origin``: the content origin's URL (launch links point there); default: the request's."""
     async def create_launch(request: Request) -> Response:
         try:
             body = await _json_body(request)
-            base = public_url.rstrip("/") or str(request.base_url).rstrip("/")
+            base = content_origin.rstrip("/") or str(request.base_url).rstrip("/")
             launch = await run_in_threadpool(
                 launcher.create, body.get("learner"), body.get("course_id"), base,
                 registration=body.get("registration"), version=body.get("version"),
@@ -47,17 +58,34 @@ def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/
             return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         return JSONResponse(launch.body(), status_code=201, headers={"Cache-Control": "no-store"})
 
+    routes = [
+        Route("/launches", _ASGIApp(guard(request_response(create_launch))), methods=["POST"]),
+        # GET /registrations and /registrations/{id} (the status API) join here, guarded the same way.
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.state.launcher = launcher
+    return app
+
+
+def create_learner_app(launcher: Launcher, content_origin: str = "", content_files: str = "/content/files",
+                       runtime: Runtime | None = None) -> Starlette:
+    """The learner's routes, for the content origin: the launch link, the launch page and the runtime
+    (player/runtime_http.py). ``content_origin``: its URL (an https one makes the cookie Secure);
+    default: the request's. ``runtime``: the runtime with its bridge (default: one without a bridge)."""
+    runtime = runtime or Runtime(launcher)
+
     async def open_launch(request: Request) -> Response:
         try:
             claims = await run_in_threadpool(launcher.open, request.path_params["token"])
         except TokenRejected as exc:
             return pages.refused(exc.reason)
         session = await run_in_threadpool(launcher.session_token, claims)
-        secure = public_url.lower().startswith("https:") if public_url else request.url.scheme == "https"
+        origin = content_origin or str(request.base_url)
         response = RedirectResponse(f"{request.scope.get('root_path', '')}/session", status_code=303,
                                     headers=pages.HEADERS)
+        # No Domain attribute: a host-only cookie, which the content origin's host alone gets back.
         response.set_cookie(COOKIE, session, max_age=launcher.session_seconds, path=COOKIE_PATH,
-                            httponly=True, samesite="lax", secure=secure)
+                            httponly=True, samesite="lax", secure=origin.lower().startswith("https:"))
         return response
 
     async def show_session(request: Request) -> Response:
@@ -86,19 +114,29 @@ def create_app(launcher: Launcher, public_url: str = "", content_files: str = "/
         return pages.player_page(config, config["course"]["title"], version["version"], scripts)
 
     routes = [
-        Route("/launches", create_launch, methods=["POST"]),
         Route("/launch/{token}", open_launch, methods=["GET"]),
         Route("/session", show_session, methods=["GET"]),
         *runtime_routes(runtime, COOKIE),
     ]
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        # 404 and 405 in the project's JSON error shape (Starlette's default is plain text)
-        body = XAPIError(exc.status_code, str(exc.detail), request.url.path).body()
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.launcher = launcher
     return app
+
+
+class _ASGIApp:
+    """An ASGI callable as a Route endpoint (a plain function there would be taken for a request handler)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # 404 and 405 in the project's JSON error shape (Starlette's default is plain text)
+    body = XAPIError(exc.status_code, str(exc.detail), request.url.path).body()
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def frame_url(content_files: str, course_id: str, version: int, launch: str) -> str:

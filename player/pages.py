@@ -49,6 +49,12 @@ def no_session() -> HTMLResponse:
                        "were given, or ask for a new one.</p>", 401)
 
 
+def other_course() -> HTMLResponse:
+    title = "Not part of this course"
+    return page(title, f"<h1>{title}</h1><p>This file belongs to another course (or another version of it) "
+                       "than the one open in this browser. Open that course's launch link to see it.</p>", 403)
+
+
 PLAYER_STYLE = """
 body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#111;background:#fff;height:100vh;display:flex;flex-direction:column}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .75rem;padding:.4rem .75rem;border-bottom:1px solid #ccc}

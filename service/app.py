@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import sys
 
 import anyio
 import orjson
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
@@ -19,7 +21,8 @@ from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
 from player.bridge import Bridge
-from player.http import create_app as create_player_app
+from player.files import SessionFiles
+from player.http import create_admin_app, create_learner_app
 from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
@@ -27,6 +30,7 @@ from player.storage import open_player_store
 from .config import Settings, activity_iri_base
 from .guard import RequireAdmin
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
+from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
@@ -56,11 +60,16 @@ def _fix_malloc_thresholds() -> None:
         pass
 
 
-def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
+def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware, RequestLogMiddleware]:
+    """The main origin's app and the content origin's app (service/origins.py), over the same stores.
+
+    The stores are opened and closed by the main app's lifespan: run that one (a TestClient of the
+    main app as a context manager, or ``create_service``); the content app has none of its own."""
     settings = settings or Settings.from_env()
     _fix_malloc_thresholds()
     configure_logging(settings)
     configure_input_limits(InputLimits(settings.max_iri_length, settings.max_string_length))
+    content_origin = settings.content_url
     store = open_store(settings.data_dir, settings.mongodb_url, serving=True,
                        read_timeout=settings.read_timeout_seconds)
     lrs_app = create_lrs_app(
@@ -74,35 +83,63 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
                                max_failures_per_address=settings.auth_max_failures_per_address,
                                failure_window_seconds=settings.auth_failure_window_seconds),
     )
-    content_app = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings))
-    content_app.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
-    guarded_content = RequireAdmin(content_app, lrs_app.credentials, settings.public_url)
+    content_api = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings),
+                                                files_url=content_origin + "/content/files")
+    content_api.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
+    content_files = content_store.http.create_files_app(content_api.state.store)
+    content_files.add_exception_handler(Exception, _internal_error)
+    # The content origin is another origin of this site: the admin APIs refuse its pages' requests
+    # (Origin, or Sec-Fetch-Site: same-site) even when the browser holds an admin's credentials.
+    admin_only = functools.partial(RequireAdmin, credentials=lrs_app.credentials, public_url=settings.public_url,
+                                   refused_origins=(content_origin,))
+    guarded_content = admin_only(content_api, public=())
     player_store = open_player_store(settings.data_dir, settings.mongodb_url)
-    launcher = Launcher(player_store, content_app.state.store, store.secret,
+    launcher = Launcher(player_store, content_api.state.store, store.secret,
                         token_seconds=settings.launch_token_seconds,
                         session_seconds=settings.player_session_seconds)
+    guard_launches = functools.partial(admin_only, public=(), what="the launch API", action="making launch links",
+                                       realm="player")
+    player_admin = create_admin_app(launcher, content_origin, guard=guard_launches)
+    player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
-    player_app = create_player_app(launcher, settings.public_url, runtime=Runtime(launcher, bridge))
-    player_app.add_exception_handler(Exception, _internal_error)
-    guarded_player = RequireAdmin(player_app, lrs_app.credentials, settings.public_url,
-                                  public=("/launch/", "/session", "/static/", "/attempts", "/contents", "/commits"), what="the launch API",
-                                  action="making launch links", realm="player")
+    player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge))
+    player_learner.add_exception_handler(Exception, _internal_error)
 
-    routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
-              Mount("/content", app=guarded_content), Mount("/player", app=guarded_player)]
+    main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
+                   Mount("/content/files", app=not_found),  # served on the content origin only
+                   Mount("/content", app=guarded_content), Mount("/player", app=player_admin)]
+    content_routes = [Mount("/content/files", app=SessionFiles(content_files, launcher)),
+                      Mount("/player", app=player_learner)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
         yield
         store.close()
-        content_app.state.store.close()
+        content_api.state.store.close()
         player_store.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={Exception: _internal_error})
-    # Outermost first: the request id is set before anything runs, then ErrorGuard keeps any
-    # exception that escapes from closing the connection.
-    return RequestLogMiddleware(ErrorGuard(app))
+    errors = {Exception: _internal_error, HTTPException: _http_error}
+    main = Starlette(routes=main_routes, lifespan=lifespan, exception_handlers=errors)
+    content = Starlette(routes=content_routes, exception_handlers=errors)
+    # Outermost first: the request id is set before anything runs, every answer gets its origin's
+    # headers (ErrorGuard's 500 too), then ErrorGuard keeps any exception that escapes from closing
+    # the connection.
+    return (RequestLogMiddleware(SecurityHeaders(ErrorGuard(main), MAIN_HEADERS)),
+            RequestLogMiddleware(SecurityHeaders(ErrorGuard(content), CONTENT_HEADERS)))
+
+
+def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
+    """The main origin's app alone (its lifespan opens and closes the stores)."""
+    return create_apps(settings)[0]
+
+
+def create_service(settings: Settings | None = None) -> ByListener:
+    """Both origins in one ASGI app, as `lrs serve` runs it: a request that came in on the content
+    port goes to the content origin's app, any other to the main one's."""
+    settings = settings or Settings.from_env()
+    main, content = create_apps(settings)
+    return ByListener(main, content, settings.content_port)
 
 
 class _WithSlash:
@@ -114,6 +151,12 @@ class _WithSlash:
     async def __call__(self, scope, receive, send):
         await self.app({**scope, "root_path": scope.get("root_path", "") + self.prefix, "path": scope["path"] + "/"},
                        receive, send)
+
+
+async def _http_error(request, exc: HTTPException) -> Response:
+    body = {"error": {"status": exc.status_code, "message": str(exc.detail), "path": request.url.path}}
+    return Response(orjson.dumps(body), status_code=exc.status_code, media_type="application/json",
+                    headers=exc.headers)
 
 
 async def _internal_error(request, exc) -> Response:

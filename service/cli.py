@@ -17,7 +17,8 @@ from .config import Settings, describe
 # The settings each command reads (``serve`` reads them all).
 STORE_SETTINGS = ("data_dir", "mongodb_url")
 PACKAGE_SETTINGS = ("data_dir", "package_*")
-LAUNCH_SETTINGS = ("data_dir", "mongodb_url", "host", "port", "public_url", "launch_token_seconds")
+LAUNCH_SETTINGS = ("data_dir", "mongodb_url", "host", "port", "public_url", "content_port", "content_origin",
+                   "launch_token_seconds")
 SECRET_ALPHABET = string.ascii_letters + string.digits + "-_"
 
 
@@ -59,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service (xAPI at /xapi)", epilog=describe(),
                            formatter_class=fmt)
     serve.add_argument("--host", help="listen address (LRS_HOST)")
-    serve.add_argument("--port", type=int, help="listen port (LRS_PORT)")
+    serve.add_argument("--port", type=int, help="listen port of the main origin (LRS_PORT)")
+    serve.add_argument("--content-port", type=int, help="listen port of the content origin: course files and "
+                                                        "the learner's player (LRS_CONTENT_PORT; default: port + 1)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.set_defaults(func=cmd_serve)
 
@@ -106,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_serve(args) -> int:
     from .server import serve
 
-    settings = Settings.from_env(host=args.host, port=args.port)
+    settings = Settings.from_env(host=args.host, port=args.port, content_port=args.content_port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    base = settings.main_url
     store = open_store(settings.data_dir, settings.mongodb_url)
     try:
         creds = Credentials(store)
@@ -122,10 +125,13 @@ def cmd_serve(args) -> int:
             print("Make more with: lrs credentials create --key KEY --scope all")
     finally:
         store.close()
-    print(f"lrs {_version()} listening on http://{settings.host}:{settings.port}")
+    print(f"lrs {_version()} listening on http://{settings.host}:{settings.port} (main origin) and "
+          f"http://{settings.host}:{settings.content_port} (content origin)")
     print(f"  xAPI endpoint:  {base}/xapi/")
     print(f"  content API:    {base}/content/")
     print(f"  launch links:   POST {base}/player/launches (or: lrs launch create)")
+    print(f"  content origin: {settings.content_url} (course files and the learner's player; launch links "
+          "open there)")
     print(f"  data:           {_data_location(settings)}", flush=True)
     return serve(settings, workers=args.workers)
 
@@ -192,7 +198,7 @@ def cmd_launch_create(args) -> int:
 
     settings = Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    base = settings.content_url  # the launch link opens on the content origin
     store = open_store(settings.data_dir, settings.mongodb_url)
     players = open_player_store(settings.data_dir, settings.mongodb_url)
     content = ContentStore(settings.data_dir / "content")

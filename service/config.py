@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = ""
+    content_port: int = 0
+    content_origin: str = ""
     max_request_bytes: int = 50 * 1024 * 1024
     max_batch_statements: int = 1000
     max_query_limit: int = 100
@@ -57,6 +60,34 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    def __post_init__(self):
+        if not self.content_port:  # the default: the port after the main one
+            object.__setattr__(self, "content_port", self.port + 1)
+        if self.content_port == self.port:
+            raise ValueError(f"LRS_CONTENT_PORT ({self.content_port}) must differ from LRS_PORT: course files "
+                             "and the learner's player are served on an origin of their own")
+        if self.content_origin:
+            object.__setattr__(self, "content_origin", _check_origin(self.content_origin, "LRS_CONTENT_ORIGIN"))
+
+    @property
+    def main_url(self) -> str:
+        """The main origin's base URL: ``public_url``, else http://HOST:PORT."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def content_url(self) -> str:
+        """The content origin as browsers reach it: ``content_origin``; else the public URL's scheme and
+        host with the content port; else http://HOST:CONTENT_PORT."""
+        if self.content_origin:
+            return self.content_origin
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.hostname:
+                host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+                return f"{parts.scheme.lower()}://{host}:{self.content_port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.content_port}"
+
 
 HELP = {
     "data_dir": "folder that holds the embedded store and uploaded content",
@@ -65,6 +96,11 @@ HELP = {
     "host": "address `lrs serve` listens on",
     "port": "port `lrs serve` listens on",
     "public_url": "base URL of this service as clients reach it (shown on first run); default http://HOST:PORT",
+    "content_port": "second port `lrs serve` listens on: the content origin, which serves course files and the "
+                    "learner's player pages (default: LRS_PORT + 1)",
+    "content_origin": "the content origin's URL as browsers reach it (scheme://host[:port], no path); launch "
+                      "links point there. Default: LRS_PUBLIC_URL's scheme and host with LRS_CONTENT_PORT, else "
+                      "http://HOST:CONTENT_PORT",
     "max_request_bytes": "largest request body accepted; larger gets 413",
     "max_batch_statements": "most statements in one POST; more gets 413",
     "max_query_limit": "most statements one GET returns per page",
@@ -107,8 +143,10 @@ HELP = {
 
 def activity_iri_base(settings: Settings) -> str:
     """LRS_ACTIVITY_IRI_BASE, or the main origin's public URL when it is not set."""
-    base = settings.activity_iri_base or settings.public_url or f"http://{settings.host}:{settings.port}"
-    return base.rstrip("/")
+    return (settings.activity_iri_base or settings.main_url).rstrip("/")
+
+
+DEFAULT_TEXT = {"content_port": "LRS_PORT + 1"}  # defaults that depend on another setting
 
 
 def describe(only: tuple[str, ...] | None = None) -> str:
@@ -117,8 +155,24 @@ def describe(only: tuple[str, ...] | None = None) -> str:
     lines = ["environment variables (default):"]
     for f in fields(Settings):
         if only is None or any(f.name == n or (n.endswith("*") and f.name.startswith(n[:-1])) for n in only):
-            lines.append(f"  LRS_{f.name.upper():<32} {HELP[f.name]} ({f.default})")
+            lines.append(f"  LRS_{f.name.upper():<32} {HELP[f.name]} ({DEFAULT_TEXT.get(f.name, f.default)})")
     return "\n".join(lines)
+
+
+def _check_origin(url: str, name: str) -> str:
+    """``url`` as an origin (scheme://host[:port], lower-case scheme and host), or ValueError."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{name} must be an origin: http(s)://host[:port] with no path, not {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{name} has an invalid port: {url!r}") from None
+    scheme = parts.scheme.lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[scheme]  # as browsers write an Origin: no default port
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def _parse(kind, raw: str, name: str):

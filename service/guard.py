@@ -1,9 +1,9 @@
 """Admin-only access for the content store's management API and the player's launch API.
 
 Uploading, listing and retiring courses, and making launch links, need an LRS credential with the
-``all`` scope; course files (``/files/...``) and the learner's player pages (``/launch/...``,
-``/session``) stay public, since learners' browsers load them directly. The guard lives in the
-composition root because content_store must not import lrs.
+``all`` scope. (Course files and the learner's player pages are not here: the content origin serves
+them, to a learner's session, player/files.py.) The guard lives in the composition root because
+content_store must not import lrs.
 
 The management API takes HTML-form uploads (``multipart/form-data``) with Basic credentials,
 which a browser attaches on its own when it has them cached: so a page of another site could
@@ -11,6 +11,12 @@ make an admin's browser upload or retire courses. A request a browser marks as c
 another site (``Sec-Fetch-Site: cross-site`` or ``same-site``), or whose ``Origin`` is not this
 service's own, is refused with 403 before its credentials are looked at. Scripts and command-line
 clients send neither header and are not affected.
+
+The content origin (course files and the learner's player, service/origins.py) is such another
+site's page as far as this guard goes: its pages run packages' scripts. Its requests carry
+``Sec-Fetch-Site: same-site`` (only the port differs) or ``cross-site``, and an ``Origin`` that is not
+this service's; its origin is also refused by name (``refused_origins``), whatever the Host header
+says.
 
 Credentials are checked from the headers before any body is read.
 """
@@ -29,14 +35,16 @@ NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 class RequireAdmin:
     """``public``: path prefixes (relative to the mount) that pass unguarded; ``what``: the API's name
-    in messages; ``realm``: the Basic realm."""
+    in messages; ``realm``: the Basic realm; ``refused_origins``: origins (the content origin) whose
+    requests are always refused."""
 
     def __init__(self, app, credentials: Credentials, public_url: str = "", public: tuple[str, ...] = PUBLIC_PREFIXES,
                  what: str = "the content management API", action: str = "managing courses",
-                 realm: str = "content"):
+                 realm: str = "content", refused_origins: tuple[str, ...] = ()):
         self.app = app
         self.credentials = credentials
         self.public_origin = _origin(public_url) if public_url else None
+        self.refused_origins = {_origin(o) for o in refused_origins if o}
         self.public, self.what, self.action, self.realm = public, what, action, realm
 
     async def __call__(self, scope, receive, send):
@@ -72,7 +80,7 @@ class RequireAdmin:
         if origin is None:
             return False
         origin = origin.decode("latin-1").lower()
-        if origin == "null":
+        if origin == "null" or origin in self.refused_origins:
             return True
         host = headers.get(b"host", b"").decode("latin-1").lower()
         return origin != self.public_origin and urlsplit(origin).netloc != host

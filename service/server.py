@@ -1,6 +1,10 @@
 """The HTTP server `lrs serve` runs: uvicorn with its httptools protocol, plus the connection limits
 uvicorn does not have.
 
+One server accepts on two sockets, the main origin's port and the content origin's
+(``bind_sockets``; service/origins.py): everything below holds for both, and the connection cap
+counts the connections of both together.
+
 - Request headers (request line and header fields) larger than ``max_header_bytes`` get 431 and
   the connection is closed; they are counted as they arrive, so an oversized header is never
   buffered whole.
@@ -26,6 +30,7 @@ import contextvars
 import functools
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -297,8 +302,14 @@ class LRSServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def make_config(settings: Settings, app="service.app:create_app", workers: int = 1, **kw) -> uvicorn.Config:
-    factory = kw.pop("factory", isinstance(app, str))
+def make_config(settings: Settings, app=None, workers: int = 1, **kw) -> uvicorn.Config:
+    """uvicorn's configuration for ``settings``: by default both origins' app (``create_service``,
+    made in each worker process), the limited protocol, the timeouts."""
+    if app is None:
+        from .app import create_service
+
+        app = functools.partial(create_service, settings)
+    factory = kw.pop("factory", isinstance(app, (str, functools.partial)))
     return uvicorn.Config(
         app, factory=factory, host=settings.host, port=settings.port, workers=workers,
         http=functools.partial(LimitedHttpToolsProtocol, limits=ConnectionLimits.from_settings(settings)),
@@ -307,17 +318,27 @@ def make_config(settings: Settings, app="service.app:create_app", workers: int =
         log_level="warning", access_log=False, **kw)
 
 
+def bind_sockets(config: uvicorn.Config, settings: Settings) -> list[socket.socket]:
+    """The two listening sockets: the main origin's (``LRS_PORT``), then the content origin's
+    (``LRS_CONTENT_PORT``), on the same host. One server (and each worker) accepts on both, so the
+    protocol's limits, the connection cap (per process, both ports together), the timeouts and the
+    graceful shutdown cover both; ``service.origins.ByListener`` picks the app by the port."""
+    content = uvicorn.Config(config.app, host=settings.host, port=settings.content_port, log_level="warning")
+    return [config.bind_socket(), content.bind_socket()]
+
+
 def serve(settings: Settings, workers: int = 1) -> int:
     """Run the service until SIGTERM or SIGINT; 0 after a graceful stop."""
     from .logs import configure_logging
 
     configure_logging(settings)
     config = make_config(settings, workers=workers)
+    sockets = bind_sockets(config, settings)
     if workers > 1:  # uvicorn's supervisor: it stops its workers on SIGTERM and returns
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        Multiprocess(config, sockets=sockets).run()
     else:
-        LRSServer(config).run()
+        LRSServer(config).run(sockets=sockets)
     log.info("stopped")
     return 0

@@ -13,7 +13,8 @@ timeout, and it comes on the same keep-alive connection as the request before (a
 the server dropped, any transport error, or ``Connection: close`` on anything but a 4xx
 refusal fails; a 4xx that announces ``Connection: close`` is counted, not failed).
 
-All requests of the module go through ONE ``httpx.Client`` to one server process. A failing
+All requests of the module go through ONE ``httpx.Client`` to one server process (course files, which
+the content origin serves, through a second one to its port, with a learner's session cookie). A failing
 request does not stop the run: each distinct failure (method, resource, outcome) is kept with
 its first example and the test fails at the end listing them all. After a timeout the server
 is restarted (its readers may be stuck) so the rest of the run still says something.
@@ -126,6 +127,7 @@ class Req:
     raw_query: bytes | None = None  # extra bytes appended to the query string as is
     route: str = ""  # the resource, for grouping failures
     notes: list = field(default_factory=list)  # what was mutated
+    origin: str = "main"  # or "content": course files are served on the content origin's port
 
     def query(self) -> bytes:
         parts = [_pct(k).encode() + b"=" + _pct(v).encode() for k, v in self.params]
@@ -164,7 +166,8 @@ class Target:
         self.data_dir = tmp / "data"
         self.server: LiveServer | None = None
         self.client: httpx.Client | None = None
-        self.stream = None
+        self.content: httpx.Client | None = None  # the content origin (course files)
+        self.streams: dict = {}  # the kept connection of each origin
         self.previous = "none"
         self.cases = 0
         self.fixtures: dict = {}
@@ -175,13 +178,18 @@ class Target:
         self.server = LiveServer(self.data_dir).start()
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.server.port}", timeout=REQUEST_TIMEOUT,
                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
-        self.stream = None
+        self.content = httpx.Client(base_url=f"http://127.0.0.1:{self.server.content_port}", timeout=REQUEST_TIMEOUT,
+                                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+        if "session" in self.fixtures:  # a session outlives a restart (same data, same key)
+            self.content.cookies.set("lrs_player", self.fixtures["session"])
+        self.streams = {}
 
     def restart(self) -> None:
         """A new server on the same data: the old one is killed (a stuck one may ignore SIGTERM)."""
         self.restarts += 1
         if self.client:
             self.client.close()
+            self.content.close()
         if self.server:
             self.server.kill()
         self.start()
@@ -190,6 +198,7 @@ class Target:
         healthy = self.healthy()
         if self.client:
             self.client.close()
+            self.content.close()
         if self.server:
             self.server.stop() if healthy else self.server.kill()
 
@@ -213,7 +222,7 @@ class Target:
         self.target_cases = examples(name) if name in WEIGHTS else 0
         self.seen: set = set()
         self.statuses: Counter = Counter()
-        self.stream = None
+        self.streams = {}
 
     def stopped(self) -> bool:
         return (time.monotonic() > self.deadline or self.restarts >= MAX_RESTARTS
@@ -245,13 +254,14 @@ class Target:
         self.cases += 1
         self.test_cases += 1
         headers = httpx.Headers([(k, v.encode("utf-8") if isinstance(v, str) else v) for k, v in req.headers])
+        client = self.content if req.origin == "content" else self.client
         try:
-            resp = self.client.request(req.method, url, headers=headers, content=req.body)
+            resp = client.request(req.method, url, headers=headers, content=req.body)
         except httpx.LocalProtocolError:  # httpx itself refused to send it: not the server's doing
             self.client_refused += 1
             self.cases -= 1
             self.test_cases -= 1
-            self.stream = None
+            self.streams.pop(req.origin, None)
             return None
         except httpx.TimeoutException as exc:
             self.fail(req, "timeout", f"no answer in {REQUEST_TIMEOUT} s ({type(exc).__name__}); server restarted")
@@ -264,7 +274,7 @@ class Target:
         except httpx.TransportError as exc:
             self.fail(req, "dropped", f"the connection failed: {type(exc).__name__}: {exc} (the request before this "
                                       f"one on it: {self.previous})")
-            self.stream = None
+            self.streams.pop(req.origin, None)
             if not self.healthy():
                 self.restart()
             return None
@@ -283,11 +293,11 @@ class Target:
             else:
                 self.fail(req, "connection-close", f"{resp.status_code} with Connection: close {snippet!r}")
             stream = None  # the next request needs a new connection: not counted against it
-        elif self.stream is not None and stream is not self.stream:
+        elif self.streams.get(req.origin) is not None and stream is not self.streams[req.origin]:
             self.fail(req, "reconnect", f"{resp.status_code} {snippet!r} came on a new connection: the server "
                                         f"dropped the keep-alive connection after the request before this one "
                                         f"({self.previous})")
-        self.stream = stream
+        self.streams[req.origin] = stream
         self.previous = f"{req.method} {req.path[:100]}?{req.query()[:200]!r} -> {resp.status_code}"
         return resp
 
@@ -403,8 +413,13 @@ def _load_fixtures(t: Target) -> None:
                       headers=[("Authorization", basic(*ADMIN)), ("Content-Type", "application/zip")])
     assert r.status_code in (200, 201), r.text
     course = r.json()["course"]["id"]
+    r = t.client.post("/player/launches", json={"learner": {"mbox": "mailto:fuzz@example.com"}, "course_id": course},
+                      headers=[("Authorization", basic(*ADMIN))])
+    assert r.status_code == 201, r.text
+    opened = t.content.get(httpx.URL(r.json()["launch_url"]).path, follow_redirects=True)
+    assert opened.status_code == 200, opened.text
     t.fixtures.update(ids=ids, voided=ids[-1], attached=str(uuid.UUID(int=100, version=4)), attachment=attachment,
-                      more=more, cursor=cursor, course=course)
+                      more=more, cursor=cursor, course=course, session=t.content.cookies["lrs_player"])
 
 
 # -- valid requests ------------------------------------------------------------------------------
@@ -1092,7 +1107,7 @@ def _content_store_case(t: Target, data) -> None:
                                             "9223372036854775808", "-1", "²", "١", "٣", "01", "1.0", "1e3"]))
         fpath = data.draw(st.sampled_from(["index.html", "imsmanifest.xml", "nope.html", "..%2Findex.html", "%00",
                                            "a/b/c", "index.html/", "%C3%28", "é.html", "x" * 5000, "INDEX.HTML"]))
-    method, path, params, body = "GET", "", [], None
+    method, path, params, body, origin = "GET", "", [], None, "main"
     if kind == "upload":
         method, path = "POST", "/content/packages"
         body = data.draw(mutated_package(notes, _on(axis, "body")))
@@ -1130,8 +1145,14 @@ def _content_store_case(t: Target, data) -> None:
     else:
         method = data.draw(st.sampled_from(["GET", "GET", "HEAD"]))
         path = f"/content/files/{quote(cid, safe='%/')}/{quote(number, safe='')}/{fpath}"
-        auth = "none" if axis != "auth" else auth  # course files are public
+        origin = "content"  # served there, to the session cookie the content client holds
+        auth = "none" if axis != "auth" else auth  # course files take no credentials
         headers = [] if axis != "auth" else headers
+        if axis == "auth":  # the session instead: none, forged, damaged, huge
+            cookie = data.draw(st.sampled_from(["", "x", t.fixtures["session"][:-4] + "AAAA",
+                                                t.fixtures["session"] + ".x", "a" * 3000]))
+            headers.append(("Cookie", f"lrs_player={cookie}"))
+            notes.append(f"cookie {cookie[:20]!r}")
         if axis == "headers":
             rng = data.draw(st.sampled_from([None, "bytes=0-3", "bytes=-5", "bytes=5-", "bytes=10-0",
                                              "bytes=99999999999999999999-", "bytes=0-99999999999999999999",
@@ -1157,7 +1178,7 @@ def _content_store_case(t: Target, data) -> None:
     route = {"upload": "/content/packages", "courses": "/content/courses", "course": "/content/courses/{id}",
              "version": "/content/courses/{id}/versions/{n}", "file": "/content/files/{id}/{n}/{path}",
              "retire": "/content/courses/{id}/retire"}[kind]
-    t.send(Req(method, path, params, headers, body, None, route=route, notes=notes, auth=auth))
+    t.send(Req(method, path, params, headers, body, None, route=route, notes=notes, auth=auth, origin=origin))
 
 
 # -- the tests (each sends its share of LRS_FUZZ_EXAMPLES cases; see the module docstring) --------

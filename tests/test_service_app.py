@@ -1,4 +1,5 @@
-"""The composition root: the content store's management API is admin-only, its files are public."""
+"""The composition root: the content store's management API is admin-only; course files are served on
+the content origin only (tests/player/test_content_origin.py checks them there)."""
 from __future__ import annotations
 
 import base64
@@ -9,8 +10,10 @@ from starlette.testclient import TestClient
 
 from lrs.auth import Credentials
 from lrs.storage import open_store
-from service.app import create_app
+from service.app import create_apps, create_service
 from service.config import Settings
+
+MAIN, CONTENT = "http://testserver:8080", "http://testserver:8081"  # the default ports: the two origins
 
 
 def _client(tmp_path):
@@ -19,7 +22,8 @@ def _client(tmp_path):
     creds.create("admin", "admin-secret", ["all"])
     creds.create("reader", "reader-secret", ["statements/read"])
     store.close()
-    return TestClient(create_app(Settings(data_dir=tmp_path, log_level="warning")))
+    return TestClient(create_service(Settings(data_dir=tmp_path, content_origin=CONTENT, log_level="warning")),
+                      base_url=MAIN)
 
 
 def _basic(key, secret):
@@ -47,10 +51,23 @@ def test_admin_reaches_the_content_api(tmp_path):
         assert 400 <= bad.status_code < 500
 
 
-def test_course_files_need_no_credentials(tmp_path):
+def test_course_files_are_not_served_on_the_main_origin_and_need_a_session_on_the_content_origin(tmp_path):
     with _client(tmp_path) as client:
-        resp = client.get("/content/files/no-such-course/1/index.html")
-        assert resp.status_code == 404
+        resp = client.get("/content/files/no-such-course/1/index.html", headers=_basic("admin", "admin-secret"))
+        assert resp.status_code == 404 and resp.json()["error"]["status"] == 404
+        resp = client.get(CONTENT + "/content/files/no-such-course/1/index.html",
+                          headers=_basic("admin", "admin-secret"))
+        assert resp.status_code == 401 and resp.json()["error"]["path"] == "lrs_player"
+
+
+def test_create_apps_gives_both_origins_apps_over_the_same_stores(tmp_path):
+    """The in-process way to the content origin: create_apps' second app, run beside the first (whose
+    lifespan opens the stores)."""
+    main, content = create_apps(Settings(data_dir=tmp_path, log_level="warning"))
+    with TestClient(main) as m:
+        c = TestClient(content)
+        assert m.get("/xapi/about").status_code == 200 and c.get("/xapi/about").status_code == 404
+        assert c.get("/player/session").status_code == 401 and m.get("/player/session").status_code == 404
 
 
 # -- issue 9 --------------------------------------------------------------------------------------
@@ -69,11 +86,35 @@ def test_content_management_refuses_requests_from_other_sites_pages(tmp_path, br
         assert resp.json()["error"]["status"] == 403
 
 
+@pytest.mark.parametrize("path, method", [("/content/courses", "GET"), ("/content/packages", "POST"),
+                                          ("/player/launches", "POST")])
+@pytest.mark.parametrize("browser", [{"Origin": CONTENT}, {"Origin": CONTENT, "Sec-Fetch-Site": "same-site"},
+                                     {"Sec-Fetch-Site": "same-site"}],
+                         ids=["origin", "origin_and_sec_fetch_site", "sec_fetch_site"])
+def test_the_admin_apis_refuse_requests_from_the_content_origins_pages(tmp_path, path, method, browser):
+    """A package's scripts run on the content origin: even when the browser holds an admin's Basic
+    credentials for the main origin (and attaches them), the admin APIs answer its requests 403."""
+    with _client(tmp_path) as client:
+        resp = client.request(method, path, headers={**_basic("admin", "admin-secret"), **browser},
+                              **({"json": {}} if method == "POST" else {}))
+        assert resp.status_code == 403, resp.text
+        assert "other sites" in resp.json()["error"]["message"]
+
+
+def test_the_content_origin_is_refused_by_name_even_when_the_host_header_matches_it(tmp_path):
+    """A proxy that sends both origins to the main port with the content origin's Host: its Origin is
+    still refused (RequireAdmin's refused_origins), not taken for the request's own."""
+    with _client(tmp_path) as client:
+        resp = client.get("/content/courses", headers={**_basic("admin", "admin-secret"), "Origin": CONTENT,
+                                                       "Host": "testserver:8081"})
+        assert resp.status_code == 403
+
+
 def test_content_management_takes_same_origin_and_non_browser_requests(tmp_path):
     with _client(tmp_path) as client:
         admin = _basic("admin", "admin-secret")
         assert client.get("/content/courses", headers=admin).status_code == 200
-        same = client.get("/content/courses", headers={**admin, "Origin": "http://testserver",
+        same = client.get("/content/courses", headers={**admin, "Origin": MAIN,
                                                        "Sec-Fetch-Site": "same-origin"})
         assert same.status_code == 200
         assert same.headers["X-Content-Type-Options"] == "nosniff"

@@ -56,6 +56,8 @@ STORE_VARS = {"LRS_DATA_DIR", "LRS_MONGODB_URL"}
     (["credentials"], STORE_VARS), (["credentials", "create"], STORE_VARS), (["credentials", "list"], STORE_VARS),
     (["credentials", "revoke"], STORE_VARS),
     (["packages", "import"], {"LRS_DATA_DIR"} | {v for v in SETTINGS_VARS if v.startswith("LRS_PACKAGE_")}),
+    (["launch", "create"], STORE_VARS | {"LRS_HOST", "LRS_PORT", "LRS_PUBLIC_URL", "LRS_CONTENT_PORT",
+                                         "LRS_CONTENT_ORIGIN", "LRS_LAUNCH_TOKEN_SECONDS"}),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_each_subcommand_help_lists_the_settings_it_reads_and_no_others(capsys, argv, expected):
     """Issue 9 finding 13: each subcommand's help lists only the environment variables that subcommand
@@ -70,6 +72,8 @@ def test_serve_help_names_its_options_and_their_variables(capsys):
     _, out, _ = run(["serve", "--help"], capsys)
     assert "--port" in out and "LRS_PORT" in out
     assert "--host" in out and "LRS_HOST" in out
+    assert "--content-port" in out and "LRS_CONTENT_PORT" in out and "LRS_CONTENT_ORIGIN" in out
+    assert re.search(r"LRS_CONTENT_PORT\s.*\(LRS_PORT \+ 1\)", out)
 
 
 def test_credentials_create_help_lists_the_scopes(capsys):
@@ -169,11 +173,14 @@ def free_port() -> int:
 
 
 class Serve:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, args: tuple[str, ...] = (), env: dict | None = None):
         self.port = free_port()
+        self.content_port = free_port()
+        while self.content_port == self.port:
+            self.content_port = free_port()
         env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_PORT=str(self.port), LRS_HOST="127.0.0.1",
-                   PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([LRS, "serve"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                   LRS_CONTENT_PORT=str(self.content_port), PYTHONUNBUFFERED="1", **(env or {}))
+        self.proc = subprocess.Popen([LRS, "serve", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -271,5 +278,6 @@ def test_serve_prints_where_it_listens_and_where_the_data_is_on_every_start(tmp_
         finally:
             out = srv.stop()
         assert f"listening on http://127.0.0.1:{srv.port}" in out, out
+        assert f"and http://127.0.0.1:{srv.content_port} (content origin)" in out
         assert f"http://127.0.0.1:{srv.port}/xapi/" in out
         assert str(data_dir.resolve()) in out

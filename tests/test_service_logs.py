@@ -3,13 +3,14 @@ the request id, method, path and traceback; every log line written during a requ
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.testclient import TestClient
 
-from content_store.store import ContentStore
 from lrs.http import resources
-from service.app import create_app
+from player.launch import Launcher
+from service.app import create_app, create_service
 from service.config import Settings
 
 
@@ -17,12 +18,20 @@ def _broken(*args, **kwargs):
     raise RuntimeError("injected defect")
 
 
+MAIN, CONTENT = "http://testserver:8080", "http://testserver:8081"  # the default ports: the two origins
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(create_service(settings), base_url=MAIN)
+
+
 @pytest.fixture(params=["content", "xapi"])
 def broken_path(request, monkeypatch):
-    """A path whose handler raises: a content store file, or the xAPI About resource."""
+    """A path whose handler raises: a course file on the content origin (its session check), or the
+    xAPI About resource."""
     if request.param == "content":
-        monkeypatch.setattr(ContentStore, "cached_file", _broken)
-        return "/content/files/c/1/index.html"
+        monkeypatch.setattr(Launcher, "session", _broken)
+        return CONTENT + "/content/files/c/1/index.html"
 
     async def about(req):
         raise RuntimeError("injected defect")
@@ -38,7 +47,7 @@ def _lines(capsys) -> list[str]:
 def test_a_500_is_one_json_log_line_with_request_id_method_path_and_traceback(tmp_path, capsys, broken_path):
     """Issue 9 finding 12: with LRS_LOG_JSON, a 500 logs one line holding the request id (the one in
     the X-Request-Id answer), the method, the path and the traceback."""
-    with TestClient(create_app(Settings(data_dir=tmp_path, log_json=True, log_level="error"))) as client:
+    with _client(Settings(data_dir=tmp_path, log_json=True, log_level="error")) as client:
         resp = client.get(broken_path)
     assert resp.status_code == 500
     assert resp.json()["error"]["status"] == 500
@@ -47,20 +56,20 @@ def test_a_500_is_one_json_log_line_with_request_id_method_path_and_traceback(tm
     assert len(errors) == 1, errors
     err = errors[0]
     assert err["request_id"] == rid
-    assert err["method"] == "GET" and err["path"] == broken_path
+    assert err["method"] == "GET" and err["path"] == urlsplit(broken_path).path
     assert "RuntimeError: injected defect" in err["traceback"]
 
 
 def test_a_500_is_one_text_log_line_with_request_id_method_path_and_traceback(tmp_path, capsys, broken_path):
     """Issue 9 finding 12: in text logs too, the 500 is one line with request id, method, path and the
     traceback (its newlines escaped)."""
-    with TestClient(create_app(Settings(data_dir=tmp_path, log_level="error"))) as client:
+    with _client(Settings(data_dir=tmp_path, log_level="error")) as client:
         resp = client.get(broken_path)
     rid = resp.headers["X-Request-Id"]
     errors = [line for line in _lines(capsys) if " ERROR " in line]
     assert len(errors) == 1, errors
     line = errors[0]
-    assert f"request_id={rid}" in line and "method=GET" in line and f"path={broken_path}" in line
+    assert f"request_id={rid}" in line and "method=GET" in line and f"path={urlsplit(broken_path).path}" in line
     assert "RuntimeError: injected defect" in line and "traceback=" in line
 
 

@@ -253,7 +253,7 @@ def test_a_500_does_not_close_the_keep_alive_connection(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("injected defect")
 
-    monkeypatch.setattr(ContentStore, "cached_file", broken)
+    monkeypatch.setattr(ContentStore, "courses", broken)
     create_credential(tmp_path / "data", *ADMIN, ["all"])
     port = free_port()
     app = create_app(Settings(data_dir=tmp_path / "data", log_level="error"))
@@ -266,7 +266,8 @@ def test_a_500_does_not_close_the_keep_alive_connection(tmp_path, monkeypatch):
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.sendall(b"GET /content/files/c/1/index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /content/courses HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(*ADMIN).encode()
+                  + b"\r\n\r\n")
         status, headers, body = read_response(s)
         assert status == 500
         assert json.loads(body)["error"]["status"] == 500
@@ -289,7 +290,8 @@ def test_sigterm_stops_gracefully_with_a_log_line_and_status_0(tmp_path):
     d = tmp_path / "data"
     create_credential(d, *ADMIN, ["all"])
     port = free_port()
-    env = dict(os.environ, LRS_DATA_DIR=str(d), LRS_PORT=str(port), LRS_LOG_LEVEL="info", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, LRS_DATA_DIR=str(d), LRS_PORT=str(port), LRS_CONTENT_PORT=str(free_port()),
+               LRS_LOG_LEVEL="info", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "lrs"), "serve"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:

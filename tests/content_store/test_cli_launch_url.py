@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from types import SimpleNamespace
 
 from content_store import cli
@@ -37,3 +38,12 @@ def test_import_prints_the_public_url_when_configured(tmp_path, capsys):
     """Issue 9 finding 13: with LRS_PUBLIC_URL (or host and port) the printed launch URL is absolute."""
     out = _import(tmp_path, capsys, public_url="https://lrs.example.com/", host="127.0.0.1", port=8080)
     assert "launch: https://lrs.example.com/content/files/" in out
+
+
+def test_import_prints_the_launch_file_on_the_content_origin_and_how_learners_open_it(tmp_path, capsys):
+    """The service serves course files on its content origin (Settings.content_url), to a session
+    that a launch link opens: the printed URL is there, and the next line says how to make a link."""
+    out = _import(tmp_path, capsys, public_url="https://lrs.example.com/", host="127.0.0.1", port=8080,
+                  content_url="https://learn.example.com")
+    assert "launch: https://learn.example.com/content/files/" in out
+    assert re.search(r"^  learners open it through a launch link: lrs launch create --course \S+ --learner", out, re.M)

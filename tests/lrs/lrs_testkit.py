@@ -133,10 +133,13 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[dict, bytes]]:
     return parts
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(avoid: int = 0) -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != avoid:
+            return port
 
 
 _HASHED: dict = {}
@@ -168,6 +171,7 @@ class LiveServer:
         self.extra_env = env or {}
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.content_port = 0  # the content origin's listener (course files, the learner's player)
         self.log_path: Path | None = None
 
     @property
@@ -180,8 +184,10 @@ class LiveServer:
 
     def start(self, timeout: float = 20.0) -> "LiveServer":
         self.port = free_port()
+        self.content_port = free_port(avoid=self.port)
         env = dict(os.environ, LRS_DATA_DIR=str(self.data_dir), LRS_PORT=str(self.port), LRS_HOST="127.0.0.1",
-                   LRS_LOG_LEVEL="warning", PYTHONUNBUFFERED="1", **self.extra_env)
+                   LRS_CONTENT_PORT=str(self.content_port), LRS_LOG_LEVEL="warning", PYTHONUNBUFFERED="1",
+                   **self.extra_env)
         # Output goes to a file, not a pipe nobody reads while the server runs (a full pipe would block it).
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-serve-{self.port}.log"
         log = open(self.log_path, "wb")

@@ -1,4 +1,8 @@
-"""A service with an admin credential and a course imported through /content, for the launch tests."""
+"""A service with an admin credential and a course imported through /content, for the launch tests.
+
+The client speaks to both origins, as a browser would: relative URLs go to the main origin
+(``MAIN``, port 8080), absolute ones on ``CONTENT`` (port 8081) to the content origin; the service
+app picks by the port (service.origins.ByListener). Cookies, as in browsers, do not depend on the port."""
 from __future__ import annotations
 
 import base64
@@ -7,13 +11,15 @@ from starlette.testclient import TestClient
 
 from lrs.auth import Credentials
 from lrs.storage import open_store
-from service.app import create_app
+from service.app import create_service
 from service.config import Settings
 
 ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:admin-secret").decode()}
 READER = {"Authorization": "Basic " + base64.b64encode(b"reader:reader-secret").decode()}
 ALICE = {"objectType": "Agent", "mbox": "mailto:alice@example.com"}
 BOB = {"objectType": "Agent", "mbox": "mailto:bob@example.com"}
+MAIN = "http://lrs.test:8080"
+CONTENT = "http://lrs.test:8081"
 
 
 def make_credentials(data_dir, mongodb_url: str = "") -> None:
@@ -26,11 +32,11 @@ def make_credentials(data_dir, mongodb_url: str = "") -> None:
 
 
 def service(data_dir, mongodb_url: str = "", **settings) -> TestClient:
-    """The whole service on ``data_dir`` (and the database ``mongodb_url`` names, if any)."""
+    """The whole service (both origins) on ``data_dir`` (and the database ``mongodb_url`` names, if any)."""
     make_credentials(data_dir, mongodb_url)
-    return TestClient(create_app(Settings(data_dir=data_dir, mongodb_url=mongodb_url, log_level="warning",
-                                          **settings)),
-                      base_url="http://lrs.test")
+    settings = {"content_origin": CONTENT, "log_level": "warning", **settings}
+    return TestClient(create_service(Settings(data_dir=data_dir, mongodb_url=mongodb_url, **settings)),
+                      base_url=MAIN)
 
 
 def import_package(client: TestClient, data: bytes) -> dict:

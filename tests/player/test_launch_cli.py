@@ -30,7 +30,8 @@ def test_the_cli_prints_a_launch_link_that_opens_the_course(tmp_path):
                "--registration", reg)
     assert out.returncode == 0, out.stderr
     url, info = out.stdout.splitlines()[:2]
-    assert url.startswith("http://lrs.test/player/launch/") and reg in info
+    # LRS_PUBLIC_URL's host on the content port: the content origin (launch_helpers.CONTENT)
+    assert url.startswith("http://lrs.test:8081/player/launch/") and reg in info
     with service(tmp_path) as client:
         page = client.get(url)
         assert page.status_code == 200

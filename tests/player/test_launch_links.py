@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
 
 from cs_helpers import manifest_12, scorm12_zip, zip_bytes  # noqa: E402
-from launch_helpers import ADMIN, ALICE, BOB, READER, import_package, launch, service, token_of, player_config  # noqa: E402
+from launch_helpers import (ADMIN, ALICE, BOB, CONTENT, READER, import_package, launch, player_config,  # noqa: E402
+                            service, token_of)
 
 
 def _tokens_consumed(data_dir) -> int:
@@ -42,7 +43,7 @@ def test_a_launch_link_opens_once_then_shows_a_used_page_and_writes_nothing(cour
     r = launch(client, learner=ALICE, course_id=course_id)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["launch_url"].startswith("http://lrs.test/player/launch/")
+    assert body["launch_url"].startswith(CONTENT + "/player/launch/")
     assert body["registration"]["course"] == course_id and body["registration"]["version"] == 1
     assert body["registration"]["learner"] == ALICE
     assert body["expires"].endswith("Z")
@@ -51,7 +52,7 @@ def test_a_launch_link_opens_once_then_shows_a_used_page_and_writes_nothing(cour
     first = client.get(body["launch_url"], follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/player/session"
     cookie = first.headers["set-cookie"]
-    assert cookie.startswith("lrs_player=") and "HttpOnly" in cookie and "Path=/player/" in cookie
+    assert cookie.startswith("lrs_player=") and "HttpOnly" in cookie and "Path=/;" in cookie
     assert "samesite=lax" in cookie.lower() and "Secure" not in cookie
     assert _tokens_consumed(tmp_path) == 1
 
@@ -62,26 +63,28 @@ def test_a_launch_link_opens_once_then_shows_a_used_page_and_writes_nothing(cour
     assert _tokens_consumed(tmp_path) == 1
 
 
-def test_the_session_page_frames_the_launch_file_which_content_serves(course):
+def test_the_session_page_frames_the_launch_file_which_the_content_origin_serves_to_the_session(course):
     client, course_id = course
     url = launch(client, learner=ALICE, course_id=course_id).json()["launch_url"]
     page = client.get(url)  # follows the 303 with the cookie
     assert page.status_code == 200 and 'name="viewport"' in page.text
+    assert str(page.url) == CONTENT + "/player/session"
     assert "Example</h1>" in page.text and "(version 1)" in page.text
     config = player_config(page.text)
-    assert config["urls"]["files"] == f"/content/files/{course_id}/1/"
+    assert config["urls"]["files"] == f"/content/files/{course_id}/1/"   # relative: on the page's (content) origin
     assert config["scos"] == [{"id": "item_1", "title": "Lesson", "status": "not attempted", "available": True}]
     src = f"/content/files/{course_id}/1/index.html"   # where runtime.js frames it (files + launch)
-    client.cookies.clear()
-    served = client.get(src)
+    served = client.get(CONTENT + src)
     assert served.status_code == 200 and served.text == "<html>lesson</html>"
+    client.cookies.clear()
+    assert client.get(CONTENT + src).status_code == 401
 
 
 def test_the_session_page_without_a_session_is_a_401_page(course):
     client, _ = course
-    r = client.get("/player/session")
+    r = client.get(CONTENT + "/player/session")
     assert r.status_code == 401 and "launch link" in r.text and r.headers["content-type"].startswith("text/html")
-    r = client.get("/player/session", cookies={"lrs_player": "not-a-jwt"})
+    r = client.get(CONTENT + "/player/session", cookies={"lrs_player": "not-a-jwt"})
     assert r.status_code == 401
 
 
@@ -111,7 +114,7 @@ def test_forged_links_show_an_invalid_page_and_consume_nothing(course, tmp_path)
     client, course_id = course
     url = launch(client, learner=ALICE, course_id=course_id).json()["launch_url"]
     for forged in _forgeries(token_of(url)):
-        r = client.get(f"/player/launch/{forged}", follow_redirects=False)
+        r = client.get(f"{CONTENT}/player/launch/{forged}", follow_redirects=False)
         assert r.status_code == 400 and "not valid" in r.text and "set-cookie" not in r.headers, forged
     assert _tokens_consumed(tmp_path) == 0
     assert client.get(url, follow_redirects=False).status_code == 303   # the real one still works
@@ -125,7 +128,7 @@ def test_a_session_cookie_signed_with_another_key_is_refused(course):
     claims = jwt.decode(real, options={"verify_signature": False})
     client.cookies.clear()
     forged = jwt.encode(claims, b"k" * 32, algorithm="HS256")
-    assert client.get("/player/session", cookies={"lrs_player": forged}).status_code == 401
+    assert client.get(CONTENT + "/player/session", cookies={"lrs_player": forged}).status_code == 401
 
 
 def test_making_a_launch_link_needs_admin_credentials(course):
@@ -240,13 +243,21 @@ def test_a_multi_sco_course_opens_its_first_item_and_lists_the_items(tmp_path):
         assert "Part <one>" not in page and 'id="contents"' in page   # data escaped; a table of contents
 
 
-def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path):
-    with service(tmp_path, public_url="https://lrs.example.com") as client:
+def test_the_cookie_is_secure_when_the_content_origin_is_https(tmp_path):
+    with service(tmp_path, public_url="https://lrs.example.com", content_origin="https://learn.example.com:8081") \
+            as client:
         course_id = import_package(client, scorm12_zip())["course"]["id"]
         body = launch(client, learner=ALICE, course_id=course_id).json()
-        assert body["launch_url"].startswith("https://lrs.example.com/player/launch/")
-        r = client.get(f"/player/launch/{token_of(body['launch_url'])}", follow_redirects=False)
-        assert "Secure" in r.headers["set-cookie"]
+        assert body["launch_url"].startswith("https://learn.example.com:8081/player/launch/")
+        r = client.get(body["launch_url"], follow_redirects=False)
+        assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+
+
+def test_by_default_the_content_origin_is_the_public_urls_host_on_the_content_port(tmp_path):
+    with service(tmp_path, public_url="https://lrs.example.com", content_origin="", content_port=9443) as client:
+        course_id = import_package(client, scorm12_zip())["course"]["id"]
+        body = launch(client, learner=ALICE, course_id=course_id).json()
+        assert body["launch_url"].startswith("https://lrs.example.com:9443/player/launch/")
 
 
 def test_xapi_ignores_the_player_cookie(course):
@@ -276,5 +287,5 @@ def test_other_methods_and_paths_answer_json_errors(course):
     client, _ = course
     r = client.get("/player/launches", headers=ADMIN)
     assert r.status_code == 405 and r.json()["error"]["status"] == 405
-    r = client.get("/player/launch/")
+    r = client.get(CONTENT + "/player/launch/")
     assert r.status_code == 404 and r.json()["error"]["status"] == 404
