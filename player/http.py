@@ -17,7 +17,7 @@ main origin accepts cookies.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 from urllib.parse import quote
 
 import orjson
@@ -26,12 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route, request_response
+from starlette.routing import Route, request_response
 
 from lrs.errors import XAPIError
 
 from . import pages
 from .launch import Launcher, TokenRejected
+from .runtime_http import SCORM_AGAIN_VERSION, Runtime, runtime_routes
 
 COOKIE = "lrs_player"
 COOKIE_PATH = "/"  # the learner pages (/player/...) and the course files (/content/files/...)
@@ -67,10 +68,12 @@ def create_admin_app(launcher: Launcher, content_origin: str = "",
 
 
 def create_learner_app(launcher: Launcher, content_origin: str = "", content_files: str = "/content/files",
-                       extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The learner's routes, for the content origin. ``content_origin``: its URL (an https one makes
-    the cookie Secure); default: the request's. ``extra_routes``: more routes of the learner's player
-    (the runtime's: player/runtime_http.py ``runtime_routes(...)``)."""
+                       runtime: Runtime | None = None) -> Starlette:
+    """The learner's routes, for the content origin: the launch link, the launch page and the runtime
+    (player/runtime_http.py). ``content_origin``: its URL (an https one makes the cookie Secure);
+    default: the request's. ``runtime``: the runtime with its bridge (default: one without a bridge)."""
+    runtime = runtime or Runtime(launcher)
+
     async def open_launch(request: Request) -> Response:
         try:
             claims = await run_in_threadpool(launcher.open, request.path_params["token"])
@@ -89,24 +92,31 @@ def create_learner_app(launcher: Launcher, content_origin: str = "", content_fil
         claims = await run_in_threadpool(launcher.session, request.cookies.get(COOKIE))
         if claims is None:
             return pages.no_session()
-        found = await run_in_threadpool(_course_and_version, launcher, claims["course"], claims["ver"])
-        if found is None:
+        try:
+            course, version, scos = await run_in_threadpool(_session_course, runtime, claims)
+        except XAPIError:
             return pages.no_session()
-        course, version = found
-        # The table of contents, navigation and the SCORM API (scorm-again) come in the next steps;
-        # for now the first launchable item is framed and a multi-SCO course lists its items.
-        launchables = (version.get("structure") or {}).get("launchables") or []
-        first = launchables[0]["launch"] if launchables else ""
-        frame = frame_url(content_files, course["id"], version["version"], first)
-        titles = [item.get("title") or item["id"] for item in launchables]
-        return pages.launch_page(course.get("title") or course["id"], version["version"], frame, titles)
+        if not scos:
+            return pages.page("Nothing to launch", "<h1>Nothing to launch</h1><p>This course version has no "
+                                                   "item a browser can open.</p>", 409)
+        root = request.scope.get("root_path", "")
+        twelve = version.get("format") == "scorm12"
+        config = {
+            "registration": claims["reg"], "scorm_version": "1.2" if twelve else "2004",
+            "course": {"id": course["id"], "title": course.get("title") or course["id"], "version": version["version"]},
+            "scos": scos, "start": _start(scos),
+            "urls": {"attempts": f"{root}/attempts", "commits": f"{root}/commits", "contents": f"{root}/contents",
+                     "files": frame_url(content_files, course["id"], version["version"], ""),
+                     "return": claims.get("ret") or ""},
+        }
+        build = "scorm12" if twelve else "scorm2004"
+        scripts = [f"{root}/static/scorm-again/{SCORM_AGAIN_VERSION}/{build}.min.js", f"{root}/static/runtime.js"]
+        return pages.player_page(config, config["course"]["title"], version["version"], scripts)
 
     routes = [
         Route("/launch/{token}", open_launch, methods=["GET"]),
         Route("/session", show_session, methods=["GET"]),
-        # The runtime: player/runtime_http.py runtime_routes(...) -> /static/..., POST /attempts,
-        # POST /commits (given as extra_routes by the composition root).
-        *extra_routes,
+        *runtime_routes(runtime, COOKIE),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.launcher = launcher
@@ -136,10 +146,17 @@ def frame_url(content_files: str, course_id: str, version: int, launch: str) -> 
     return f"{content_files}/{quote(course_id, safe='')}/{int(version)}/{launch.lstrip('/')}"
 
 
-def _course_and_version(launcher: Launcher, course_id: str, number: int):
-    course = launcher.content.course(course_id)
-    version = launcher.content.version(course_id, number) if course else None
-    return (course, version) if version else None
+def _session_course(runtime: Runtime, claims: dict):
+    course, version = runtime.course(claims)
+    return course, version, runtime.navigation(claims["reg"], version)
+
+
+def _start(scos: list[dict]) -> str:
+    """Where a launch opens: the first available SCO not yet done (passed or completed), else the first."""
+    for sco in scos:
+        if sco["available"] and sco["status"] not in ("passed", "completed"):
+            return sco["id"]
+    return scos[0]["id"]
 
 
 async def _json_body(request: Request) -> dict:

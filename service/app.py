@@ -20,12 +20,14 @@ from lrs.auth import AuthLimits
 from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
+from player.bridge import Bridge
 from player.files import SessionFiles
 from player.http import create_admin_app, create_learner_app
+from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
 
-from .config import Settings
+from .config import Settings, activity_iri_base
 from .guard import RequireAdmin
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
@@ -99,7 +101,8 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
                                        realm="player")
     player_admin = create_admin_app(launcher, content_origin, guard=guard_launches)
     player_admin.add_exception_handler(Exception, _internal_error)
-    player_learner = create_learner_app(launcher, content_origin)
+    bridge = Bridge(store, iri_base=activity_iri_base(settings))
+    player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge))
     player_learner.add_exception_handler(Exception, _internal_error)
 
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),

@@ -212,7 +212,7 @@ def _suspends(after, cmi: dict, version: str) -> bool:
 def _interactions(out: _Statements, old: dict, new: dict, version: str) -> None:
     before = interactions.indexed(old, "cmi.interactions.")
     for n, entry in interactions.indexed(new, "cmi.interactions.").items():
-        ident = entry.get("id")
+        ident = entry.get("id") or (f"index-{n}" if version == "1.2" else None)   # 1.2 may leave the id out
         if not ident or not interactions.answered(entry, version):
             continue
         if before.get(n) == entry:
@@ -243,11 +243,11 @@ def _comments(out: _Statements, old: dict, new: dict, version: str, at: str) -> 
 def _objectives(out: _Statements, old: dict, new: dict, version: str) -> None:
     before = interactions.indexed(old, "cmi.objectives.")
     for n, entry in interactions.indexed(new, "cmi.objectives.").items():
-        ident = entry.get("id")
+        ident = entry.get("id") or (f"index-{n}" if version == "1.2" else None)   # 1.2 may leave the id out
         if not ident:
             continue
         was = before.get(n) or {}
-        if was.get("id") != ident:
+        if (was.get("id") or (f"index-{n}" if version == "1.2" else None)) != ident:
             was = {}
         definition = {"name": {CONTENT_LANGUAGE: ident}}
         description = values.localized(entry.get("description"))

@@ -23,9 +23,13 @@ the SCO; SCORM 1.2 RTE 3.4.4 cmi.core.session_time, SCORM 2004 RTE 4.2.21);
 ``total_time = closed_time + session.time`` (cmi.core.total_time, SCORM 2004 RTE 4.2.25), as an
 ISO 8601 duration to 0.01 s.
 
-Ending. A ``terminate`` whose exit is not ``suspend`` ends the attempt (``Attempt.ended``); the next
-launch starts a new attempt, ab-initio. An attempt suspended, or left without Terminate (the tab
-closed), resumes with all its data: ``entry`` is ``resume``.
+Ending. In SCORM 2004 a ``terminate`` whose exit is not ``suspend`` ends the attempt (``Attempt.ended``;
+RTE 4.2.9: only a suspended attempt resumes); the next launch starts a new attempt, ab-initio. SCORM 1.2
+has no attempts: its data lives on across sessions, and ``cmi.core.entry`` is ``""`` for a launch that
+is neither the first nor a resume (RTE 3.4.4). So a 1.2 attempt ends only when the SCO terminates
+normally with the lesson done (passed, completed or failed); one left incomplete keeps its data for
+the next launch (entry ``""``), which is also what a learner expects. An attempt suspended, or left
+without Terminate (the tab closed), resumes with all its data: ``entry`` is ``resume``.
 
 Statuses, SCORM 1.2 (SCORM 1.2 RTE 3.4.4: cmi.core.lesson_status and its "Additional Behavior
 Requirements", cmi.student_data.mastery_score):
@@ -291,14 +295,14 @@ def apply(attempt: Attempt, commit: Commit, sco: ScoContext) -> Attempt:
     cmi = dict(commit.data)
     session["time"] = iso_duration(parse_duration(cmi.get("cmi.core.session_time" if v12 else "cmi.session_time")))
     ended = False
-    if commit.event == "terminate":
-        exit_value = cmi.get("cmi.core.exit" if v12 else "cmi.exit", "")
-        terminated = True
-        ended = exit_value != "suspend"
     if v12:
         completion, success, scaled = _decide_12(cmi, sco, finishing=commit.event == "terminate")
     else:
         completion, success, scaled = _decide_2004(cmi, sco)
+    if commit.event == "terminate":
+        exit_value = cmi.get("cmi.core.exit" if v12 else "cmi.exit", "")
+        terminated = True
+        ended = exit_value != "suspend" and (not v12 or completion == "completed")
     data = {"cmi": cmi, "session": session, "closed_time": iso_duration(closed),
             "exit": exit_value, "terminated": terminated}
     return dataclasses.replace(attempt, data=data, completion_status=completion, success_status=success,

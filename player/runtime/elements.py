@@ -12,9 +12,10 @@ to values, as the browser runtime sends it (``{"cmi.core.lesson_status": "incomp
   ``""`` is the value of an element the SCO has not set (a snapshot carries the data model's
   defaults), so it is accepted everywhere but in identifiers.
 - Collections (objectives, interactions, their objectives and correct responses, 2004 comments) are
-  numbered from 0 without gaps, and every objective and interaction entry has its ``id``: the SCO
-  sets it first (2004 RTE 4.2.9, 4.2.17: error 408 otherwise), and the xAPI bridge names the
-  activity after it.
+  numbered from 0 without gaps. In SCORM 2004 every objective and interaction entry has its ``id``:
+  the SCO sets it first (2004 RTE 4.2.9, 4.2.17: error 408 otherwise). SCORM 1.2 sets no such order
+  and scorm-again takes an entry's other fields before its id, so a 1.2 entry may lack it (the
+  bridge then names the activity after its index).
 
 The rules follow the data model that runs in the browser, scorm-again 3.4.3, and are never stricter
 than it for a value it accepts through SetValue: a value the browser took is never refused on commit
@@ -404,7 +405,7 @@ def validate_data(scorm_version: str, data: dict) -> dict:
         out[key] = value
         for coll, prefix, index, field in slots:
             entries.setdefault((coll, prefix), {}).setdefault(index, set()).add(field)
-    _check_collections(entries, out)
+    _check_collections(entries, out, scorm_version)
     if scorm_version == "2004":
         _check_responses(out, entries)
     return out
@@ -420,7 +421,7 @@ def _unknown_message(key: str, name: str, version: str) -> str:
     return f"{key} is not a {_SPEC[version]} data model element{hint}"
 
 
-def _check_collections(entries: dict, data: dict) -> None:
+def _check_collections(entries: dict, data: dict, version: str) -> None:
     for (coll, prefix), by_index in sorted(entries.items(), key=lambda kv: kv[0][1]):
         cap, needs_id = _COLLECTIONS[coll]
         count = len(by_index)
@@ -432,7 +433,7 @@ def _check_collections(entries: dict, data: dict) -> None:
             raise bad(f"{prefix}.{missing} is missing but {prefix}.{after} is set: entries are "
                       f"numbered from 0 without gaps, each new one at index _count",
                       f"{prefix}.{after}")
-        if needs_id:
+        if needs_id and version == "2004":   # scorm-again 1.2 takes an entry's fields before its id
             for index in sorted(by_index):
                 if "id" not in by_index[index]:
                     raise bad(f"{prefix}.{index} has no id: set {prefix}.{index}.id first; every "

@@ -51,3 +51,12 @@ def launch(client: TestClient, **body):
 
 def token_of(url: str) -> str:
     return url.rsplit("/", 1)[1]
+
+
+def player_config(html: str) -> dict:
+    """The configuration the launch page hands to runtime.js (its JSON script element)."""
+    import json
+
+    start = html.index('<script type="application/json" id="player-config">') + len(
+        '<script type="application/json" id="player-config">')
+    return json.loads(html[start:html.index("</script>", start)])

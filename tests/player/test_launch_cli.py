@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
 
 from cs_helpers import scorm12_zip  # noqa: E402
-from launch_helpers import import_package, service  # noqa: E402
+from launch_helpers import import_package, service, player_config  # noqa: E402
 
 LRS = [sys.executable, "-m", "service.cli"]
 
@@ -34,7 +34,8 @@ def test_the_cli_prints_a_launch_link_that_opens_the_course(tmp_path):
     assert url.startswith("http://lrs.test:8081/player/launch/") and reg in info
     with service(tmp_path) as client:
         page = client.get(url)
-        assert page.status_code == 200 and f"/content/files/{course_id}/1/index.html" in page.text
+        assert page.status_code == 200
+        assert player_config(page.text)["urls"]["files"] == f"/content/files/{course_id}/1/"
         assert client.get(url, follow_redirects=False).status_code == 410
 
 

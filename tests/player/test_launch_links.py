@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
 
 from cs_helpers import manifest_12, scorm12_zip, zip_bytes  # noqa: E402
-from launch_helpers import (ADMIN, ALICE, BOB, CONTENT, READER, import_package, launch, service,  # noqa: E402
-                            token_of)
+from launch_helpers import (ADMIN, ALICE, BOB, CONTENT, READER, import_package, launch, player_config,  # noqa: E402
+                            service, token_of)
 
 
 def _tokens_consumed(data_dir) -> int:
@@ -69,9 +69,11 @@ def test_the_session_page_frames_the_launch_file_which_the_content_origin_serves
     page = client.get(url)  # follows the 303 with the cookie
     assert page.status_code == 200 and 'name="viewport"' in page.text
     assert str(page.url) == CONTENT + "/player/session"
-    assert "<h1>Example</h1>" in page.text and "Version 1" in page.text
-    src = f"/content/files/{course_id}/1/index.html"
-    assert f'<iframe class="sco" src="{src}"' in page.text  # relative: on the page's (content) origin
+    assert "Example</h1>" in page.text and "(version 1)" in page.text
+    config = player_config(page.text)
+    assert config["urls"]["files"] == f"/content/files/{course_id}/1/"   # relative: on the page's (content) origin
+    assert config["scos"] == [{"id": "item_1", "title": "Lesson", "status": "not attempted", "available": True}]
+    src = f"/content/files/{course_id}/1/index.html"   # where runtime.js frames it (files + launch)
     served = client.get(CONTENT + src)
     assert served.status_code == 200 and served.text == "<html>lesson</html>"
     client.cookies.clear()
@@ -201,11 +203,11 @@ def test_a_registration_keeps_its_version_and_a_new_learner_gets_the_latest(cour
     second = launch(client, learner=ALICE, course_id=course_id).json()
     assert second["registration"] == first["registration"]
     page = client.get(second["launch_url"])
-    assert f'src="/content/files/{course_id}/1/index.html"' in page.text
+    assert player_config(page.text)["urls"]["files"] == f"/content/files/{course_id}/1/"
     client.cookies.clear()
     bob = launch(client, learner=BOB, course_id=course_id).json()
     assert bob["registration"]["version"] == 2
-    assert f'src="/content/files/{course_id}/2/index.html"' in client.get(bob["launch_url"]).text
+    assert player_config(client.get(bob["launch_url"]).text)["urls"]["files"] == f"/content/files/{course_id}/2/"
 
 
 def test_a_version_can_be_chosen_for_a_new_registration_only(course):
@@ -218,7 +220,7 @@ def test_a_version_can_be_chosen_for_a_new_registration_only(course):
     assert clash.status_code == 409 and clash.json()["error"]["path"] == "version"
 
 
-def test_a_multi_sco_course_frames_its_first_item_and_lists_the_items(tmp_path):
+def test_a_multi_sco_course_opens_its_first_item_and_lists_the_items(tmp_path):
     orgs = """
   <organizations default="org">
     <organization identifier="org"><title>Two</title>
@@ -236,8 +238,9 @@ def test_a_multi_sco_course_frames_its_first_item_and_lists_the_items(tmp_path):
     with service(tmp_path) as client:
         course_id = import_package(client, data)["course"]["id"]
         page = client.get(launch(client, learner=ALICE, course_id=course_id).json()["launch_url"]).text
-        assert f'src="/content/files/{course_id}/1/one.html"' in page
-        assert "<li>Part &lt;one&gt;</li><li>Part two</li>" in page
+        config = player_config(page)
+        assert config["start"] == "i1" and [s["title"] for s in config["scos"]] == ["Part <one>", "Part two"]
+        assert "Part <one>" not in page and 'id="contents"' in page   # data escaped; a table of contents
 
 
 def test_the_cookie_is_secure_when_the_content_origin_is_https(tmp_path):

@@ -190,6 +190,15 @@ def test_terminate_ends_the_attempt_unless_the_exit_is_suspend(sco, key, value, 
     assert a.data["exit"] == value and a.data["terminated"] is True
 
 
+def test_a_1_2_lesson_left_incomplete_keeps_its_attempt_and_data_for_the_next_launch():
+    """SCORM 1.2 has no attempts: data lives on across sessions, and the next launch's entry is ""
+    (RTE 3.4.4 cmi.core.entry) when the SCO exited normally without finishing the lesson."""
+    a = run(SCO12, ("initialize", {}), ("terminate", {"cmi.core.lesson_status": "incomplete",
+                                                      "cmi.core.lesson_location": "p4", "cmi.core.exit": ""}))
+    assert a.ended is False and a.data["terminated"] is True
+    assert entry_of(a) == ""
+
+
 def test_terminate_without_an_exit_ends_the_attempt():
     assert run(SCO2004, ("initialize", {}), ("terminate", {})).ended is True
 

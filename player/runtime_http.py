@@ -1,0 +1,261 @@
+"""The learner's runtime routes on the content origin: the SCORM API's scripts, attempts and commits.
+
+    GET  /static/{path}      runtime.js (ours) and scorm-again's browser builds (from node_modules)
+    POST /attempts           start or resume the attempt on a SCO: the values scorm-again loads
+    GET  /contents           the course's SCOs with their status and whether each may be opened now
+    POST /commits            commits of attempts (one, or {"commits": [...]} in order): each applied
+                             exactly once and in order
+
+Both POST routes act only on the registration of the session cookie (``lrs_player``): a body naming
+another registration is a 403, whatever it holds. A commit is checked whole (every element, every
+value) before anything is written; then its statements and documents are written (idempotent: their
+ids come from the commit), and only then is the commit applied, so a crash in between loses nothing
+and a retry stores nothing twice.
+"""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Callable
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from lrs.errors import XAPIError
+
+from . import navigation
+from .bridge import BridgeError
+from .launch import Launcher
+from .runtime.attempts import ScoContext, apply, launch_values, parse_commit
+from .runtime.errors import CommitRejected
+from .storage import Attempt, NotFound, OutOfOrder, AttemptEnded
+
+STATIC_DIR = Path(__file__).parent / "static"
+SCORM_AGAIN_VERSION = "3.4.3"
+MAX_COMMIT_BYTES = 4 * 1024 * 1024   # a batch of full snapshots: 2004 suspend data (64000) plus interactions
+MAX_BATCH = 20
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def default_scorm_again_dir() -> Path:
+    """Where the setup command's ``npm ci`` puts scorm-again's browser builds."""
+    return Path(__file__).resolve().parent.parent / "node_modules" / "scorm-again" / "dist"
+
+
+def scorm_version(version: dict) -> str:
+    return "1.2" if version.get("format") == "scorm12" else "2004"
+
+
+def sco_status(attempt: Attempt | None) -> str:
+    """A SCO's status in SCORM 1.2 words, from its latest attempt."""
+    if attempt is None:
+        return "not attempted"
+    if attempt.success_status in ("passed", "failed"):
+        return attempt.success_status
+    return attempt.completion_status or "incomplete"
+
+
+class Runtime:
+    """What the routes need: the launcher (sessions, stores), the bridge and the data model."""
+
+    def __init__(self, launcher: Launcher, bridge=None, scorm_again_dir: Path | None = None):
+        self.launcher = launcher
+        self.player = launcher.player
+        self.content = launcher.content
+        self.bridge = bridge
+        self.scorm_again_dir = scorm_again_dir or default_scorm_again_dir()
+
+    # -- the course a session holds --------------------------------------------------------
+
+    def course(self, claims: dict) -> tuple[dict, dict]:
+        course = self.content.course(claims["course"])
+        version = self.content.version(claims["course"], claims["ver"]) if course else None
+        if version is None:
+            raise XAPIError(404, "the course of this session is no longer available", "registration")
+        return course, version
+
+    def navigation(self, registration_id: str, version: dict) -> list[dict]:
+        """Every SCO with its status and whether it may be opened now."""
+        latest: dict[str, Attempt] = {}
+        for attempt in self.player.attempts(registration_id):
+            latest[attempt.sco_id] = attempt   # ordered by SCO then number: the last is the latest
+        statuses = {sco_id: sco_status(a) for sco_id, a in latest.items()}
+        out = []
+        twelve = scorm_version(version) == "1.2"
+        for sco in navigation.scos(version.get("structure") or {}):
+            status = statuses.get(sco.id, "not attempted")
+            out.append({"id": sco.id, "title": sco.title, "status": status,
+                        "available": navigation.available(sco.prerequisites, statuses) if twelve else True})
+        return out
+
+    # -- POST /attempts ------------------------------------------------------------------------
+
+    def open_attempt(self, claims: dict, body: dict) -> dict:
+        registration_id = _registration(claims, body)
+        sco_id = body.get("sco")
+        if not isinstance(sco_id, str) or not sco_id:
+            raise XAPIError(400, "sco must be the identifier of an item of the course", "sco")
+        course, version = self.course(claims)
+        scos = self.navigation(registration_id, version)
+        entry = next((s for s in scos if s["id"] == sco_id), None)
+        if entry is None:
+            raise XAPIError(404, f"the course has no item {sco_id!r} to launch", "sco")
+        if not entry["available"]:
+            raise XAPIError(409, f"{entry['title']!r} opens when its prerequisites are met", "sco")
+        registration = self.player.get_registration(registration_id)
+        sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
+        attempt = self.player.start_attempt(registration_id, sco_id)
+        launch = next(s for s in navigation.scos(version["structure"]) if s.id == sco_id).launch
+        return {"registration": registration_id, "sco": sco_id, "attempt": attempt.number,
+                "seq": attempt.applied_seq, "scorm_version": sco.scorm_version,
+                "values": launch_values(attempt, sco, registration),
+                "launch": launch, "scos": scos}
+
+    def contents(self, claims: dict, body: dict) -> dict:
+        course, version = self.course(claims)
+        return {"scos": self.navigation(claims["reg"], version)}
+
+    # -- POST /commits -------------------------------------------------------------------------
+
+    def commits(self, claims: dict, body: dict) -> dict:
+        """A batch ``{"commits": [...]}`` (at most MAX_BATCH) is applied in order and stops at the first
+        refusal, whose error names its ``index`` (those before it are applied); one commit alone is
+        answered as itself."""
+        if "commits" not in body:
+            return self.commit(claims, body)
+        batch = body["commits"]
+        if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH or len(body) != 1:
+            raise XAPIError(400, f"commits must be a list of 1 to {MAX_BATCH} commits, alone in the body", "commits")
+        results = []
+        for index, one in enumerate(batch):
+            if not isinstance(one, dict):
+                raise _at(XAPIError(400, "each commit must be a JSON object", f"commits[{index}]"), index)
+            try:
+                results.append(self.commit(claims, one))
+            except XAPIError as exc:
+                raise _at(exc, index) from None
+            except CommitRejected as exc:
+                raise _at(exc, index) from None
+        return {"commits": results}
+
+    def commit(self, claims: dict, body: dict) -> dict:
+        registration_id = _registration(claims, body)
+        course, version = self.course(claims)
+        commit = parse_commit(body, scorm_version(version))
+        sco_id = commit.sco
+        registration = self.player.get_registration(registration_id)
+        sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
+        number = commit.attempt
+        attempt = next((a for a in self.player.attempts(registration_id)
+                        if a.sco_id == sco_id and a.number == number), None)
+        if attempt is None:
+            raise XAPIError(404, f"no attempt {number} on {sco_id!r}: open it first", "attempt")
+        if commit.seq <= attempt.applied_seq:
+            return {"seq": commit.seq, "applied": False}
+        if commit.seq > attempt.applied_seq + 1:
+            raise _out_of_order(OutOfOrder(commit.seq, attempt.applied_seq + 1))
+        if attempt.ended:
+            raise XAPIError(410, f"attempt {number} on {sco_id!r} has ended; open the SCO again", "attempt")
+        after = apply(attempt, commit, sco)
+        if self.bridge is not None:
+            try:
+                self.bridge.record(attempt, after, commit, registration, course, version, sco)
+            except BridgeError as exc:   # a value xAPI cannot carry (say, an IRI over the LRS's limit)
+                raise XAPIError(400, f"the commit cannot be recorded in xAPI: {exc.message}", exc.path) from None
+
+        def change(current: Attempt) -> Attempt:
+            return after if current.applied_seq == attempt.applied_seq else apply(current, commit, sco)
+
+        try:
+            applied = self.player.apply_commit(registration_id, sco_id, number, commit.seq, change)
+        except OutOfOrder as exc:
+            raise _out_of_order(exc) from None
+        except AttemptEnded:
+            raise XAPIError(410, f"attempt {number} on {sco_id!r} has ended; open the SCO again", "attempt")
+        except NotFound:
+            raise XAPIError(404, f"no attempt {number} on {sco_id!r}", "attempt") from None
+        done = applied.attempt
+        return {"seq": commit.seq, "applied": not applied.duplicate, "ended": done.ended,
+                "status": sco_status(done)}
+
+
+def _registration(claims: dict, body: dict) -> str:
+    registration = body.get("registration")
+    if registration != claims["reg"]:
+        raise XAPIError(403, "this session holds another registration: a course can act only on its own "
+                             "learner's registration", "registration")
+    return registration
+
+
+def _at(error: XAPIError, index: int) -> XAPIError:
+    error.extra = {**(getattr(error, "extra", None) or {}), "index": index}
+    return error
+
+
+def _out_of_order(exc: OutOfOrder) -> XAPIError:
+    error = XAPIError(409, str(exc), "seq")
+    error.extra = {"expected": exc.expected}
+    return error
+
+
+def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
+    async def static(request: Request) -> Response:
+        name = request.path_params["path"]
+        if name.startswith(f"scorm-again/{SCORM_AGAIN_VERSION}/"):
+            base, rest = runtime.scorm_again_dir, name.split("/", 2)[2]
+            cache = "public, max-age=31536000, immutable"   # the version is in the URL
+        else:
+            base, rest, cache = STATIC_DIR, name, "no-cache"
+        path = (base / rest).resolve()
+        if rest.startswith(".") or "/" in rest or not path.is_file() or path.parent != base.resolve():
+            detail = ("scorm-again is not installed: run `npm ci` in the project folder"
+                      if base == runtime.scorm_again_dir and not base.is_dir() else f"no file {name!r}")
+            return JSONResponse(XAPIError(404, detail, "path").body(), status_code=404, headers=NO_STORE)
+        media = mimetypes.guess_type(rest)[0] or "application/octet-stream"
+        if media in ("application/javascript", "text/javascript"):
+            media = "text/javascript; charset=utf-8"
+        return FileResponse(path, media_type=media, headers={"Cache-Control": cache,
+                                                             "X-Content-Type-Options": "nosniff"})
+
+    def handler(work: Callable[[dict, dict], dict], read_body: bool = True):
+        async def endpoint(request: Request) -> Response:
+            try:
+                claims = await run_in_threadpool(runtime.launcher.session, request.cookies.get(cookie))
+                if claims is None:
+                    raise XAPIError(401, "no course session: open the launch link again", "cookie")
+                body = await _json_body(request) if read_body else {}
+                answer = await run_in_threadpool(work, claims, body)
+            except ClientDisconnect:   # the page went away mid-body: nothing was applied; it sends again
+                return Response(status_code=400, headers=NO_STORE)
+            except XAPIError as exc:
+                payload = exc.body()
+                payload["error"].update(getattr(exc, "extra", {}) or {})
+                return JSONResponse(payload, status_code=exc.status, headers={**NO_STORE, **exc.headers})
+            return Response(orjson.dumps(answer), media_type="application/json", headers=NO_STORE)
+        return endpoint
+
+    return [Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
+            Route("/attempts", handler(runtime.open_attempt), methods=["POST"]),
+            Route("/contents", handler(runtime.contents, read_body=False), methods=["GET"]),
+            Route("/commits", handler(runtime.commits), methods=["POST"])]
+
+
+async def _json_body(request: Request) -> dict:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise XAPIError(415, "send the body as JSON (Content-Type: application/json)", "Content-Type")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_COMMIT_BYTES:
+            raise XAPIError(413, f"a commit is at most {MAX_COMMIT_BYTES} bytes", "body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise XAPIError(400, "the body is not valid JSON", "body") from None
+    if not isinstance(body, dict):
+        raise XAPIError(400, "the body must be a JSON object", "body")
+    return body

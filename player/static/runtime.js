@@ -1,0 +1,417 @@
+// The player's launch page: hosts the SCORM API (scorm-again) for the SCO in the frame, and sends
+// what the SCO records to the server so that nothing is lost.
+//
+// Every commit is a full snapshot of the SCO-writable elements with a sequence number per attempt.
+// Commits wait in this browser's storage (localStorage) until the server has them, and are sent in
+// order, in batches, retried with backoff while the network or the server is away, and sent with
+// keepalive when the page is hidden or closed. The server applies each sequence number once, so a
+// commit sent twice is harmless. A commit left here when a tab closed is sent at the next launch.
+(function () {
+  'use strict';
+
+  var cfg = JSON.parse(document.getElementById('player-config').textContent);
+  var twelve = cfg.scorm_version === '1.2';
+  var frame = document.getElementById('sco');
+  var stateEl = document.getElementById('save-state');
+  var QUEUE = 'lrs-player:' + cfg.registration;
+  var KEEPALIVE_LIMIT = 60000;   // browsers cap keepalive bodies at 64 KiB in flight
+  var BATCH = 20;
+  var DEBOUNCE_MS = 1000;
+  var WRITABLE = twelve ? [
+    /^cmi\.core\.(lesson_location|lesson_status|exit|session_time)$/,
+    /^cmi\.core\.score\.(raw|min|max)$/,
+    /^cmi\.(suspend_data|comments)$/,
+    /^cmi\.objectives\.\d+\.(id|status|score\.(raw|min|max))$/,
+    /^cmi\.student_preference\.(audio|language|speed|text)$/,
+    /^cmi\.interactions\.\d+\.(id|time|type|weighting|student_response|result|latency|objectives\.\d+\.id|correct_responses\.\d+\.pattern)$/
+  ] : [
+    /^cmi\.(location|completion_status|success_status|progress_measure|exit|session_time|suspend_data)$/,
+    /^cmi\.score\.(scaled|raw|min|max)$/,
+    /^cmi\.comments_from_learner\.\d+\.(comment|location|timestamp)$/,
+    /^cmi\.learner_preference\.(audio_level|language|delivery_speed|audio_captioning)$/,
+    /^cmi\.objectives\.\d+\.(id|success_status|completion_status|progress_measure|description|score\.(scaled|raw|min|max))$/,
+    /^cmi\.interactions\.\d+\.(id|type|timestamp|weighting|learner_response|result|latency|description|objectives\.\d+\.id|correct_responses\.\d+\.pattern)$/
+  ];
+
+  var skew = 0;            // the server's clock minus this device's, when they differ by over a minute
+  var api = null;          // the scorm-again API object of the open SCO
+  var current = null;      // {sco, attempt, key, started}
+  var scos = cfg.scos;
+  var debounce = null;
+  var memory = null;       // the queue when localStorage is unavailable (private mode, quota)
+
+  // -- the queue ---------------------------------------------------------------------------------
+
+  function load() {
+    if (memory) return memory;
+    try {
+      var q = JSON.parse(window.localStorage.getItem(QUEUE) || 'null');
+      if (q && Array.isArray(q.items)) return q;
+    } catch (e) { /* unreadable: start afresh */ }
+    return {items: [], seqs: {}};
+  }
+
+  function save(q) {
+    if (memory) { memory = q; return; }
+    try {
+      window.localStorage.setItem(QUEUE, JSON.stringify(q));   // kept when empty: it holds the seq counters
+    } catch (e) {
+      memory = q;   // storage full or refused: keep going in memory
+    }
+  }
+
+  function snapshot() {
+    var flat = api.getFlattenedCMI(), out = {};
+    Object.keys(flat).forEach(function (k) {
+      var v = flat[k];
+      if (typeof v === 'string' && v !== '' && WRITABLE.some(function (r) { return r.test(k); })) out[k] = v;
+    });
+    var timeKey = twelve ? 'cmi.core.session_time' : 'cmi.session_time';
+    if (!out[timeKey] && current) out[timeKey] = elapsed(Date.now() - current.started);
+    return out;
+  }
+
+  function elapsed(ms) {
+    var cs = Math.floor(ms / 10), s = Math.floor(cs / 100), frac = cs % 100;
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    if (twelve) {
+      return pad(h, 4) + ':' + pad(m, 2) + ':' + pad(sec, 2) + '.' + pad(frac, 2);
+    }
+    return 'PT' + h + 'H' + m + 'M' + sec + '.' + pad(frac, 2) + 'S';
+  }
+
+  function pad(n, width) { var s = String(n); while (s.length < width) s = '0' + s; return s; }
+
+  // Add a commit of the open attempt. A plain commit replaces the data of a plain commit of the same
+  // attempt still waiting at the end of the queue (nothing is lost: each is a full snapshot).
+  function enqueue(event) {
+    if (!current || !api) return;
+    var q = load(), key = current.key, last = q.items[q.items.length - 1];
+    var data = snapshot(), at = new Date(Date.now() + skew).toISOString();
+    if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last)) {
+      last.data = data; last.at = at;
+    } else {
+      var seq = (q.seqs[key] || 0) + 1;
+      q.seqs[key] = seq;
+      q.items.push({key: key, registration: cfg.registration, sco: current.sco, attempt: current.attempt,
+                    seq: seq, event: event, at: at, data: data});
+    }
+    save(q);
+    setState('pending');
+    pump();
+  }
+
+  // -- sending -----------------------------------------------------------------------------------
+
+  var sending = null, retryTimer = null, backoff = 0, waiters = [];
+
+  function isSending(item) {
+    return !!sending && sending.some(function (s) { return s.key === item.key && s.seq === item.seq; });
+  }
+
+  function body(items) {
+    return JSON.stringify({commits: items.map(function (i) {
+      return {registration: i.registration, sco: i.sco, attempt: i.attempt, seq: i.seq, event: i.event,
+              at: i.at, data: i.data};
+    })});
+  }
+
+  function pump() {
+    if (sending) return;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    var q = load();
+    if (!q.items.length) { setState('saved'); settle(true); return; }
+    var items = q.items.slice(0, BATCH), payload = body(items);
+    sending = items;
+    setState('saving');
+    fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: payload.length < KEEPALIVE_LIMIT,
+                             headers: {'Content-Type': 'application/json'}, body: payload})
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (answer) { done(items, res.status, answer); });
+      }, function () { retry('offline'); });
+  }
+
+  function done(items, status, answer) {
+    sending = null;
+    if (status === 200) {
+      backoff = 0;
+      forget(items);
+      return pump();
+    }
+    var error = (answer && answer.error) || {};
+    var index = typeof error.index === 'number' ? error.index : 0;   // the commit of the batch it stopped at
+    forget(items.slice(0, index));
+    var failed = items[index];
+    if (status === 401) { setState('session'); settle(false); return; }
+    if (status >= 500 || status === 429 || status === 408 || !failed) { return retry('server'); }
+    if (status === 409 && typeof error.expected === 'number' && error.expected < failed.seq) {
+      renumber(failed.key, error.expected);   // earlier commits were lost here: snapshots are whole, go on from there
+    } else {
+      forget([failed]);                        // refused for good (already applied, ended or invalid)
+      if (status !== 409 && status !== 410) report(error.message || ('the server refused a commit (' + status + ')'));
+    }
+    pump();
+  }
+
+  function forget(items) {
+    if (!items.length) return;
+    var q = load();
+    q.items = q.items.filter(function (i) {
+      return !items.some(function (s) { return s.key === i.key && s.seq === i.seq; });
+    });
+    save(q);
+  }
+
+  function renumber(key, from) {
+    var q = load(), seq = from;
+    q.items.forEach(function (i) { if (i.key === key) i.seq = seq++; });
+    q.seqs[key] = seq - 1;
+    save(q);
+  }
+
+  function retry(why) {
+    sending = null;
+    setState(why === 'offline' || !navigator.onLine ? 'offline' : 'retrying');
+    backoff = Math.min(backoff ? backoff * 2 : 1000, 15000);
+    retryTimer = setTimeout(pump, backoff);
+  }
+
+  // Resolves when the queue is empty (true) or cannot be emptied now (false).
+  function drain() {
+    return new Promise(function (resolve) {
+      if (!load().items.length && !sending) return resolve(true);
+      waiters.push(resolve);
+      pump();
+    });
+  }
+
+  function settle(ok) {
+    var w = waiters; waiters = [];
+    w.forEach(function (resolve) { resolve(ok); });
+  }
+
+  // The page is going away or out of sight: save now, in one request that outlives the page.
+  function flushNow() {
+    if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit');
+    var q = load();
+    if (!q.items.length) return;
+    var payload = body(q.items.slice(0, BATCH));
+    if (payload.length < KEEPALIVE_LIMIT) {
+      try {
+        fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: true,
+                                 headers: {'Content-Type': 'application/json'}, body: payload});
+      } catch (e) { /* the next launch sends it */ }
+    }
+  }
+
+  window.addEventListener('online', function () { backoff = 0; pump(); });
+  window.addEventListener('offline', function () { setState('offline'); });
+  window.addEventListener('pagehide', flushNow);
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'hidden') flushNow();
+  });
+
+  // -- the SCO -----------------------------------------------------------------------------------
+
+  function post(url, data) {
+    return fetch(url, {method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/json'},
+                       body: JSON.stringify(data)})
+      .then(function (res) {
+        var served = Date.parse(res.headers.get('Date') || '');
+        if (!isNaN(served)) skew = Math.abs(served - Date.now()) > 60000 ? served - Date.now() : 0;
+        return res.json().catch(function () { return {}; }).then(function (answer) {
+          if (!res.ok) {
+            var e = new Error((answer.error && answer.error.message) || ('HTTP ' + res.status));
+            e.status = res.status;
+            throw e;
+          }
+          return answer;
+        });
+      });
+  }
+
+  function makeApi(opened) {
+    var settings = {autocommit: false, lmsCommitUrl: false, logLevel: 5, sendFullCommit: true};
+    var made = twelve ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
+    made.loadFromFlattenedJSON(opened.values, '');
+    var prefix = twelve ? 'LMS' : '';
+    made.on(prefix + 'Initialize', function () { current.started = Date.now(); enqueue('initialize'); });
+    made.on(prefix + 'Commit', function () { enqueue('commit'); });
+    made.on(twelve ? 'LMSFinish' : 'Terminate', function () { enqueue('terminate'); afterTerminate(); });
+    made.on(prefix + 'SetValue.cmi.*', function () {
+      if (debounce) clearTimeout(debounce);
+      debounce = setTimeout(function () { debounce = null; if (!made.isTerminated()) enqueue('commit'); }, DEBOUNCE_MS);
+    });
+    return made;
+  }
+
+  function openSco(id) {
+    setState('opening');
+    return leaveSco().then(drain).then(function (ok) {
+      if (!ok && !navigator.onLine) throw Object.assign(new Error('offline'), {status: 0});
+      return post(cfg.urls.attempts, {registration: cfg.registration, sco: id});
+    }).then(function (opened) {
+      var q = load(), key = id + '|' + opened.attempt;
+      if (!q.items.some(function (i) { return i.key === key; })) { q.seqs[key] = opened.seq; save(q); }
+      current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
+      api = makeApi(opened);
+      if (twelve) window.API = api; else window.API_1484_11 = api;
+      if (window.performance && performance.mark) performance.mark('lrs-api-ready');
+      scos = opened.scos;
+      renderContents();
+      frame.src = cfg.urls.files + opened.launch;
+      document.body.classList.remove('ended');
+      setState(load().items.length ? 'pending' : 'saved');
+    }).catch(function (e) {
+      setState(e.status === 0 || e.message === 'offline' ? 'offline' : 'error', e.message);
+      report(e.status === 0 || e.message === 'offline'
+        ? 'You are offline. The course opens when the connection is back.'
+        : e.message);
+    });
+  }
+
+  // Unload the SCO (its own unload handler usually terminates it); terminate it if it did not.
+  function leaveSco(exit) {
+    if (!api || !current) return Promise.resolve();
+    var leaving = api;
+    if (exit && leaving.isInitialized() && !leaving.isTerminated()) setValue(leaving, twelve ? 'cmi.core.exit' : 'cmi.exit', exit);
+    return new Promise(function (resolve) {
+      var finished = false;
+      function finish() {
+        if (finished) return;
+        finished = true;
+        if (leaving.isInitialized() && !leaving.isTerminated()) {
+          // the SCO did not terminate itself: suspend it, so the learner resumes it later
+          setValue(leaving, twelve ? 'cmi.core.exit' : 'cmi.exit', exit || 'suspend');
+          if (twelve) leaving.LMSFinish(''); else leaving.Terminate('');
+        }
+        resolve();
+      }
+      frame.addEventListener('load', finish, {once: true});
+      setTimeout(finish, 2000);
+      frame.src = 'about:blank';
+    });
+  }
+
+  function setValue(target, element, value) {
+    if (twelve) target.LMSSetValue(element, value); else target.SetValue(element, value);
+  }
+
+  var leavingOnPurpose = false;
+
+  function afterTerminate() {
+    if (leavingOnPurpose || !current) return;
+    var request = (!twelve && api.adl && api.adl.nav && api.adl.nav.request) || '_none_';
+    var index = scoIndex(current.sco);
+    var target = null;
+    if (request === 'continue') target = nextAvailable(index, 1);
+    else if (request === 'previous') target = nextAvailable(index, -1);
+    else if (request.indexOf('{target=') === 0) target = request.slice(8, request.indexOf('}'));
+    drain().then(function () { return refreshContents(); }).then(function () {
+      if (target) return openSco(target);
+      if (/exit|suspendAll|exitAll/.test(request) || scos.length === 1) return ended();
+      document.body.classList.add('between');
+    });
+  }
+
+  function refreshContents() {
+    // the statuses of the SCOs (and so what is available) after the commits just sent
+    return fetch(cfg.urls.contents, {credentials: 'same-origin'}).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (answer) {
+      if (answer && answer.scos) scos = answer.scos;
+      renderContents();
+    }, function () { renderContents(); });
+  }
+
+  function scoIndex(id) {
+    for (var i = 0; i < scos.length; i++) if (scos[i].id === id) return i;
+    return -1;
+  }
+
+  function nextAvailable(index, step) {
+    for (var i = index + step; i >= 0 && i < scos.length; i += step) if (scos[i].available) return scos[i].id;
+    return null;
+  }
+
+  function ended(suspended) {
+    leavingOnPurpose = false;
+    document.body.classList.add('ended');
+    var message = document.getElementById('ended-message');
+    message.textContent = suspended
+      ? 'Your progress is saved. Open your launch link again to continue where you left off.'
+      : 'You have left the course. Your progress is saved.';
+    return drain().then(function (ok) {
+      if (!ok) message.textContent += ' Some of it is still on this device: keep this page open until it says Saved.';
+      if (ok && cfg.urls.return) window.location.assign(cfg.urls.return);
+    });
+  }
+
+  // -- page controls -----------------------------------------------------------------------------
+
+  function renderContents() {
+    var list = document.getElementById('contents');
+    if (!list) return;
+    list.textContent = '';
+    scos.forEach(function (s) {
+      var li = document.createElement('li');
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = s.title;
+      b.disabled = !s.available;
+      b.setAttribute('aria-current', current && current.sco === s.id ? 'step' : 'false');
+      b.addEventListener('click', function () { leavingOnPurpose = true; openSco(s.id).then(function () { leavingOnPurpose = false; }); });
+      var status = document.createElement('span');
+      status.className = 'sco-status';
+      status.textContent = s.available ? s.status : 'locked';
+      li.appendChild(b); li.appendChild(status);
+      list.appendChild(li);
+    });
+    var i = current ? scoIndex(current.sco) : -1;
+    var prev = document.getElementById('prev'), next = document.getElementById('next');
+    if (prev) prev.disabled = nextAvailable(i, -1) === null;
+    if (next) next.disabled = nextAvailable(i, 1) === null;
+  }
+
+  function move(step) {
+    var target = nextAvailable(scoIndex(current.sco), step);
+    if (!target) return;
+    leavingOnPurpose = true;
+    openSco(target).then(function () { leavingOnPurpose = false; });
+  }
+
+  function bind(id, handler) {
+    var el = document.getElementById(id);
+    if (el) el.addEventListener('click', handler);
+  }
+
+  bind('prev', function () { move(-1); });
+  bind('next', function () { move(1); });
+  bind('suspend', function () {
+    leavingOnPurpose = true;
+    leaveSco('suspend').then(function () { return ended(true); });
+  });
+
+  var LABELS = {saved: 'Saved', pending: 'Saving…', saving: 'Saving…', opening: 'Opening…',
+                retrying: 'The server is not answering; trying again…',
+                offline: 'Offline: your progress is kept on this device and sent when you are back online',
+                session: 'Your session has ended: open your launch link again (your progress on this device is kept)',
+                error: 'Something went wrong'};
+
+  function setState(state, detail) {
+    if (!stateEl) return;
+    stateEl.dataset.state = state;
+    stateEl.textContent = LABELS[state] + (detail && state === 'error' ? ': ' + detail : '');
+  }
+
+  function report(message) {
+    var el = document.getElementById('notice');
+    if (el) { el.textContent = message; el.hidden = false; }
+  }
+
+  // Start: send what an earlier visit left here, then open the SCO.
+  window.lrsPlayer = {drain: drain, queue: function () { return load().items.slice(); },
+                      state: function () { return stateEl ? stateEl.dataset.state : ''; },
+                      open: openSco};
+  openSco(cfg.start);
+})();
