@@ -1,0 +1,62 @@
+"""A launch link of a real ``lrs serve`` opened in Chromium, on a desktop and at phone size; and the server
+killed and started again keeps its courses and still makes links that open."""
+from __future__ import annotations
+
+import httpx
+
+COURSE = "RuntimeBasicCalls_SCORM12"
+TITLE = "Golf Explained - Run-time Basic Calls"
+
+
+def test_a_launch_link_opens_the_course_in_chromium(lrs_server, page):
+    srv = lrs_server()
+    course = srv.import_package(COURSE)["course"]
+    link = srv.launch(course["id"])
+    response = page.goto(link["launch_url"])
+    assert response.ok, response.status
+    assert page.locator("h1").first.inner_text() == TITLE
+    sco = page.frame_locator("iframe").first
+    # The golf sample's own launch page loaded in the frame: its previous/next/exit controls are there.
+    sco.locator("#butNext").wait_for()
+
+
+def test_a_reused_launch_link_is_refused_in_the_browser(lrs_server, page):
+    srv = lrs_server()
+    course = srv.import_package(COURSE)["course"]
+    url = srv.launch(course["id"])["launch_url"]
+    assert page.goto(url).ok
+    assert page.goto(url).status == 410
+
+
+def test_the_launch_page_at_phone_size_is_kept_as_a_screenshot(lrs_server, phone_context, artefacts):
+    srv = lrs_server()
+    course = srv.import_package(COURSE)["course"]
+    ctx = phone_context()
+    pg = ctx.new_page()
+    assert pg.goto(srv.launch(course["id"])["launch_url"]).ok
+    assert pg.evaluate("[innerWidth, devicePixelRatio, 'ontouchstart' in window]") == [360, 2, True]
+    pg.frame_locator("iframe").first.locator("#butNext").wait_for()
+    shot = artefacts / "launch-page-phone.png"
+    pg.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 1000
+    # Nothing on the launch page is wider than the phone (no sideways scrolling).
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_killed_server_restarted_on_its_data_keeps_its_courses_and_makes_links(lrs_server, page):
+    srv = lrs_server()
+    course = srv.import_package(COURSE)["course"]
+    port = srv.port
+    srv.kill()
+    assert not srv.running
+    try:
+        httpx.get(srv.url + "/xapi/about", timeout=1)
+        raise AssertionError("the killed server still answers")
+    except httpx.HTTPError:
+        pass
+    srv.start()
+    assert srv.port == port and srv.starts == 2
+    listed = srv.request("GET", "/content/courses").json()["courses"]
+    assert [c["id"] for c in listed] == [course["id"]]
+    assert page.goto(srv.launch(course["id"])["launch_url"]).ok
+    assert page.locator("h1").first.inner_text() == TITLE
