@@ -256,17 +256,19 @@ def golf_submit(sco: Sco) -> int:
 
 
 def play_golf_single_sco(sco: Sco, *, plan: Plan = PASS, stop: Stop = Stop.END, pages: int = 3,
-                         k: int = 1, resume: bool = True) -> Outcome:
+                         k: int = 1, resume: bool | None = None) -> Outcome:
     """Play a golf sample whose one SCO is shared/launchpage.html with its own Previous/Next/Exit.
 
     The learner reads the pages in order with Next, answers the 15 questions of the final quiz as
     ``plan`` says, submits and exits. ``stop`` ends the script early: after ``pages`` content pages,
     after answering question ``k``, right after submitting, or by suspending (Exit before the end,
-    "save your progress" accepted). When the SCO offers to resume (a bookmark exists), ``resume``
-    answers its confirm(); the SCO asks while it starts, so a test that wants "no" sets
-    ``dialog_answers(page).resume = False`` before opening the launch page."""
+    "save your progress" accepted). When the SCO offers to resume (a bookmark exists), the page's
+    ``dialog_answers(page).resume`` answers its confirm() (default yes); the SCO asks while it starts,
+    so it is set before the SCO loads (``open_launch_link(..., resume=False)``); ``resume`` here
+    changes it for any later launch in the same page."""
     answers = dialog_answers(page_of(sco))
-    answers.resume = resume
+    if resume is not None:
+        answers.resume = resume
     answers.save_progress = True
     seen_before = len(answers.seen)
     out = Outcome()
