@@ -22,6 +22,21 @@ except ImportError:  # pragma: no cover - depends on the environment
     PlaywrightError = Exception
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium (every test in tests/browser)")
+    config.addinivalue_line("markers", "scorm_harness: a learner script against the stand-in LMS; it documents what a "
+                                       "fixture package calls and when (tests/browser/README.md): keep it")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def unavailable(reason: str) -> None:
     """Skip, or under CI fail: a CI run must not pass without its browser tests."""
     if os.environ.get("CI", "").lower() == "true":
@@ -50,9 +65,13 @@ def browser(playwright):
     b.close()
 
 
+_used_artefacts: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def artefacts_root() -> Path:
     ARTEFACTS_ROOT.mkdir(parents=True, exist_ok=True)
+    _used_artefacts.append(ARTEFACTS_ROOT)
     return ARTEFACTS_ROOT
 
 
@@ -134,5 +153,5 @@ def lrs_server(tmp_path):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if ARTEFACTS_ROOT.is_dir() and any(ARTEFACTS_ROOT.iterdir()):
+    if _used_artefacts:
         terminalreporter.write_line(f"browser test artefacts (screenshots): {ARTEFACTS_ROOT}")

@@ -5,9 +5,7 @@ previous/next, exit and suspend controls, the content origin), change the select
 learner script follows."""
 from __future__ import annotations
 
-from playwright.sync_api import Page
-
-from learners import DialogAnswers, Sco, dialog_answers, frame_of
+from learners import DialogAnswers, Page, Sco, dialog_answers, frame_of
 
 
 class LaunchPagePlayer:

@@ -13,6 +13,9 @@ from learners import (ALL_QUESTIONS, FAIL, PASS, QUIZ, REMEDIATION_ITEMS, Stop, 
                       play_runtime_basic_calls, play_simple_remediation, play_single_sco_2004_2nd)
 from scorm_harness import HarnessPlayer, HarnessServer, scorm_again_dist
 
+# Kept after the player is wired: cheap, and they document each package's calls (README.md's table).
+pytestmark = pytest.mark.scorm_harness
+
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory):
@@ -211,6 +214,21 @@ def test_runtime_advanced_calls_suspend_sets_exit_suspend_and_suspend_all(page, 
     assert c[-4:] == [("SetValue", "cmi.exit", "suspend"), ("SetValue", "adl.nav.request", "suspendAll"),
                       ("SetValue", "cmi.session_time", "<time>"), ("Terminate", "")]
     assert player.values("item_1")["cmi.location"] == "3"
+    assert_all_succeeded(player.calls(), dialog_answers(page))
+
+
+def test_runtime_advanced_calls_resumes_at_the_bookmark_and_finishes(page, harness, api):
+    player = player_for(page, harness, "RunTimeAdvancedCalls_SCORM20043rdEdition", api)
+    player.set_values("item_1", {"cmi.location": "9", "cmi.completion_status": "incomplete", "cmi.entry": "resume"})
+    player.open_item("item_1")
+    out = play_runtime_advanced_calls(player.sco(), plan=FAIL, stop=Stop.END)
+    assert out.resumed_at == 9 and out.pages == list(range(9, 15)) and out.score == 60
+    c = compact(player.calls())
+    assert c[:3] == [("Initialize", ""), ("GetValue", "cmi.completion_status"), ("GetValue", "cmi.location")]
+    assert ("SetValue", "cmi.location", "9") in c and ("SetValue", "cmi.location", "8") not in c
+    assert ("SetValue", "cmi.score.scaled", "0.6") in c
+    assert c[-4:] == [("SetValue", "cmi.exit", ""), ("SetValue", "adl.nav.request", "exitAll"),
+                      ("SetValue", "cmi.session_time", "<time>"), ("Terminate", "")]
     assert_all_succeeded(player.calls(), dialog_answers(page))
 
 
