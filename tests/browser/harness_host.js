@@ -120,6 +120,13 @@
     toc.appendChild(li);
   }
 
+  // When the page is hidden or closed, send every call so far, as a runtime's last commit would.
+  if (cfg.beacon) {
+    window.addEventListener("pagehide", () => {
+      navigator.sendBeacon(cfg.beacon, new Blob([JSON.stringify(calls)], {type: "application/json"}));
+    });
+  }
+
   window.harness = {
     ready: true,
     calls: calls,

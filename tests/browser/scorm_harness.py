@@ -11,6 +11,7 @@ import json
 import mimetypes
 import os
 import threading
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +116,7 @@ class HarnessServer:
         self.root = Path(root)
         self.dist = scorm_again_dist()
         self._lock = threading.Lock()
+        self.beacons: dict[str, list] = {}  # page id -> the call lists its host page sent when hidden
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -123,6 +125,9 @@ class HarnessServer:
 
             def do_GET(self):
                 server._serve(self)
+
+            def do_POST(self):
+                server._beacon(self)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -141,8 +146,19 @@ class HarnessServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def host_url(self, name: str, api: str = "fake") -> str:
-        return f"{self.url}/host/{name}?api={api}"
+    def host_url(self, name: str, api: str = "fake", page_id: str = "") -> str:
+        return f"{self.url}/host/{name}?api={api}&page={page_id}"
+
+    def _beacon(self, h: BaseHTTPRequestHandler) -> None:
+        """POST /harness/beacon?page=ID: what the host page sends on pagehide (navigator.sendBeacon)."""
+        parts = urlsplit(h.path)
+        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
+        if parts.path != "/harness/beacon" or not query.get("page"):
+            return self._send(h, 404, b"not found", "text/plain")
+        with self._lock:
+            self.beacons.setdefault(query["page"], []).append(json.loads(body))
+        self._send(h, 204, b"", "text/plain")
 
     def _unzipped(self, name: str) -> Path:
         with self._lock:
@@ -157,11 +173,13 @@ class HarnessServer:
         path = unquote(parts.path)
         if path.startswith("/host/"):
             name = path[len("/host/"):]
-            api = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p).get("api", "fake")
+            query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+            api = query.get("api", "fake")
             pkg = PACKAGES.get(name)
             if pkg is None or api not in ("fake", "scorm-again") or (api == "scorm-again" and self.dist is None):
                 return self._send(h, 404, b"unknown package or api", "text/plain")
             config = {"name": name, "version": pkg.version, "api": api, "base": f"/pkg/{name}/",
+                      "beacon": f"/harness/beacon?page={query['page']}" if query.get("page") else "",
                       "items": [{"identifier": i.identifier, "href": i.href, "preload": i.preload} for i in pkg.items]}
             library = ""
             if api == "scorm-again":
@@ -201,8 +219,15 @@ class HarnessPlayer:
     def __init__(self, page, server: HarnessServer, name: str, api: str = "fake"):
         self.page = page
         self.name = name
-        page.goto(server.host_url(name, api))
+        self.server = server
+        self.page_id = uuid.uuid4().hex
+        page.goto(server.host_url(name, api, self.page_id))
         page.wait_for_function("window.harness && window.harness.ready")
+
+    def beacons(self) -> list[list[dict]]:
+        """The call lists the host page sent with sendBeacon each time it was hidden (pagehide), also
+        after the page was closed."""
+        return list(self.server.beacons.get(self.page_id, []))
 
     def sco(self) -> Sco:
         return self.page.frame_locator("#sco")

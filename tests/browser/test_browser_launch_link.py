@@ -99,3 +99,16 @@ def test_a_course_played_on_a_phone_with_touch_keeps_screenshots(lrs_server, pho
     pg.screenshot(path=str(artefacts / "3-quiz-submitted.png"), full_page=True)
     for name in ("1-launch-page.png", "2-quiz-answered.png", "3-quiz-submitted.png"):
         assert (artefacts / name).stat().st_size > 1000
+
+
+def test_the_server_helper_reads_every_statement_across_pages_oldest_first(lrs_server):
+    srv = lrs_server()
+    ids = []
+    for n in range(3):
+        statement = {"actor": {"mbox": "mailto:ana@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                     "object": {"id": f"http://example.com/activities/{n}"}}
+        r = srv.request("POST", "/xapi/statements", json=statement)
+        assert r.status_code == 200, r.text
+        ids += r.json()
+    got = srv.statements(limit="2", agent='{"mbox": "mailto:ana@example.com"}')
+    assert [s["id"] for s in got] == ids

@@ -167,6 +167,49 @@ def test_runtime_basic_calls_closing_in_the_middle_suspends(page, harness, api):
     assert player.values("item_1")["cmi.core.lesson_location"] == "4"
 
 
+def last_beacon(player, timeout: float = 5.0) -> list[tuple]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not player.beacons() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert player.beacons(), "the host page sent nothing on pagehide"
+    return compact(player.beacons()[-1])
+
+
+@pytest.mark.parametrize("stop, exit_calls", [
+    (Stop.AFTER_SUBMIT, [("LMSSetValue", "cmi.core.session_time", "<time>"), ("LMSFinish", "")]),
+    (Stop.AFTER_PAGES, [("LMSSetValue", "cmi.core.session_time", "<time>"), ("LMSSetValue", "cmi.core.exit", "suspend"),
+                        ("LMSFinish", "")]),
+])
+def test_closing_the_tab_with_beforeunload_finishes_before_the_hosts_pagehide(context, harness, stop, exit_calls):
+    """A tab closed as a browser closes it (beforeunload runs): the SCO's onbeforeunload handler sets
+    session_time (and suspend in the middle) and calls LMSFinish before the host page's pagehide, so a
+    runtime that sends on pagehide sends the Finish too."""
+    page = context.new_page()
+    player = player_for(page, harness, "RuntimeBasicCalls_SCORM12", "fake")
+    player.open_item("item_1")
+    play_runtime_basic_calls(player.sco(), plan=PASS, stop=stop, pages=3)
+    before = compact(player.calls())
+    page.close(run_before_unload=True)
+    assert last_beacon(player) == before + exit_calls
+
+
+def test_closing_the_tab_without_beforeunload_sends_the_last_answers_but_no_finish(context, harness):
+    """A tab that goes away without beforeunload (Playwright's page.close() default; a mobile browser
+    discarding a tab): the host's pagehide comes before the SCO's unload handler could Finish. The
+    score is in what was sent; the attempt was not terminated, so it stays open and resumes."""
+    page = context.new_page()
+    player = player_for(page, harness, "RuntimeBasicCalls_SCORM12", "fake")
+    player.open_item("item_1")
+    play_runtime_basic_calls(player.sco(), plan=PASS, stop=Stop.AFTER_SUBMIT)
+    before = compact(player.calls())
+    page.close()
+    sent = last_beacon(player)
+    assert sent == before and ("LMSSetValue", "cmi.core.score.raw", "87") in sent
+    assert not any(c[0] == "LMSFinish" for c in sent)
+
+
 # -- RunTimeAdvancedCalls_SCORM20043rdEdition ----------------------------------------------------------
 
 def test_runtime_advanced_calls_records_each_answer_as_an_interaction_with_objective_scores(page, harness, api):
