@@ -476,3 +476,84 @@ LEARNERS = {
     "RunTimeAdvancedCalls_SCORM20043rdEdition": play_runtime_advanced_calls,
     "SequencingSimpleRemediation_SCORM20043rdEdition": play_simple_remediation,
 }
+
+
+# -- what the xAPI Profile for SCORM expects from a full play (README.md's table, as data) --------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one SCO attempt of a full play should leave in the LRS, per ADL's xAPI Profile for SCORM.
+
+    ``verbs``: how many statements of each verb (last word of the ADL verb IRI) about the SCO itself,
+    ``initialized`` first and ``terminated`` last; SCORM 1.2 passed/failed count as completed (one
+    ``completed``, completion true) whether or not a commit carried "completed" before.
+    ``progress``: for 2004 SCOs that set progress_measure, at least one ``progressed`` statement and the
+    last one's scaled score (how many depends on when the runtime commits: these SCOs never Commit).
+    ``result``: the terminated statement's result (duration left out: it is the session time).
+    ``interactions``: (id, interactionType, response, success) of each ``responded`` statement, in
+    order. ``objectives``: objective id -> its score (raw, min, max, scaled) as the SCO set it."""
+    item: str
+    verbs: dict
+    result: dict
+    progress: float | None = None
+    interactions: tuple = ()
+    objectives: dict = field(default_factory=dict)
+
+
+def _score(percent: int) -> dict:
+    return {"scaled": round(percent / 100, 2), "raw": percent, "min": 0, "max": 100}
+
+
+def _interactions(questions, plan: Plan) -> tuple:
+    out = []
+    for q in questions:
+        _, recorded = q.response(plan.right(q))
+        out.append((q.id, q.type, str(recorded), plan.right(q)))
+    return tuple(out)
+
+
+def expected_full_play(package: str, plan: Plan = PASS) -> list[Expected]:
+    """The attempts a full play of ``package`` with ``plan`` should produce (one per SCO played), for
+    the scripts' default path (END for the golf single SCOs, every item for the others; the
+    Prerequisites modules played ``as_sco``). Empty for packages that never call the API."""
+    if package in ("RuntimeBasicCalls_SCORM12", "RunTimeAdvancedCalls_SCORM20043rdEdition"):
+        score = plan.score(ALL_QUESTIONS)
+        passed = score >= (70 if package.endswith("SCORM12") else 80)
+        verbs = {"initialized": 1, "completed": 1, "passed" if passed else "failed": 1, "scored": 1, "terminated": 1}
+        if package.endswith("SCORM12"):
+            return [Expected("item_1", verbs, {"completion": True, "success": passed, "score": _score(score)})]
+        objectives = {}
+        for section in SECTIONS:
+            qs = QUIZ[section]
+            right = sum(plan.right(q) for q in qs)
+            objectives[qs[0].objective] = {"raw": right, "min": 0, "max": len(qs), "scaled": round(right / len(qs), 2)}
+        return [Expected("item_1", {**verbs, "responded": 15},
+                         {"completion": True, "success": passed, "score": _score(score)},
+                         1.0, _interactions(ALL_QUESTIONS, plan), objectives)]
+    if package == "SequencingSimpleRemediation_SCORM20043rdEdition":
+        out = []
+        for identifier, section in REMEDIATION_ITEMS:
+            if section is None:
+                out.append(Expected(identifier, {"initialized": 1, "completed": 1, "passed": 1, "terminated": 1},
+                                    {"completion": True, "success": True}))
+            else:
+                score = plan.score(QUIZ[section])
+                verdict = "passed" if score >= 70 else "failed"
+                out.append(Expected(identifier, {"initialized": 1, "scored": 1, "completed": 1, verdict: 1,
+                                                 "terminated": 1},
+                                    {"completion": True, "success": score >= 70, "score": _score(score)}))
+        return out
+    if package == "PrerequisitesTest_SCORM12":
+        out = []
+        for identifier, mastery in (("module1", 80), ("module2", None), ("module3", None), ("module4", 90)):
+            score = PREREQUISITE_SCORES[identifier]
+            if score is None:
+                out.append(Expected(identifier, {"initialized": 1, "completed": 1, "terminated": 1}, {"completion": True}))
+            else:  # the LMS decides from masteryscore (SCORM 1.2): the SCO left lesson_status "incomplete"
+                verdict = "passed" if score >= mastery else "failed"
+                out.append(Expected(identifier, {"initialized": 1, "scored": 1, "completed": 1, verdict: 1,
+                                                 "terminated": 1},
+                                    {"completion": True, "success": score >= mastery, "score": _score(score)}))
+        return out
+    return []

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from learners import (ALL_QUESTIONS, FAIL, PASS, QUIZ, REMEDIATION_ITEMS, Stop, dialog_answers,
+from learners import (ALL_QUESTIONS, FAIL, PASS, QUIZ, REMEDIATION_ITEMS, Stop, dialog_answers, expected_full_play,
                       play_one_file_per_sco, play_prerequisites, play_runtime_advanced_calls,
                       play_runtime_basic_calls, play_simple_remediation, play_single_sco_2004_2nd)
 from scorm_harness import HarnessPlayer, HarnessServer, scorm_again_dist
@@ -335,3 +335,72 @@ def test_simple_remediation_each_sco_reports_status_commits_and_terminates_when_
                                 ("SetValue", "cmi.completion_status", "completed"),
                                 ("SetValue", "cmi.success_status", "failed")], identifier
             assert len(outcomes[identifier].answered) == len(QUIZ[section])
+
+
+# -- expected_full_play agrees with what the packages leave in the data model -------------------------
+
+def outcome_as_the_standards_say(values: dict, version: str, mastery: int | None = None) -> dict:
+    """completion/success/score of a SCO's final data model, decided as SCORM 1.2 (masteryscore) and
+    2004 (scaled_passing_score) say."""
+    if version == "1.2":
+        status = values.get("cmi.core.lesson_status", "")
+        raw = values.get("cmi.core.score.raw", "")
+        if mastery is not None and raw != "":
+            status = "passed" if float(raw) >= mastery else "failed"
+        out = {"completion": status in ("completed", "passed", "failed")}
+        if status in ("passed", "failed"):
+            out["success"] = status == "passed"
+        if raw != "":
+            out["score"] = {"scaled": round(float(raw) / 100, 2), "raw": int(raw),
+                            "min": int(values["cmi.core.score.min"]), "max": int(values["cmi.core.score.max"])}
+        return out
+    out = {"completion": values.get("cmi.completion_status") == "completed"}
+    success = values.get("cmi.success_status", "unknown")
+    scaled = values.get("cmi.score.scaled", "")
+    if "cmi.scaled_passing_score" in values and scaled != "":
+        success = "passed" if float(scaled) >= float(values["cmi.scaled_passing_score"]) else "failed"
+    if success in ("passed", "failed"):
+        out["success"] = success == "passed"
+    if scaled != "":
+        out["score"] = {"scaled": float(scaled), "raw": int(values["cmi.score.raw"]),
+                        "min": int(values["cmi.score.min"]), "max": int(values["cmi.score.max"])}
+    return out
+
+
+@pytest.mark.parametrize("plan", [PASS, FAIL], ids=["pass", "fail"])
+@pytest.mark.parametrize("name", ["RuntimeBasicCalls_SCORM12", "RunTimeAdvancedCalls_SCORM20043rdEdition"])
+def test_expected_full_play_matches_the_golf_scos_final_data(page, harness, name, plan):
+    player = player_for(page, harness, name, "fake")
+    player.open_item("item_1")
+    play_golf = play_runtime_basic_calls if name.endswith("SCORM12") else play_runtime_advanced_calls
+    play_golf(player.sco(), plan=plan, stop=Stop.END)
+    values = player.values("item_1")
+    [expected] = expected_full_play(name, plan)
+    assert outcome_as_the_standards_say(values, "1.2" if name.endswith("SCORM12") else "2004") == expected.result
+    got = tuple((values[f"cmi.interactions.{n}.id"], values[f"cmi.interactions.{n}.type"],
+                 values[f"cmi.interactions.{n}.learner_response"], values[f"cmi.interactions.{n}.result"] == "correct")
+                for n in range(len(expected.interactions)))
+    assert got == expected.interactions
+    if expected.progress is not None:
+        assert float(values["cmi.progress_measure"]) == expected.progress
+    for objective, score in expected.objectives.items():
+        n = next(i for i in range(5) if values[f"cmi.objectives.{i}.id"] == objective)
+        assert {k: float(values[f"cmi.objectives.{n}.score.{k}"]) for k in score} == score, objective
+
+
+def test_expected_full_play_matches_the_multi_sco_courses_final_data(page, harness):
+    player = player_for(page, harness, "SequencingSimpleRemediation_SCORM20043rdEdition", "fake")
+    play_simple_remediation(player, plan=FAIL)
+    player.close_item()
+    for expected in expected_full_play("SequencingSimpleRemediation_SCORM20043rdEdition", FAIL):
+        assert outcome_as_the_standards_say(player.values(expected.item), "2004") == expected.result, expected.item
+    page2 = page.context.new_page()
+    player = player_for(page2, harness, "PrerequisitesTest_SCORM12", "fake")
+    play_prerequisites(player, as_sco=True)
+    player.close_item()
+    mastery = {"module1": 80, "module4": 90}
+    for expected in expected_full_play("PrerequisitesTest_SCORM12"):
+        values = player.values(expected.item)
+        assert outcome_as_the_standards_say(values, "1.2", mastery.get(expected.item)) == expected.result, expected.item
+    assert expected_full_play("ContentPackagingOneFilePerSCO_SCORM12") == []
+    assert expected_full_play("ContentPackagingSingleSCO_SCORM20042ndEdition") == []
