@@ -233,9 +233,9 @@ def golf_next(sco: Sco) -> int:
     return before + 1
 
 
-def golf_answer(sco: Sco, questions, plan: Plan, upto: int | None = None) -> list:
-    """Answer ``questions`` on the quiz page (the first ``upto`` of them) as ``plan`` says; not submitted."""
-    quiz = sco.frame_locator("#contentFrame")
+def answer_quiz(quiz: Sco, questions, plan: Plan, upto: int | None = None) -> list:
+    """Answer ``questions`` on a golf quiz page (shared/assessmenttemplate.html; ``quiz`` is its frame),
+    the first ``upto`` of them, as ``plan`` says; not submitted. Returns (Question, recorded, right)."""
     done = []
     for q in list(questions)[:upto]:
         control, recorded = q.response(plan.right(q))
@@ -249,13 +249,22 @@ def golf_answer(sco: Sco, questions, plan: Plan, upto: int | None = None) -> lis
     return done
 
 
-def golf_submit(sco: Sco) -> int:
-    """Press "Submit Answers"; the score the quiz shows (and reported through RecordTest)."""
-    quiz = sco.frame_locator("#contentFrame")
+def submit_quiz(quiz: Sco) -> int:
+    """Press "Submit Answers" on a golf quiz page; the score it shows (and reports through RecordTest)."""
     quiz.locator("input[type=button][value='Submit Answers']").click()
     heading = quiz.locator("#test h3").first
     heading.wait_for()
     return int(heading.inner_text().split(":")[1])
+
+
+def golf_answer(sco: Sco, questions, plan: Plan, upto: int | None = None) -> list:
+    """``answer_quiz`` on the quiz page framed in a golf launch page (its #contentFrame)."""
+    return answer_quiz(sco.frame_locator("#contentFrame"), questions, plan, upto)
+
+
+def golf_submit(sco: Sco) -> int:
+    """``submit_quiz`` on the quiz page framed in a golf launch page (its #contentFrame)."""
+    return submit_quiz(sco.frame_locator("#contentFrame"))
 
 
 def play_golf_single_sco(sco: Sco, *, plan: Plan = PASS, stop: Stop = Stop.END, pages: int = 3,
@@ -366,24 +375,11 @@ def play_one_file_per_sco(player: Player, *, plan: Plan = PASS, upto: int | None
         sco.locator("h1").first.wait_for()
         if section:
             sco.locator("#frmTest").wait_for()
-            quiz_frame = _SelfFrame(sco)
-            out.answered = golf_answer(quiz_frame, QUIZ[section], plan)
-            out.score = golf_submit(quiz_frame)
+            out.answered = answer_quiz(sco, QUIZ[section], plan)
+            out.score = submit_quiz(sco)
             out.submitted = True
         outcomes[identifier] = out
     return outcomes
-
-
-class _SelfFrame:
-    """A quiz page that is itself the item (not framed in a golf launch page): ``frame_locator("#contentFrame")``
-    is the page itself."""
-
-    def __init__(self, sco: Sco):
-        self._sco = sco
-
-    def frame_locator(self, selector: str):
-        assert selector == "#contentFrame"
-        return self._sco
 
 
 PREREQUISITE_ITEMS = ["module1", "module2", "module3", "module4"]
