@@ -32,6 +32,7 @@ from lrs.errors import XAPIError
 
 from . import pages
 from .launch import Launcher, TokenRejected
+from .registrations import Registrations
 from .runtime_http import SCORM_AGAIN_VERSION, Runtime, runtime_routes
 
 COOKIE = "lrs_player"
@@ -41,11 +42,12 @@ FIELDS = ("learner", "course_id", "registration", "version", "return_url")
 
 
 def create_admin_app(launcher: Launcher, content_origin: str = "",
-                     guard: Callable = lambda app: app) -> Starlette:
+                     guard: Callable = lambda app: app, registrations: Registrations | None = None) -> Starlette:
     """The admin routes, each wrapped in ``guard`` (an ASGI middleware: the composition root's
     RequireAdmin), so that a path that is no route is a 404 for everyone.
 
-    ``content_origin``: the content origin's URL (launch links point there); default: the request's."""
+    ``content_origin``: the content origin's URL (launch links point there); default: the request's.
+    ``registrations``: the status API's reader (without it, /registrations answers 404)."""
     async def create_launch(request: Request) -> Response:
         try:
             body = await _json_body(request)
@@ -58,13 +60,38 @@ def create_admin_app(launcher: Launcher, content_origin: str = "",
             return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         return JSONResponse(launch.body(), status_code=201, headers={"Cache-Control": "no-store"})
 
-    routes = [
-        Route("/launches", _ASGIApp(guard(request_response(create_launch))), methods=["POST"]),
-        # GET /registrations and /registrations/{id} (the status API) join here, guarded the same way.
-    ]
+    async def list_registrations(request: Request) -> Response:
+        params = request.query_params
+        for name in params:
+            if name not in ("learner", "course", "limit", "after"):
+                return _error(XAPIError(400, f"unknown parameter {name!r}; the parameters are learner, course, "
+                                             "limit and after", name))
+        try:
+            page = await run_in_threadpool(registrations.page, params.get("learner"), params.get("course"),
+                                           params.get("limit"), params.get("after"))
+        except XAPIError as exc:
+            return _error(exc)
+        return JSONResponse(page, headers={"Cache-Control": "no-store"})
+
+    async def show_registration(request: Request) -> Response:
+        try:
+            found = await run_in_threadpool(registrations.one, request.path_params["registration"])
+        except XAPIError as exc:
+            return _error(exc)
+        return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+    routes = [Route("/launches", _ASGIApp(guard(request_response(create_launch))), methods=["POST"])]
+    if registrations is not None:
+        routes += [Route("/registrations", _ASGIApp(guard(request_response(list_registrations))), methods=["GET"]),
+                   Route("/registrations/{registration}", _ASGIApp(guard(request_response(show_registration))),
+                         methods=["GET"])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.launcher = launcher
     return app
+
+
+def _error(exc: XAPIError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers={**exc.headers, "Cache-Control": "no-store"})
 
 
 def create_learner_app(launcher: Launcher, content_origin: str = "", content_files: str = "/content/files",

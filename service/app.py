@@ -23,6 +23,7 @@ from lrs.storage import open_store
 from player.bridge import Bridge
 from player.files import SessionFiles
 from player.http import create_admin_app, create_learner_app
+from player.registrations import Registrations
 from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
@@ -97,9 +98,11 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
     launcher = Launcher(player_store, content_api.state.store, store.secret,
                         token_seconds=settings.launch_token_seconds,
                         session_seconds=settings.player_session_seconds)
-    guard_launches = functools.partial(admin_only, public=(), what="the launch API", action="making launch links",
+    guard_launches = functools.partial(admin_only, public=(), what="the player admin API",
+                                       action="making launch links and reading registrations",
                                        realm="player")
-    player_admin = create_admin_app(launcher, content_origin, guard=guard_launches)
+    player_admin = create_admin_app(launcher, content_origin, guard=guard_launches,
+                                    registrations=Registrations(player_store, content_api.state.store, store))
     player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
     player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge))
