@@ -28,7 +28,7 @@ from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
 
-from .config import Settings, activity_iri_base
+from .config import Settings, activity_iri_base, scorm_again_dir
 from .guard import RequireAdmin
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
@@ -105,7 +105,7 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
                                     registrations=Registrations(player_store, content_api.state.store, store))
     player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
-    player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge))
+    player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge, scorm_again_dir(settings)))
     player_learner.add_exception_handler(Exception, _internal_error)
 
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),

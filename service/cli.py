@@ -12,7 +12,7 @@ import content_store.cli
 from lrs.auth import SCOPES, Credentials
 from lrs.storage import open_store
 
-from .config import Settings, describe
+from .config import Settings, describe, scorm_again_dir
 
 # The settings each command reads (``serve`` reads them all).
 STORE_SETTINGS = ("data_dir", "mongodb_url")
@@ -133,6 +133,10 @@ def cmd_serve(args) -> int:
     print(f"  content origin: {settings.content_url} (course files and the learner's player; launch links "
           "open there)")
     print(f"  data:           {_data_location(settings)}", flush=True)
+    browser = scorm_again_dir(settings)
+    if not (browser / "scorm12.min.js").is_file():
+        print(f"  warning: scorm-again is not installed at {browser}: courses cannot talk to the player. Run "
+              "`npm ci --omit=dev` in the project folder, or set LRS_SCORM_AGAIN_DIR.", flush=True)
     return serve(settings, workers=args.workers)
 
 

@@ -47,6 +47,7 @@ class Settings:
     launch_token_seconds: int = 300
     player_session_seconds: int = 8 * 3600
     activity_iri_base: str = ""
+    scorm_again_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -133,12 +134,23 @@ HELP = {
                                      "more get 429",
     "auth_failure_window_seconds": "the sliding window failed authentications are counted over",
     "launch_token_seconds": "how long a launch link works after it is made (it opens once)",
+    "scorm_again_dir": "the folder of scorm-again's browser builds (its dist folder) that the player serves; "
+                       "default: node_modules/scorm-again/dist in the project folder, where npm ci puts it",
     "player_session_seconds": "how long a learner's player session (the lrs_player cookie) lasts after "
                               "opening a launch link",
     "activity_iri_base": "base of the activity IRIs the player's statements use ({base}/courses/{course id}/...) "
                          "and the home page of the player's authority account; default LRS_PUBLIC_URL "
                          "(else http://HOST:PORT)",
 }
+
+
+def scorm_again_dir(settings: Settings) -> Path:
+    """LRS_SCORM_AGAIN_DIR, or where ``npm ci`` puts scorm-again's browser builds in the project folder."""
+    if settings.scorm_again_dir:
+        return Path(settings.scorm_again_dir)
+    from player.runtime_http import default_scorm_again_dir
+
+    return default_scorm_again_dir()
 
 
 def activity_iri_base(settings: Settings) -> str:
