@@ -142,7 +142,9 @@
     var index = typeof error.index === 'number' ? error.index : 0;   // the commit of the batch it stopped at
     forget(items.slice(0, index));
     var failed = items[index];
-    if (status === 401) { setState('session'); settle(false); return; }
+    // No session, or this browser's session now holds another registration (a launch link of
+    // another course was opened since): keep everything here; the next launch of this course sends it.
+    if (status === 401 || status === 403) { setState('session'); settle(false); return; }
     if (status >= 500 || status === 429 || status === 408 || !failed) { return retry('server'); }
     if (status === 409 && typeof error.expected === 'number' && error.expected < failed.seq) {
       renumber(failed.key, error.expected);   // earlier commits were lost here: snapshots are whole, go on from there
