@@ -1,8 +1,8 @@
 """Course files for a learner's session only (the content origin's ``/content/files/...``).
 
 ``SessionFiles`` wraps the content store's file app (mounted at ``/content/files``): a request for
-``/{course}/{version}/{path}`` is passed on only with a valid ``lrs_player`` session cookie whose course
-and version claims are that course and version. Without a session (none, forged, expired) it is 401,
+``/{course}/{version}/{path}`` is passed on only with a valid ``lrs_player`` session cookie holding a
+session of that course and version. Without a session (none, forged, expired) it is 401,
 with a session of another course or version 403: a JSON error, or a short page for a browser that
 asks for HTML (the SCO's frame). So a package's scripts can load the files of their own course and
 version only, and nobody reads course files without a launch link.
@@ -17,8 +17,8 @@ in the same way; an AU whose URL is absolute (another host) is not served here a
 calls those packages make go to the main origin's ``/xapi`` with the credentials their launch gives
 them in an explicit Authorization header (CORS, no cookies), not with this session.
 
-A browser holds one ``lrs_player`` cookie: opening a second course's launch link replaces the
-session, and the first course's frame then gets 403 for its files.
+A browser's ``lrs_player`` cookie holds up to MAX_SESSIONS course sessions (player/launch.py): two
+courses open in two tabs both load their files.
 """
 from __future__ import annotations
 
@@ -44,12 +44,12 @@ class SessionFiles:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         conn = HTTPConnection(scope)
-        claims = await run_in_threadpool(self.launcher.session, conn.cookies.get(COOKIE))
-        if claims is None:
+        held = await run_in_threadpool(self.launcher.sessions, conn.cookies.get(COOKIE))
+        if not held:
             return await _refuse(conn, send, 401, "course files are served to a course session only: open a "
                                                   "launch link first (no valid lrs_player cookie)", COOKIE)
         course, version = _course_and_version(_relative(scope))
-        if course != claims["course"] or version != claims["ver"]:
+        if not any(course == e["course"] and version == e["ver"] for e in held):
             return await _refuse(conn, send, 403, "this course session is for another course or version; "
                                                   "its files are not served to it", "path")
 

@@ -106,17 +106,18 @@ def create_learner_app(launcher: Launcher, content_origin: str = "", content_fil
             claims = await run_in_threadpool(launcher.open, request.path_params["token"])
         except TokenRejected as exc:
             return pages.refused(exc.reason)
-        session = await run_in_threadpool(launcher.session_token, claims)
+        session = await run_in_threadpool(launcher.session_token, claims, request.cookies.get(COOKIE))
         origin = content_origin or str(request.base_url)
-        response = RedirectResponse(f"{request.scope.get('root_path', '')}/session", status_code=303,
-                                    headers=pages.HEADERS)
+        response = RedirectResponse(f"{request.scope.get('root_path', '')}/session?registration={claims['reg']}",
+                                    status_code=303, headers=pages.HEADERS)
         # No Domain attribute: a host-only cookie, which the content origin's host alone gets back.
         response.set_cookie(COOKIE, session, max_age=launcher.session_seconds, path=COOKIE_PATH,
                             httponly=True, samesite="lax", secure=origin.lower().startswith("https:"))
         return response
 
     async def show_session(request: Request) -> Response:
-        claims = await run_in_threadpool(launcher.session, request.cookies.get(COOKIE))
+        claims = await run_in_threadpool(launcher.session, request.cookies.get(COOKIE),
+                                         request.query_params.get("registration"))
         if claims is None:
             return pages.no_session()
         try:
@@ -132,7 +133,7 @@ def create_learner_app(launcher: Launcher, content_origin: str = "", content_fil
             "registration": claims["reg"], "scorm_version": "1.2" if twelve else "2004",
             "course": {"id": course["id"], "title": course.get("title") or course["id"], "version": version["version"]},
             "scos": scos, "start": _start(scos),
-            "urls": {"attempts": f"{root}/attempts", "commits": f"{root}/commits", "contents": f"{root}/contents",
+            "urls": {"attempts": f"{root}/attempts", "commits": f"{root}/commits", "contents": f"{root}/contents?registration={claims['reg']}",
                      "files": frame_url(content_files, course["id"], version["version"], ""),
                      "return": claims.get("ret") or ""},
         }

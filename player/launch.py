@@ -4,8 +4,11 @@
 is an HS256 JWT signed with the LRS store's ``launch`` secret (shared by every process on the store):
 ``jti`` (random, consumed once through the player store), ``reg``, ``sub`` (the learner key),
 ``course``, ``ver``, optional ``ret`` (return URL), ``aud`` = ``lrs-launch``, ``iat`` and ``exp``.
-``Launcher.open`` checks a token fully and only then consumes it. A session is a second JWT (the
-store's ``player-session`` secret) bound to that one registration, kept in the ``lrs_player`` cookie.
+``Launcher.open`` checks a token fully and only then consumes it. The ``lrs_player`` cookie is a
+second JWT (the store's ``player-session`` secret) holding the browser's course sessions, newest
+first (``s``: up to MAX_SESSIONS entries, each bound to one registration with its own expiry), so a
+learner can have two courses open in two tabs; every request names the registration it acts on, and
+is refused unless the cookie holds a session for it.
 
 Every refusal a client can cause is an ``XAPIError`` (status, message, path), as elsewhere in the LRS.
 """
@@ -32,7 +35,9 @@ LAUNCH_SECRET = "launch"
 SESSION_SECRET = "player-session"
 LAUNCH_PATH = "/player/launch/"
 TOKEN_CLAIMS = ("jti", "reg", "sub", "course", "ver", "iat", "exp", "aud")
-SESSION_CLAIMS = ("reg", "sub", "course", "ver", "iat", "exp", "aud")
+SESSION_CLAIMS = ("s", "iat", "exp", "aud")
+SESSION_FIELDS = ("reg", "sub", "course", "ver", "exp")
+MAX_SESSIONS = 8      # course sessions one browser holds at once (one cookie, newest first)
 
 
 class TokenRejected(Exception):
@@ -180,22 +185,37 @@ class Launcher:
             raise TokenRejected("used")
         return claims
 
-    def session_token(self, claims: dict) -> str:
+    def session_token(self, claims: dict, cookie: str | None = None) -> str:
+        """The cookie after opening a launch link: a session for its registration, first, before the
+        valid sessions ``cookie`` already held (other registrations; at most MAX_SESSIONS in all)."""
         now = int(self.clock())
-        session = {k: claims[k] for k in ("reg", "sub", "course", "ver")}
-        session.update(aud=SESSION_AUDIENCE, iat=now, exp=now + self.session_seconds)
+        entry = {k: claims[k] for k in ("reg", "sub", "course", "ver")}
+        entry["exp"] = now + self.session_seconds
         if claims.get("ret"):
-            session["ret"] = claims["ret"]
-        return jwt.encode(session, self.key(SESSION_SECRET), algorithm="HS256")
+            entry["ret"] = claims["ret"]
+        kept = [e for e in self.sessions(cookie) if e["reg"] != entry["reg"]][:MAX_SESSIONS - 1]
+        held = [entry] + kept
+        return jwt.encode({"s": held, "aud": SESSION_AUDIENCE, "iat": now, "exp": max(e["exp"] for e in held)},
+                          self.key(SESSION_SECRET), algorithm="HS256")
 
-    def session(self, cookie: str | None) -> dict | None:
-        """The claims of a valid, unexpired session cookie, else None."""
+    def sessions(self, cookie: str | None) -> list[dict]:
+        """The valid, unexpired course sessions of a cookie, newest first ([] for none or a bad one)."""
         if not cookie:
-            return None
+            return []
         claims = _decode(cookie, self.key(SESSION_SECRET), SESSION_AUDIENCE, SESSION_CLAIMS)
-        if claims is None or not isinstance(claims["exp"], int) or claims["exp"] <= self.clock():
-            return None
-        return claims
+        if claims is None or not isinstance(claims["s"], list):
+            return []
+        now = self.clock()
+        return [e for e in claims["s"][:MAX_SESSIONS]
+                if isinstance(e, dict) and all(k in e for k in SESSION_FIELDS)
+                and isinstance(e["exp"], int) and e["exp"] > now]
+
+    def session(self, cookie: str | None, registration: str | None = None) -> dict | None:
+        """The cookie's session for ``registration`` (the newest one when None), else None."""
+        held = self.sessions(cookie)
+        if registration is None:
+            return held[0] if held else None
+        return next((e for e in held if e["reg"] == registration), None)
 
 
 def _decode(token: str, key: bytes, audience: str, required: tuple[str, ...]) -> dict | None:

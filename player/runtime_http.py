@@ -93,8 +93,9 @@ class Runtime:
 
     # -- POST /attempts ------------------------------------------------------------------------
 
-    def open_attempt(self, claims: dict, body: dict) -> dict:
-        registration_id = _registration(claims, body)
+    def open_attempt(self, held: list[dict], body: dict) -> dict:
+        claims = _session_for(held, body)
+        registration_id = claims["reg"]
         sco_id = body.get("sco")
         if not isinstance(sco_id, str) or not sco_id:
             raise XAPIError(400, "sco must be the identifier of an item of the course", "sco")
@@ -114,18 +115,19 @@ class Runtime:
                 "values": launch_values(attempt, sco, registration),
                 "launch": launch, "scos": scos}
 
-    def contents(self, claims: dict, body: dict) -> dict:
+    def contents(self, held: list[dict], params: dict) -> dict:
+        claims = _session_for(held, params)
         course, version = self.course(claims)
         return {"scos": self.navigation(claims["reg"], version)}
 
     # -- POST /commits -------------------------------------------------------------------------
 
-    def commits(self, claims: dict, body: dict) -> dict:
+    def commits(self, held: list[dict], body: dict) -> dict:
         """A batch ``{"commits": [...]}`` (at most MAX_BATCH) is applied in order and stops at the first
         refusal, whose error names its ``index`` (those before it are applied); one commit alone is
         answered as itself."""
         if "commits" not in body:
-            return self.commit(claims, body)
+            return self.commit(held, body)
         batch = body["commits"]
         if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH or len(body) != 1:
             raise XAPIError(400, f"commits must be a list of 1 to {MAX_BATCH} commits, alone in the body", "commits")
@@ -134,15 +136,16 @@ class Runtime:
             if not isinstance(one, dict):
                 raise _at(XAPIError(400, "each commit must be a JSON object", f"commits[{index}]"), index)
             try:
-                results.append(self.commit(claims, one))
+                results.append(self.commit(held, one))
             except XAPIError as exc:
                 raise _at(exc, index) from None
             except CommitRejected as exc:
                 raise _at(exc, index) from None
         return {"commits": results}
 
-    def commit(self, claims: dict, body: dict) -> dict:
-        registration_id = _registration(claims, body)
+    def commit(self, held: list[dict], body: dict) -> dict:
+        claims = _session_for(held, body)
+        registration_id = claims["reg"]
         course, version = self.course(claims)
         commit = parse_commit(body, scorm_version(version))
         sco_id = commit.sco
@@ -182,12 +185,14 @@ class Runtime:
                 "status": sco_status(done)}
 
 
-def _registration(claims: dict, body: dict) -> str:
+def _session_for(held: list[dict], body: dict) -> dict:
+    """The session of the registration the request names; 403 when this browser holds none for it."""
     registration = body.get("registration")
-    if registration != claims["reg"]:
-        raise XAPIError(403, "this session holds another registration: a course can act only on its own "
-                             "learner's registration", "registration")
-    return registration
+    found = next((e for e in held if e["reg"] == registration), None)
+    if found is None:
+        raise XAPIError(403, "this browser holds no course session for that registration: a course can act "
+                             "only on its own learner's registration", "registration")
+    return found
 
 
 def _at(error: XAPIError, index: int) -> XAPIError:
@@ -223,11 +228,11 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
     def handler(work: Callable[[dict, dict], dict], read_body: bool = True):
         async def endpoint(request: Request) -> Response:
             try:
-                claims = await run_in_threadpool(runtime.launcher.session, request.cookies.get(cookie))
-                if claims is None:
+                held = await run_in_threadpool(runtime.launcher.sessions, request.cookies.get(cookie))
+                if not held:
                     raise XAPIError(401, "no course session: open the launch link again", "cookie")
-                body = await _json_body(request) if read_body else {}
-                answer = await run_in_threadpool(work, claims, body)
+                body = await _json_body(request) if read_body else dict(request.query_params)
+                answer = await run_in_threadpool(work, held, body)
             except ClientDisconnect:   # the page went away mid-body: nothing was applied; it sends again
                 return Response(status_code=400, headers=NO_STORE)
             except XAPIError as exc:

@@ -171,14 +171,14 @@ def test_an_ended_attempt_takes_no_more_commits_and_the_next_open_starts_a_new_o
 
 def test_prerequisites_lock_a_sco_until_they_are_met(alice):
     reg, client, launcher, _ = alice
-    contents = client.get("/player/contents").json()["scos"]
+    contents = client.get("/player/contents", params={"registration": reg}).json()["scos"]
     assert [(s["id"], s["available"]) for s in contents] == [("one", True), ("two", False)]
     locked = client.post("/player/attempts", json={"registration": reg, "sco": "two"})
     assert locked.status_code == 409 and locked.json()["error"]["path"] == "sco"
     done = {"cmi.core.lesson_status": "completed", "cmi.core.session_time": "0000:00:10.00"}
     client.post("/player/commits", json=commit(reg, 1, {}, "initialize"))
     client.post("/player/commits", json=commit(reg, 2, done, "terminate"))
-    contents = client.get("/player/contents").json()["scos"]
+    contents = client.get("/player/contents", params={"registration": reg}).json()["scos"]
     assert [(s["id"], s["status"], s["available"]) for s in contents] == [
         ("one", "completed", True), ("two", "not attempted", True)]
     assert client.post("/player/attempts", json={"registration": reg, "sco": "two"}).status_code == 200
@@ -202,3 +202,34 @@ def test_scorm_again_is_served_from_the_installed_package(world):
         pytest.skip("scorm-again is not installed here (npm ci installs it; CI runs it)")
     r = client.get("/player/static/scorm-again/3.4.3/scorm12.min.js")
     assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+
+
+def test_two_courses_open_in_one_browser_each_keep_their_session(world):
+    """Opening a second launch link adds a session to the browser's cookie instead of replacing it: a
+    learner with two courses in two tabs saves in both."""
+    launcher, course_id, client = world
+    reg_a, cookie = session_for(launcher, ALICE, course_id)
+    made = launcher.create(ALICE, course_id, "http://content.test", registration="6f1d3c1e-7a52-4d2b-9a5e-2f7c6b0c9a12")
+    cookie = launcher.session_token(launcher.open(made.token), cookie)
+    reg_b = made.registration.id
+    assert [s["reg"] for s in launcher.sessions(cookie)] == [reg_b, reg_a]
+    client.cookies.set(COOKIE, cookie)
+    for reg in (reg_a, reg_b):
+        assert client.post("/player/attempts", json={"registration": reg, "sco": "one"}).status_code == 200
+        assert client.post("/player/commits", json=commit(reg, 1, {}, "initialize")).status_code == 200
+    bob_reg, _ = session_for(launcher, BOB, course_id)
+    assert client.post("/player/commits", json=commit(bob_reg, 1, {}, "initialize")).status_code == 403
+
+
+def test_a_cookie_holds_a_bounded_number_of_sessions_newest_first(world):
+    from player.launch import MAX_SESSIONS
+
+    launcher, course_id, _ = world
+    cookie = None
+    regs = []
+    for i in range(MAX_SESSIONS + 2):
+        made = launcher.create(ALICE, course_id, "http://content.test",
+                               registration=f"00000000-0000-4000-8000-{i:012d}")
+        cookie = launcher.session_token(launcher.open(made.token), cookie)
+        regs.append(made.registration.id)
+    assert [s["reg"] for s in launcher.sessions(cookie)] == regs[::-1][:MAX_SESSIONS]
