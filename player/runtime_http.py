@@ -15,6 +15,7 @@ and a retry stores nothing twice.
 from __future__ import annotations
 
 import mimetypes
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +38,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 SCORM_AGAIN_VERSION = "3.4.3"
 MAX_COMMIT_BYTES = 4 * 1024 * 1024   # a batch of full snapshots: 2004 suspend data (64000) plus interactions
 MAX_BATCH = 20
+COURSE_CACHE_SECONDS = 30
+COURSE_CACHE_ENTRIES = 256
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -61,20 +64,33 @@ def sco_status(attempt: Attempt | None) -> str:
 class Runtime:
     """What the routes need: the launcher (sessions, stores), the bridge and the data model."""
 
-    def __init__(self, launcher: Launcher, bridge=None, scorm_again_dir: Path | None = None):
+    def __init__(self, launcher: Launcher, bridge=None, scorm_again_dir: Path | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.launcher = launcher
         self.player = launcher.player
         self.content = launcher.content
         self.bridge = bridge
         self.scorm_again_dir = scorm_again_dir or default_scorm_again_dir()
+        self.clock = clock
+        self._courses: dict[tuple[str, int], tuple[float, dict, dict]] = {}
 
     # -- the course a session holds --------------------------------------------------------
 
     def course(self, claims: dict) -> tuple[dict, dict]:
+        """The session's course and version. Every commit needs them, so they are kept for
+        COURSE_CACHE_SECONDS (a version never changes; a course's title may, with a new version)."""
+        key = (claims["course"], claims["ver"])
+        now = self.clock()
+        cached = self._courses.get(key)
+        if cached is not None and now - cached[0] < COURSE_CACHE_SECONDS:
+            return cached[1], cached[2]
         course = self.content.course(claims["course"])
         version = self.content.version(claims["course"], claims["ver"]) if course else None
         if version is None:
             raise XAPIError(404, "the course of this session is no longer available", "registration")
+        if len(self._courses) >= COURSE_CACHE_ENTRIES:
+            self._courses.clear()
+        self._courses[key] = (now, course, version)
         return course, version
 
     def navigation(self, registration_id: str, version: dict) -> list[dict]:
@@ -152,8 +168,10 @@ class Runtime:
         registration = self.player.get_registration(registration_id)
         sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
         number = commit.attempt
-        attempt = next((a for a in self.player.attempts(registration_id)
-                        if a.sco_id == sco_id and a.number == number), None)
+        attempt = self.player.current_attempt(registration_id, sco_id)
+        if attempt is not None and attempt.number != number:   # an older attempt's late commit
+            attempt = next((a for a in self.player.attempts(registration_id)
+                            if a.sco_id == sco_id and a.number == number), None)
         if attempt is None:
             raise XAPIError(404, f"no attempt {number} on {sco_id!r}: open it first", "attempt")
         if commit.seq <= attempt.applied_seq:
