@@ -1,0 +1,266 @@
+"""The engine: reads the LRS store's ordered statement stream from a checkpoint and keeps the records.
+
+One pass, under the lease (one engine at a time across processes):
+
+1. read the next statements after the checkpoint (``StatementStore.stream``), keep a fact for each
+   whose object is an Activity and a void for each voiding statement (idempotent, by statement id);
+2. recompute the people those statements concern, the people marked dirty (an import, an admin
+   action), everyone when a definition was published, and the people whose status changes with
+   the day when the clock reaches a new day;
+3. for each, derive the status from facts, definitions, actions and the clock (rules.derive), append
+   to the hash-chained history what differs from what the history already says (new transitions,
+   retracted ones, admin actions not yet chained), then replace the records;
+4. move the checkpoint.
+
+Nothing in 2-4 depends on what the records said before: the history is compared, not the records,
+so a pass that died half way is simply done again, and a rebuild from nothing gives the same records.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import datetime
+from typing import Callable
+
+import orjson
+
+from lrs.statements.terms import agent_term
+
+from .definitions import Definitions, published
+from .derive import Derived, derive
+from .storage.ports import PAGE_LIMIT, Fact, LeaseLost, Record, Void, timestamp, utc_now
+
+log = logging.getLogger("lrs.rules")
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+BATCH = 1000
+LEASE_SECONDS = 30.0
+
+
+def extract(seq: int, body: bytes | str) -> Fact | Void | None:
+    """What the rules keep of one stored statement."""
+    st = orjson.loads(body)
+    obj = st.get("object") or {}
+    verb = (st.get("verb") or {}).get("id", "")
+    if verb == VOIDED and obj.get("objectType") == "StatementRef":
+        return Void(obj["id"], st["id"], seq)
+    if obj.get("objectType", "Activity") != "Activity":
+        return None
+    actor = st.get("actor") or {}
+    key = agent_term(actor) if actor.get("objectType", "Agent") == "Agent" else None
+    if not key:
+        return None
+    result = st.get("result") or {}
+    scaled = (result.get("score") or {}).get("scaled")
+    return Fact(st["id"], seq, key, obj["id"], verb, st.get("timestamp") or st.get("stored"),
+                result.get("success"), result.get("completion"), None if scaled is None else float(scaled),
+                (st.get("context") or {}).get("registration"))
+
+
+def replay(events) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """What the history says: certification -> {day: status} transitions, and the action ids chained."""
+    known: dict[str, dict[str, str]] = {}
+    chained: set[str] = set()
+    for ev in events:
+        b = ev.body
+        if b.get("kind") == "status":
+            known.setdefault(b["certification"], {})[b["at"]] = b["status"]
+        elif b.get("kind") == "retract":
+            known.setdefault(b["certification"], {}).pop(b["at"], None)
+        elif b.get("kind") == "action":
+            chained.add(b["action"]["id"])
+    return known, chained
+
+
+def status_as_of(transitions: dict[str, str], day: str) -> str:
+    """The status on ``day`` from {day: status} transitions."""
+    status = "not_required"
+    for d in sorted(transitions):
+        if d > day:
+            break
+        status = transitions[d]
+    return status
+
+
+class Engine:
+    def __init__(self, lrs_store, store, clock: Callable[[], datetime] = utc_now, holder: str | None = None,
+                 lease_seconds: float = LEASE_SECONDS, batch: int = BATCH, wall: Callable[[], float] = time.time):
+        self.lrs, self.store, self.clock = lrs_store, store, clock
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds, self.batch, self.wall = lease_seconds, batch, wall
+        self._leased_at = 0.0
+
+    # -- the lease -------------------------------------------------------------------------
+
+    def _lease(self) -> bool:
+        now = self.wall()
+        if now - self._leased_at < self.lease_seconds / 3:
+            return True
+        if self.store.take_lease(self.holder, now, self.lease_seconds):
+            self._leased_at = now
+            return True
+        self._leased_at = 0.0
+        return False
+
+    def release(self) -> None:
+        if self._leased_at:
+            self.store.release_lease(self.holder, self.wall())
+            self._leased_at = 0.0
+
+    # -- passes ----------------------------------------------------------------------------
+
+    def run_once(self) -> dict:
+        """One pass; {"leased": False} when another engine holds the lease."""
+        if not self._lease():
+            return {"leased": False, "statements": 0, "people": 0, "events": 0}
+        try:
+            return self._pass()
+        except LeaseLost:
+            self._leased_at = 0.0
+            return {"leased": False, "statements": 0, "people": 0, "events": 0}
+
+    def run_until_idle(self, max_passes: int = 1_000_000) -> dict:
+        """Passes until the stream is read to its end and nothing is left to recompute."""
+        total = {"leased": True, "statements": 0, "people": 0, "events": 0, "passes": 0}
+        for _ in range(max_passes):
+            done = self.run_once()
+            if not done["leased"]:
+                total["leased"] = False
+                break
+            total["passes"] += 1
+            for k in ("statements", "people", "events"):
+                total[k] += done[k]
+            if not done.get("more"):
+                break
+        total["checkpoint"] = self.store.checkpoint()
+        return total
+
+    async def run_forever(self, interval: float = 1.0) -> None:
+        """The background task of the service: a pass whenever there may be work, else a pause."""
+        import anyio
+
+        try:
+            while True:
+                try:
+                    done = await anyio.to_thread.run_sync(self.run_once)
+                except Exception:
+                    log.exception("rules engine pass failed")
+                    done = {}
+                if not done.get("more"):
+                    await asyncio.sleep(interval)
+        finally:
+            try:
+                await anyio.to_thread.run_sync(self.release)
+            except Exception:
+                pass
+
+    def _pass(self) -> dict:
+        cp = self.store.checkpoint()
+        seq = cp.get("seq", 0)
+        pubs = self.store.publications()
+        npub = pubs[-1].n if pubs else 0
+        defs = published(self.store)
+        now = self.clock()
+        today = now.date()
+        people: set[str] = set()
+        everyone = npub != cp.get("publications", 0)
+
+        rows = self.lrs.stream(seq, self.batch)
+        facts, voids = [], []
+        for s, body in rows:
+            item = extract(s, body)
+            if isinstance(item, Fact):
+                facts.append(item)
+            elif isinstance(item, Void):
+                voids.append(item)
+        self.store.add_facts(facts, voids)
+        agents = {f.agent_key for f in facts} | self.store.fact_agents([v.voided_id for v in voids])
+        if agents:
+            people.update(self.store.persons_for(sorted(agents)).values())
+        due = self.store.due_people(today.isoformat())   # their status changes with the day, by today
+        people.update(due)
+        marks = self.store.dirty()
+        people.update(p for p, _ in marks)
+
+        events = 0
+        count = 0
+        if everyone:
+            after = None
+            while True:
+                page = self.store.people(after=after)
+                if not page:
+                    break
+                for v in page:
+                    events += self.recompute(v.person_id, defs, now)
+                    count += 1
+                    people.discard(v.person_id)
+                    if not self._lease():
+                        raise LeaseLost("lease lost during a pass")
+                after = page[-1].person_id
+        for pid in sorted(people):
+            events += self.recompute(pid, defs, now)
+            count += 1
+            if not self._lease():
+                raise LeaseLost("lease lost during a pass")
+        self.store.clear_dirty(marks)
+        new_seq = rows[-1][0] if rows else seq
+        self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
+        return {"leased": True, "statements": len(rows), "people": count, "events": events,
+                "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT}
+
+    def recompute(self, person_id: str, defs: Definitions, now: datetime) -> int:
+        """Derive one person's records, chain what changed; the number of history events appended."""
+        versions = self.store.person(person_id)
+        if not versions:
+            return 0
+        current = versions[-1]
+        facts = self.store.facts_for(list(current.identities))
+        actions = self.store.actions_for(person_id)
+        derived = derive(versions, facts, actions, defs, now.date())
+        known, chained = replay(self.store.history_for(person_id))
+        recorded = timestamp(now)
+        bodies = []
+        for a in actions:
+            if a.id not in chained:
+                bodies.append({"kind": "action", "person": person_id, "certification": a.target,
+                               "action": {"id": a.id, "kind": a.kind, "body": a.body, "reason": a.reason,
+                                          "who": a.who, "recorded": a.recorded},
+                               "recorded": recorded})
+        records = []
+        for cert_id in sorted(derived):
+            d = derived[cert_id]
+            new = {day: status for day, status, _ in d.timeline}
+            old = known.get(cert_id, {})
+            for day in sorted(old):
+                if new.get(day) != old[day]:
+                    bodies.append({"kind": "retract", "person": person_id, "certification": cert_id, "at": day,
+                                   "status": old[day], "definition_version": d.definition_version,
+                                   "recorded": recorded})
+            for day, status, cause in d.timeline:
+                if old.get(day) != status:
+                    bodies.append({"kind": "status", "person": person_id, "certification": cert_id, "at": day,
+                                   "status": status, "cause": cause, "definition_version": d.definition_version,
+                                   "recorded": recorded})
+            if d.status != "not_required" or d.timeline or old:
+                records.append(to_record(person_id, d, current.attributes, recorded))
+        self.store.append_history(bodies, holder=self.holder)
+        self.store.put_records(records)
+        return len(bodies)
+
+
+def to_record(person_id: str, d: Derived, attributes: dict, updated: str) -> Record:
+    p = d.period
+    evidence = {"definition_version": d.definition_version}
+    if p is not None:
+        evidence.update({"period": p.kind, **p.evidence})
+    roles = attributes.get("roles") or ()
+    return Record(person_id, d.certification, d.status,
+                  p.earned.isoformat() if p else None, p.valid_from.isoformat() if p else None,
+                  p.expires.isoformat() if p and p.expires else None, d.due.isoformat() if d.due else None,
+                  d.next_change.isoformat() if d.next_change else None, d.definition_version, evidence,
+                  attributes.get("site"), tuple(roles) if isinstance(roles, (list, tuple)) else (str(roles),),
+                  tuple((day, status) for day, status, _ in d.timeline), updated)
