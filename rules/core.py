@@ -211,7 +211,7 @@ class Rules:
                 details[key] = body[key]
         if kind == "external_certificate" and "issuer" not in details:
             raise RulesError(400, "an external certificate names its issuer", "issuer")
-        details.setdefault("date", self.today().isoformat())
+        details.setdefault("date", timestamp(self.clock()))   # no day given: the moment it was recorded
         action = Action(str(uuid.uuid4()), person_id, kind, target, details, reason.strip(), who, timestamp(self.clock()))
         self.store.add_action(action)
         self.store.mark_dirty([person_id])

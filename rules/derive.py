@@ -266,7 +266,7 @@ def certification_periods(cert_id: str, defs: Definitions, comps: dict[str, list
             ev = {"action": a.id, "reason": a.reason, "who": a.who}
             if a.kind == "external_certificate":
                 ev.update({k: a.body[k] for k in ("issuer", "reference", "expires") if k in a.body})
-            events.append((_action_instant(a), 0 if kind == "revoke" else 2, kind, True, ev))
+            events.append((_action_instant(a), 3 if kind == "revoke" else 2, kind, True, ev))
     events = [e for e in events if e[0].date() <= today]
     events.sort(key=lambda e: (e[0], e[1], str(e[4])))
     prereqs = cert.get("prerequisites", ())

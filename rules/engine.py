@@ -21,6 +21,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -93,6 +94,7 @@ class Engine:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds, self.batch, self.wall = lease_seconds, batch, wall
         self._leased_at = 0.0
+        self._running = threading.Lock()   # one pass at a time in this process (the lease covers the others)
 
     # -- the lease -------------------------------------------------------------------------
 
@@ -115,13 +117,14 @@ class Engine:
 
     def run_once(self) -> dict:
         """One pass; {"leased": False} when another engine holds the lease."""
-        if not self._lease():
-            return {"leased": False, "statements": 0, "people": 0, "events": 0}
-        try:
-            return self._pass()
-        except LeaseLost:
-            self._leased_at = 0.0
-            return {"leased": False, "statements": 0, "people": 0, "events": 0}
+        with self._running:
+            if not self._lease():
+                return {"leased": False, "statements": 0, "people": 0, "events": 0}
+            try:
+                return self._pass()
+            except LeaseLost:
+                self._leased_at = 0.0
+                return {"leased": False, "statements": 0, "people": 0, "events": 0}
 
     def run_until_idle(self, max_passes: int = 1_000_000) -> dict:
         """Passes until the stream is read to its end and nothing is left to recompute."""

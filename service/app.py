@@ -24,6 +24,7 @@ from player.storage import open_player_store
 
 from .config import Settings
 from .guard import RequireAdmin
+from .rules_part import RulesPart
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 
 
@@ -54,7 +55,8 @@ def _fix_malloc_thresholds() -> None:
         pass
 
 
-def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
+def create_app(settings: Settings | None = None, *, rules_clock=None) -> RequestLogMiddleware:
+    """``rules_clock``: the rules' clock (a function returning an aware datetime), injected by tests."""
     settings = settings or Settings.from_env()
     _fix_malloc_thresholds()
     configure_logging(settings)
@@ -87,11 +89,16 @@ def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
 
     routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
               Mount("/content", app=guarded_content), Mount("/player", app=guarded_player)]
+    # -- rules (issue 11) --
+    rules_part = RulesPart(settings, store, lrs_app.credentials, rules_clock)
+    routes.append(rules_part.mount)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
+        rules_part.start()
         yield
+        await rules_part.stop()
         store.close()
         content_app.state.store.close()
         player_store.close()

@@ -43,6 +43,10 @@ class Settings:
     auth_failure_window_seconds: int = 60
     launch_token_seconds: int = 300
     player_session_seconds: int = 8 * 3600
+    # -- rules (issue 11) --
+    rules_engine: bool = True
+    rules_engine_interval_seconds: float = 1.0
+    rules_lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -98,6 +102,12 @@ HELP = {
     "launch_token_seconds": "how long a launch link works after it is made (it opens once)",
     "player_session_seconds": "how long a learner's player session (the lrs_player cookie) lasts after "
                               "opening a launch link",
+    # -- rules (issue 11) --
+    "rules_engine": "run the rules engine in this process (true/false); it takes the lease, so one process at "
+                    "a time does the work whatever this says",
+    "rules_engine_interval_seconds": "pause of the rules engine when it has caught up with the statement stream",
+    "rules_lease_seconds": "how long the rules engine's lease lasts unless renewed; another process takes over "
+                           "after it",
 }
 
 
