@@ -108,6 +108,11 @@ class Engine:
         self._leased_at = 0.0
         return False
 
+    def wait_idle(self) -> None:
+        """Block until no pass runs in this process (a cancelled task's thread may still be in one)."""
+        with self._running:
+            pass
+
     def release(self) -> None:
         if self._leased_at:
             self.store.release_lease(self.holder, self.wall())
@@ -143,23 +148,19 @@ class Engine:
         return total
 
     async def run_forever(self, interval: float = 1.0) -> None:
-        """The background task of the service: a pass whenever there may be work, else a pause."""
+        """The background task of the service: a pass whenever there may be work, else a pause. Cancelling
+        it leaves a pass already in a worker thread running: the caller waits for it (``wait_idle``),
+        then gives the lease back (``release``)."""
         import anyio
 
-        try:
-            while True:
-                try:
-                    done = await anyio.to_thread.run_sync(self.run_once)
-                except Exception:
-                    log.exception("rules engine pass failed")
-                    done = {}
-                if not done.get("more"):
-                    await asyncio.sleep(interval)
-        finally:
+        while True:
             try:
-                await anyio.to_thread.run_sync(self.release)
+                done = await anyio.to_thread.run_sync(self.run_once)
             except Exception:
-                pass
+                log.exception("rules engine pass failed")
+                done = {}
+            if not done.get("more"):
+                await asyncio.sleep(interval)
 
     def _pass(self) -> dict:
         cp = self.store.checkpoint()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+
+import anyio
 from datetime import datetime
 from typing import Callable
 
@@ -40,4 +42,9 @@ class RulesPart:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+            # cancelling the task does not stop a pass already running in a worker thread: wait for it,
+            # then give the lease back, before the stores close under it
+            await anyio.to_thread.run_sync(self.rules.engine.wait_idle)
+            with contextlib.suppress(Exception):
+                await anyio.to_thread.run_sync(self.rules.engine.release)
         self.store.close()
