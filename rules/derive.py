@@ -430,12 +430,20 @@ def derive(versions: list[PersonVersion], facts: list[Fact], actions: list[Actio
                     continue
                 copy = Period(**{**p.__dict__, "kind": "equivalent", "evidence": {**p.evidence, "via": other}})
                 periods.append(copy)
-        progress = sorted(d for rule in {cert["initial"], cert.get("renewal", cert["initial"])}
-                          for a in rule_activities(defs, rule) for d in fact_days.get(a, ()) if d <= today)
+        days = sorted(d for rule in {cert["initial"], cert.get("renewal", cert["initial"])}
+                      for a in rule_activities(defs, rule) for d in fact_days.get(a, ()))
+        progress = [d for d in days if d <= today]
+        # statements and actions dated after today count from their day: the status may change then
+        upcoming = [d for d in days if d > today] + [
+            _action_instant(a).date() for a in actions
+            if a.target in (cert_id, cert["initial"], cert.get("renewal")) and _action_instant(a).date() > today]
         exemptions = [(_action_instant(a).date(), parse_day(a.body["until"]) if a.body.get("until") else None, a)
                       for a in actions if a.kind == "exemption" and a.target == cert_id]
         assigns = assignments(cert_id, defs, versions)
-        out[cert_id] = _evaluate(cert_id, defs, periods, progress, exemptions, assigns, today)
+        d = _evaluate(cert_id, defs, periods, progress, exemptions, assigns, today)
+        if upcoming and (d.next_change is None or min(upcoming) < d.next_change):
+            d.next_change = min(upcoming)
+        out[cert_id] = d
     return out
 
 

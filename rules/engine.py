@@ -235,6 +235,7 @@ class Engine:
                                           "who": a.who, "recorded": a.recorded},
                                "recorded": recorded})
         records = []
+        stored = {r.certification for r in self.store.records_for(person_id)}
         for cert_id in sorted(derived):
             d = derived[cert_id]
             new = {day: status for day, status, _ in d.timeline}
@@ -249,7 +250,7 @@ class Engine:
                     bodies.append({"kind": "status", "person": person_id, "certification": cert_id, "at": day,
                                    "status": status, "cause": cause, "definition_version": d.definition_version,
                                    "recorded": recorded})
-            if d.status != "not_required" or d.timeline or old:
+            if d.status != "not_required" or d.timeline or old or d.next_change or cert_id in stored:
                 records.append(to_record(person_id, d, current.attributes, recorded))
         self.store.append_history(bodies, holder=self.holder)
         self.store.put_records(records)

@@ -1,0 +1,258 @@
+"""The engine over the statement stream: incremental processing in any chunks, with restarts, gives
+what one rebuild gives; arrival order matters only through timestamps; one engine at a time holds the
+lease, also across store instances (processes) on one database; the hash chain stays whole."""
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+from lrs.statements.terms import statement_terms
+from lrs.storage import open_store
+from lrs.storage.ports import NewStatement
+from rules.core import Rules
+from rules.engine import Engine, replay
+from rules.people import parse_csv
+from rules.storage import open_rules_store
+
+from conftest import Clock
+
+BASE = "http://example.com/activities/"
+PEOPLE = "person_id,email,roles\n" + "".join(f"p{i},p{i}@example.com,bus_operator\n" for i in range(3))
+START = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+
+
+def define(rules: Rules) -> None:
+    for kind, body in [
+        ("completion", {"id": "bus-course", "activity": BASE + "bus-course", "success": True}),
+        ("completion", {"id": "bus-refresher", "activity": BASE + "bus-refresher"}),
+        ("completion", {"id": "forklift-course", "activity": BASE + "forklift", "min_score": 0.8}),
+        ("completion", {"id": "both", "children": ["bus-course", "forklift-course"], "within_days": 200}),
+        ("certification", {"id": "bus-operator", "initial": "bus-course", "renewal": "bus-refresher",
+                           "validity": {"months": 12}, "expiry": {"basis": "previous_expiry"},
+                           "renewal_window_days": 60, "grace_days": 30}),
+        ("certification", {"id": "forklift", "initial": "forklift-course", "validity": {"months": 6},
+                           "grace_days": 10, "late_renewal": "credit"}),
+        ("certification", {"id": "yard-lead", "initial": "both", "prerequisites": ["forklift"],
+                           "validity": {"days": 300}}),
+        ("requirement", {"id": "ops", "applies_to": {"roles": ["bus_operator"]}, "certifications": ["bus-operator"],
+                         "due": {"days": 30}}),
+    ]:
+        rules.create_definition(kind, body, "admin", "test")
+        rules.publish(kind, body["id"], 1, "admin", "test")
+
+
+class World:
+    """An LRS store and a rules store on one backend, people and definitions in place."""
+
+    def __init__(self, path, backend: str, clock: Clock):
+        self.lrs = open_store(path, backend)
+        self.lrs.start()
+        self.store = open_rules_store(path, backend, clock=clock)
+        self.clock = clock
+        self.rules = Rules(self.store, self.lrs, clock=clock)
+        self.rules.import_people(parse_csv(PEOPLE), "test")
+        define(self.rules)
+
+    def close(self):
+        self.store.close()
+        self.lrs.close()
+
+    def insert(self, statements: list[dict]) -> None:
+        self.lrs.insert([NewStatement(s, statement_terms(s), voids=_voids(s)) for s in statements], {})
+
+    def records(self) -> dict:
+        """Records by (person, certification); one that says not required with nothing in its timeline and
+        no change ahead says what no record says."""
+        out = {}
+        for pid in ("p0", "p1", "p2"):
+            for r in self.store.records_for(pid):
+                if r.status == "not_required" and not r.timeline and r.next_change is None:
+                    continue
+                out[(pid, r.certification)] = (r.status, r.earned, r.valid_from, r.expires, r.due, r.next_change,
+                                               r.definition_version, r.evidence, r.timeline)
+        return out
+
+    def known(self) -> dict:
+        """The net timelines the history says (a timeline wholly retracted says what none says)."""
+        return {pid: {c: t for c, t in replay(self.store.history_for(pid))[0].items() if t}
+                for pid in ("p0", "p1", "p2")}
+
+
+def _voids(s):
+    return s["object"]["id"] if s["verb"]["id"].endswith("/voided") else None
+
+
+def statement(person: int, activity: str, when: datetime, success=True, scaled=None, verb="passed") -> dict:
+    st = {"id": str(uuid.uuid4()), "actor": {"mbox": f"mailto:p{person}@example.com"},
+          "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"}, "object": {"id": BASE + activity},
+          "timestamp": when.isoformat().replace("+00:00", "Z"), "authority": {"mbox": "mailto:admin@example.com"}}
+    result = {"success": success}
+    if scaled is not None:
+        result["score"] = {"scaled": scaled}
+    st["result"] = result
+    return st
+
+
+def voiding(target: str) -> dict:
+    return {"id": str(uuid.uuid4()), "actor": {"mbox": "mailto:admin@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+            "object": {"objectType": "StatementRef", "id": target}, "authority": {"mbox": "mailto:admin@example.com"}}
+
+
+def stream_of(draw_items) -> list[dict]:
+    out = []
+    for person, activity, day, success, scaled, void in draw_items:
+        s = statement(person, activity, START + timedelta(days=day), success, scaled)
+        out.append(s)
+        if void:
+            out.append(voiding(s["id"]))
+    return out
+
+
+ITEMS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["bus-course", "bus-refresher", "forklift"]),
+                           st.integers(0, 900), st.booleans(), st.sampled_from([None, 0.5, 0.9]),
+                           st.sampled_from([False, False, True])),
+                 min_size=1, max_size=14)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(items=ITEMS, chunks=st.lists(st.integers(1, 4), min_size=1, max_size=6), seed=st.integers(0, 10**6))
+def test_incremental_processing_in_chunks_with_restarts_equals_one_rebuild(tmp_path_factory, items, chunks, seed):
+    statements = stream_of(items)
+    end = START + timedelta(days=1000)
+    clock_a, clock_b = Clock(START), Clock(START)
+    a = World(tmp_path_factory.mktemp("a"), "", clock_a)
+    b = World(tmp_path_factory.mktemp("b"), "", clock_b)
+    try:
+        rnd = random.Random(seed)
+        i, k = 0, 0
+        engine = Engine(a.lrs, a.store, clock=clock_a, batch=rnd.randint(1, 3))
+        while i < len(statements):
+            n = chunks[k % len(chunks)]
+            a.insert(statements[i:i + n])
+            i, k = i + n, k + 1
+            clock_a.now = min(end, clock_a.now + timedelta(days=rnd.randint(0, 200)))
+            if rnd.random() < 0.4:
+                engine.release()
+                engine = Engine(a.lrs, a.store, clock=clock_a, batch=rnd.randint(1, 3))   # a restart
+            engine.run_until_idle()
+        clock_a.now = end
+        engine.run_until_idle()
+        b.insert(statements)
+        clock_b.now = end
+        Engine(b.lrs, b.store, clock=clock_b).run_until_idle()
+        assert a.records() == b.records()
+        assert a.known() == b.known()
+        assert a.rules.verify_chain()["ok"] and b.rules.verify_chain()["ok"]
+    finally:
+        a.close()
+        b.close()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(items=ITEMS, seed=st.integers(0, 10**6))
+def test_arrival_order_does_not_matter_beyond_timestamps(tmp_path_factory, items, seed):
+    statements = [s for s in stream_of(items) if not s["verb"]["id"].endswith("/voided")]
+    shuffled = list(statements)
+    random.Random(seed).shuffle(shuffled)
+    end = START + timedelta(days=1000)
+    worlds = []
+    try:
+        for order in (statements, shuffled):
+            w = World(tmp_path_factory.mktemp("w"), "", Clock(START))
+            worlds.append(w)
+            w.insert(order)
+            w.clock.now = end
+            Engine(w.lrs, w.store, clock=w.clock).run_until_idle()
+        strip = {k: v[:-2] + (v[-1],) for k, v in worlds[0].records().items()}   # evidence may name equal twins
+        assert strip == {k: v[:-2] + (v[-1],) for k, v in worlds[1].records().items()}
+    finally:
+        for w in worlds:
+            w.close()
+
+
+@pytest.fixture
+def world(tmp_path, backend):
+    w = World(tmp_path, backend, Clock(START))
+    yield w
+    w.close()
+
+
+def test_replaying_the_stream_changes_nothing(world):
+    world.insert([statement(0, "bus-course", START)])
+    world.clock.now = START + timedelta(days=2)
+    world.rules.engine.run_until_idle()
+    before, head = world.records(), world.store.chain_head()
+    world.store.set_checkpoint({})                    # as if the checkpoint write had been lost
+    Engine(world.lrs, world.store, clock=world.clock).run_until_idle()
+    assert world.records() == before and world.store.chain_head() == head
+
+
+def test_the_engine_only_reads_the_statement_store(world):
+    world.insert([statement(0, "bus-course", START)])
+    last = world.lrs.last_seq()
+    world.clock.now = START + timedelta(days=2)
+    world.rules.engine.run_until_idle()
+    assert world.lrs.last_seq() == last
+
+
+def test_one_engine_holds_the_lease_until_it_expires(world):
+    now = [1000.0]
+    a = Engine(world.lrs, world.store, clock=world.clock, holder="a", lease_seconds=30, wall=lambda: now[0])
+    b = Engine(world.lrs, world.store, clock=world.clock, holder="b", lease_seconds=30, wall=lambda: now[0])
+    world.insert([statement(0, "bus-course", START)])
+    assert a.run_once()["leased"]
+    assert not b.run_once()["leased"]
+    now[0] += 31
+    assert b.run_once()["leased"]
+    assert not a.run_once()["leased"]
+    b.release()
+    assert a.run_once()["leased"]
+
+
+def test_two_processes_on_one_database_keep_one_whole_history(tmp_path, backend):
+    """Two engines, each on its own store instance (as two service processes would be), run at once
+    with short leases: the history is one unbroken chain with each transition once."""
+    w = World(tmp_path, backend, Clock(START))
+    other = open_rules_store(tmp_path, backend, clock=w.clock)
+    try:
+        engines = [Engine(w.lrs, w.store, clock=w.clock, holder="one", lease_seconds=0.05, batch=2),
+                   Engine(w.lrs, other, clock=w.clock, holder="two", lease_seconds=0.05, batch=2)]
+        w.insert([statement(i % 3, "bus-course", START + timedelta(days=i)) for i in range(8)])
+        w.clock.now = START + timedelta(days=500)
+        stop = threading.Event()
+        errors = []
+
+        def spin(e):
+            try:
+                while not stop.is_set():
+                    e.run_once()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=spin, args=(e,)) for e in engines]
+        for t in threads:
+            t.start()
+        threading.Event().wait(1.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+        engines[0].release()
+        engines[1].release()
+        Engine(w.lrs, w.store, clock=w.clock).run_until_idle()
+        assert w.rules.verify_chain()["ok"]
+        statuses = [(e.body["person"], e.body["certification"], e.body["at"]) for e in w.store.history()
+                    if e.body["kind"] == "status"]
+        assert len(statuses) == len(set(statuses))
+        assert w.store.checkpoint()["seq"] == w.lrs.last_seq()
+    finally:
+        other.close()
+        w.close()
