@@ -95,14 +95,20 @@ class AsyncMongoRulesStore:
     # -- people --------------------------------------------------------------------------
 
     async def _current_person(self, person_id):
-        doc = await self.current.find_one({"_id": person_id})
-        return _person(doc["d"]) if doc else None
+        """The newest version (from the versions themselves: the ``rules_people_current`` pointer, used for
+        listing, may lag behind when a writer died between the two writes)."""
+        docs = await self.people_.find({"p": person_id}).sort("v", DESCENDING).limit(1).to_list(None)
+        return _person(docs[0]) if docs else None
 
     async def put_person(self, person_id, agents, identities, attributes, source):
         identities = sorted(set(identities))
         while True:
             current = await self._current_person(person_id)
             if current and list(current.identities) == identities and current.attributes == attributes:
+                pointer = await self.current.find_one({"_id": person_id}, {"d.v": 1})
+                if pointer is None or pointer["d"]["v"] < current.version:   # repair a pointer left behind
+                    doc = await self.people_.find_one({"_id": f"{person_id}|{current.version:09d}"})
+                    await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True)
                 return None
             for identity in identities:
                 try:
