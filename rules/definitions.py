@@ -8,6 +8,7 @@ or a cycle (a completion rule among its own children, a certification among its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import jsonschema
 
@@ -74,6 +75,7 @@ class Definitions:
     certifications: dict = field(default_factory=dict)
     requirements: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    since: dict = field(default_factory=dict)      # (kind, id) -> day of its first publication
 
     def of(self, kind: str) -> dict:
         return {"completion": self.completions, "certification": self.certifications,
@@ -94,9 +96,11 @@ class Definitions:
 def published(store) -> Definitions:
     """The definitions in force: the version of the last publication of each (kind, id)."""
     current: dict[tuple[str, str], int] = {}
+    since: dict[tuple[str, str], date] = {}
     for p in store.publications():
         current[(p.kind, p.id)] = p.version
-    defs = Definitions()
+        since.setdefault((p.kind, p.id), date.fromisoformat(p.at[:10]))
+    defs = Definitions(since=since)
     for (kind, def_id), version in sorted(current.items()):
         d = store.definition(kind, def_id, version)
         if d is not None:

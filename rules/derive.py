@@ -364,17 +364,24 @@ class Assignment:
 
 
 def assignments(cert_id: str, defs: Definitions, versions: list[PersonVersion]) -> list[Assignment]:
+    """When requirements that name ``cert_id`` applied to the person: from the later of the person
+    version that matched and the requirement's first publication (``defs.since``)."""
     reqs = {rid: r for rid, r in defs.requirements.items() if cert_id in r["certifications"]}
+    starts = {rid: defs.since.get(("requirement", rid), date.min) for rid in reqs}
+    moments = sorted({parse_instant(v.since).date() for v in versions} | {d for d in starts.values() if d != date.min})
     out: list[Assignment] = []
     cur: Assignment | None = None
-    for v in versions:
-        since = parse_instant(v.since).date()
-        matching = tuple(sorted(rid for rid, r in reqs.items() if _applies(r, v.attributes)))
+    for day in moments:
+        in_force = [v for v in versions if parse_instant(v.since).date() <= day]
+        if not in_force:
+            continue
+        v = in_force[-1]
+        matching = tuple(sorted(rid for rid, r in reqs.items() if starts[rid] <= day and _applies(r, v.attributes)))
         if matching and cur is None:
-            cur = Assignment(since, None, matching, None)
+            cur = Assignment(day, None, matching, None)
             out.append(cur)
         elif not matching and cur is not None:
-            cur.end = since
+            cur.end = day
             cur = None
         if cur is not None:
             cur.requirements = tuple(sorted(set(cur.requirements) | set(matching)))

@@ -270,3 +270,14 @@ def test_a_definition_change_is_previewed_then_published(svc):
     listed = svc.client.get("/rules/definitions", headers=ADMIN).json()["definitions"]
     v2 = [d for d in listed if d["kind"] == "certification" and d["version"] == 2][0]
     assert v2["published"] and v2["why"] == "regulator shortened the validity" and v2["who"] == "admin"
+
+
+def test_a_requirement_published_after_the_import_is_due_from_its_publication(svc):
+    svc.people(PEOPLE)
+    svc.travel("2026-06-01")
+    svc.define("completion", {"id": "first-aid-course", "activity": BASE + "first-aid"})
+    svc.define("certification", {"id": "first-aid", "initial": "first-aid-course"})
+    svc.define("requirement", {"id": "everyone-first-aid", "applies_to": {"roles": ["bus_operator"]},
+                               "certifications": ["first-aid"], "due": {"days": 30}})
+    rec = svc.record("ada", "first-aid")
+    assert (rec["status"], rec["due"]) == ("assigned", "2026-07-01")
