@@ -64,10 +64,17 @@ def _csv(rows: list[dict], columns: list[str], headers: dict | None = None) -> R
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for row in rows:
-        w.writerow(["" if row.get(c) is None else (";".join(map(str, row[c])) if isinstance(row.get(c), list)
-                                                   else row[c]) for c in columns])
+        w.writerow([_cell(row.get(c)) for c in columns])
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _cell(value) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with '."""
+    if value is None:
+        return ""
+    text = ";".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 async def _body(request: Request) -> bytes:

@@ -190,3 +190,10 @@ def test_the_engine_runs_in_the_background_of_the_service(tmp_path, clock):
         while svc.status("ada", "bus-operator") != "certified" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert svc.status("ada", "bus-operator") == "certified"
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(svc):
+    bus_definitions(svc)
+    svc.people('person_id,email,roles,site\nada,ada@example.com,bus_operator,"=HYPERLINK(""http://evil"")"\n')
+    csv = svc.client.get("/rules/certifications/bus-operator/roster", headers={**ADMIN, "Accept": "text/csv"}).text
+    assert "'=HYPERLINK" in csv
