@@ -10,7 +10,6 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from . import definitions as defs_mod
 from .chain import verify
 from .definitions import KINDS, DefinitionError, check, check_set, published
 from .derive import COMPLIANT, completions, derive
@@ -350,4 +349,4 @@ def _is_day(text) -> bool:
     return True
 
 
-__all__ = ["Rules", "RulesError", "defs_mod"]
+__all__ = ["Rules", "RulesError"]

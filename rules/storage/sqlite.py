@@ -18,7 +18,7 @@ import orjson
 
 from ..chain import link
 from .ports import (GENESIS, PAGE_LIMIT, Action, DefinitionVersion, Fact, HistoryEvent, LeaseLost, PersonVersion,
-                    Publication, Record, Void, page_limit, timestamp, utc_now)
+                    Publication, Record, page_limit, timestamp, utc_now)
 
 LAYOUT = 1
 

@@ -178,6 +178,19 @@ def test_arrival_order_does_not_matter_beyond_timestamps(tmp_path_factory, items
             w.close()
 
 
+def assert_history_consistent(store) -> None:
+    """Each status event adds a transition the history did not have, each retraction removes one it had:
+    what two engines working at once would break by appending the same change twice."""
+    known: dict = {}
+    for e in store.history():
+        b = e.body
+        if b["kind"] == "status":
+            assert known.get((b["person"], b["certification"], b["at"])) != b["status"], e
+            known[(b["person"], b["certification"], b["at"])] = b["status"]
+        elif b["kind"] == "retract":
+            assert known.pop((b["person"], b["certification"], b["at"])) == b["status"], e
+
+
 @pytest.fixture
 def world(tmp_path, backend):
     w = World(tmp_path, backend, Clock(START))
@@ -217,8 +230,8 @@ def test_one_engine_holds_the_lease_until_it_expires(world):
     assert a.run_once()["leased"]
 
 
-def test_two_processes_on_one_database_keep_one_whole_history(tmp_path, backend):
-    """Two engines, each on its own store instance (as two service processes would be), run at once
+def test_two_engines_on_two_store_instances_keep_one_whole_history(tmp_path, backend):
+    """Two engines, each on its own store instance, run at once in threads
     with short leases: the history is one unbroken chain with each transition once."""
     w = World(tmp_path, backend, Clock(START))
     other = open_rules_store(tmp_path, backend, clock=w.clock)
@@ -249,10 +262,42 @@ def test_two_processes_on_one_database_keep_one_whole_history(tmp_path, backend)
         engines[1].release()
         Engine(w.lrs, w.store, clock=w.clock).run_until_idle()
         assert w.rules.verify_chain()["ok"]
-        statuses = [(e.body["person"], e.body["certification"], e.body["at"]) for e in w.store.history()
-                    if e.body["kind"] == "status"]
-        assert len(statuses) == len(set(statuses))
+        assert_history_consistent(w.store)
         assert w.store.checkpoint()["seq"] == w.lrs.last_seq()
     finally:
         other.close()
+        w.close()
+
+
+def test_engines_in_two_processes_share_one_store_one_at_a_time(tmp_path, backend):
+    """Acceptance 3: two processes (as two service processes) run the engine on one database while
+    statements arrive; the lease lets one work at a time: one unbroken history, each change once."""
+    import multiprocessing
+
+    from engine_process import run_engine
+
+    w = World(tmp_path, backend, Clock(START))
+    try:
+        end = START + timedelta(days=700)
+        ctx = multiprocessing.get_context("spawn")
+        out = ctx.Queue()
+        procs = [ctx.Process(target=run_engine, args=(str(tmp_path), backend, name, end.isoformat(), 1.6, out))
+                 for name in ("proc-a", "proc-b")]
+        for p in procs:
+            p.start()
+        for i in range(12):
+            w.insert([statement(i % 3, "bus-course" if i % 4 else "forklift", START + timedelta(days=40 * i),
+                                scaled=0.9)])
+            threading.Event().wait(0.07)
+        results = dict(out.get(timeout=30) for _ in procs)
+        for p in procs:
+            p.join(30)
+            assert p.exitcode == 0
+        assert sum(results.values()) > 0
+        w.clock.now = end
+        Engine(w.lrs, w.store, clock=w.clock).run_until_idle()
+        assert w.rules.verify_chain()["ok"]
+        assert_history_consistent(w.store)
+        assert w.store.checkpoint()["seq"] == w.lrs.last_seq()
+    finally:
         w.close()
