@@ -182,7 +182,7 @@ class Engine:
             elif isinstance(item, Void):
                 voids.append(item)
         self.store.add_facts(facts, voids)
-        agents = {f.agent_key for f in facts} | self.store.fact_agents([v.voided_id for v in voids])
+        agents = {f.agent_key for f in facts} | self._voided_agents(voids)
         if agents:
             people.update(self.store.persons_for(sorted(agents)).values())
         due = self.store.due_people(today.isoformat())   # their status changes with the day, by today
@@ -215,6 +215,16 @@ class Engine:
         self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
                 "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT}
+
+    def _voided_agents(self, voids: list[Void]) -> set[str]:
+        """Whose statements the voids take back (read from the LRS store: voids are rare)."""
+        agents = set()
+        for v in voids:
+            body = self.lrs.get(v.voided_id, True)
+            item = extract(0, body) if body else None
+            if isinstance(item, Fact):
+                agents.add(item.agent_key)
+        return agents
 
     def recompute(self, person_id: str, defs: Definitions, now: datetime) -> int:
         """Derive one person's records, chain what changed; the number of history events appended."""

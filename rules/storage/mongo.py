@@ -32,7 +32,7 @@ INDEXES = [
     ("rules_identities", [("p", ASCENDING)], {"name": "person"}, "identities of a person"),
     ("rules_definitions", [("k", ASCENDING), ("i", ASCENDING), ("v", ASCENDING)], {"name": "definition"},
      "versions of a definition"),
-    ("rules_facts", [("a", ASCENDING), ("s", ASCENDING)], {"name": "agent"}, "facts of an agent in stream order"),
+    ("rules_facts", [("a", ASCENDING)], {"name": "agent"}, "facts of an agent"),
     ("rules_actions", [("p", ASCENDING), ("r", ASCENDING)], {"name": "person"}, "actions on a person"),
     ("rules_records", [("c", ASCENDING), ("p", ASCENDING)], {"name": "roster"}, "roster of a certification"),
     ("rules_records", [("p", ASCENDING)], {"name": "person"}, "records of a person"),
@@ -52,7 +52,7 @@ def _definition(d) -> DefinitionVersion:
 
 
 def _fact(d) -> Fact:
-    return Fact(d["_id"], d["s"], d["a"], d["o"], d["vb"], d["ts"], d.get("su"), d.get("co"), d.get("sc"), d.get("rg"))
+    return Fact(d["i"], d["_id"], d["a"], d["o"], d["vb"], d["ts"], d.get("su"), d.get("co"), d.get("sc"), d.get("rg"))
 
 
 def _action(d) -> Action:
@@ -205,7 +205,7 @@ class AsyncMongoRulesStore:
 
     async def add_facts(self, facts, voids):
         await self._insert_many(self.facts, [
-            {"_id": f.statement_id, "s": f.seq, "a": f.agent_key, "o": f.activity_id, "vb": f.verb, "ts": f.timestamp,
+            {"_id": f.seq, "i": f.statement_id, "a": f.agent_key, "o": f.activity_id, "vb": f.verb, "ts": f.timestamp,
              "su": f.success, "co": f.completion, "sc": f.scaled, "rg": f.registration} for f in facts])
         await self._insert_many(self.voids, [{"_id": v.voided_id, "by": v.by_id, "s": v.seq} for v in voids])
 
@@ -221,10 +221,6 @@ class AsyncMongoRulesStore:
             facts = [f for f in facts if f.statement_id not in voided]
         facts.sort(key=lambda f: f.seq)
         return facts
-
-    async def fact_agents(self, statement_ids):
-        ids = list(statement_ids)
-        return {d["a"] async for d in self.facts.find({"_id": {"$in": ids}}, {"a": 1})} if ids else set()
 
     # -- actions -------------------------------------------------------------------------
 
@@ -379,7 +375,7 @@ def _record_body(r: Record) -> bytes:
 
 
 _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
-            "publish", "publications", "add_facts", "facts_for", "fact_agents", "add_action", "actions_for",
+            "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
             "put_records", "records_for", "roster", "due_people", "append_history", "history", "history_for",
             "history_of", "chain_head"]

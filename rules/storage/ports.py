@@ -11,9 +11,9 @@ facts, definitions and history say) are replaced whole.
   belongs to one person.
 - **Definitions**: each save makes a new immutable version (who, when, why); a publication (who,
   when, why) makes a version the one in force. Publications are numbered 1, 2, ...
-- **Facts**: one per statement whose object is an Activity (what a completion rule can match);
-  **voids**: which statement voided which. Both keyed by statement id, so replaying the stream
-  stores nothing twice.
+- **Facts**: one per statement whose object is an Activity (what a completion rule can match),
+  keyed by the statement's seq; **voids**: which statement voided which, keyed by the voided id.
+  Replaying the stream stores nothing twice.
 - **Lease**: terms numbered 1, 2, ...; a holder takes or renews the lease by inserting the next
   term, so of two processes only one gets each term.
 - **History**: events numbered 0, 1, 2, ... each with ``prev`` (the hash of the event before) and
@@ -156,12 +156,10 @@ class RulesStore(Protocol):
 
     # -- facts ---------------------------------------------------------------------------
     def add_facts(self, facts: list[Fact], voids: list[Void]) -> None:
-        """Idempotent: a statement id already stored is left as it is."""
+        """Idempotent: a fact is keyed by its statement's seq (appended in stream order), a void by the
+        id of the statement it voids; one already stored is left as it is."""
     def facts_for(self, identities: list[str]) -> list[Fact]:
         """The facts of these agents whose statements are not voided, in seq order."""
-    def fact_agents(self, statement_ids: list[str]) -> set[str]:
-        """The agent keys of the stored facts with these ids."""
-
     # -- admin actions -------------------------------------------------------------------
     def add_action(self, action: Action) -> None: ...
     def actions_for(self, person_id: str) -> list[Action]: ...

@@ -36,10 +36,10 @@ CREATE TABLE publications (
     n INTEGER PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
     at TEXT NOT NULL, who TEXT NOT NULL, why TEXT NOT NULL);
 CREATE TABLE facts (
-    statement_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, agent_key TEXT NOT NULL, activity_id TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, statement_id TEXT NOT NULL, agent_key TEXT NOT NULL, activity_id TEXT NOT NULL,
     verb TEXT NOT NULL, timestamp TEXT NOT NULL, success INTEGER, completion INTEGER, scaled REAL,
-    registration TEXT) WITHOUT ROWID;
-CREATE INDEX facts_agent ON facts (agent_key, seq);
+    registration TEXT);
+CREATE INDEX facts_agent ON facts (agent_key);
 CREATE TABLE voids (voided_id TEXT PRIMARY KEY, by_id TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE actions (
     id TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, body BLOB NOT NULL,
@@ -251,7 +251,7 @@ class SqliteRulesStore:
             return
         with self._write() as conn:
             conn.executemany("INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             [(f.statement_id, f.seq, f.agent_key, f.activity_id, f.verb, f.timestamp,
+                             [(f.seq, f.statement_id, f.agent_key, f.activity_id, f.verb, f.timestamp,
                                f.success, f.completion, f.scaled, f.registration) for f in facts])
             conn.executemany("INSERT OR IGNORE INTO voids VALUES (?, ?, ?)", [(v.voided_id, v.by_id, v.seq) for v in voids])
 
@@ -263,14 +263,6 @@ class SqliteRulesStore:
                  "(SELECT 1 FROM voids v WHERE v.voided_id = f.statement_id)")
             out.extend(_fact(r) for r in conn.execute(q, chunk))
         out.sort(key=lambda f: f.seq)
-        return out
-
-    def fact_agents(self, statement_ids):
-        out = set()
-        conn = self._read()
-        for chunk in _chunks(list(statement_ids)):
-            q = f"SELECT agent_key FROM facts WHERE statement_id IN ({','.join('?' * len(chunk))})"
-            out.update(r[0] for r in conn.execute(q, chunk))
         return out
 
     # -- actions -------------------------------------------------------------------------
