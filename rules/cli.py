@@ -2,6 +2,7 @@
 
     lrs people import FILE [--partial] [--format csv|json]
     lrs audit verify
+    lrs rules run [--once]
 
 They open the rules store the service uses (LRS_DATA_DIR/rules.sqlite3, or LRS_MONGODB_URL) and call
 the same functions as the HTTP API (rules.core.Rules).
@@ -18,7 +19,8 @@ from .core import Rules, RulesError
 from .storage import open_rules_store
 
 
-def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str | None = None) -> None:
+def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str | None = None,
+                 engine_epilog: str | None = None) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     people = subparsers.add_parser("people", help="the people directory of the rules (who needs which certification)",
                                    epilog=epilog, formatter_class=fmt)
@@ -41,6 +43,17 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(func=lambda a: cmd_audit_verify(a, settings_factory))
     audit.set_defaults(func=lambda a: audit.print_help() or 2)
+
+    rules = subparsers.add_parser("rules", help="the rules engine", epilog=engine_epilog, formatter_class=fmt)
+    rsub = rules.add_subparsers(title="rules commands")
+    run = rsub.add_parser("run", help="run the rules engine in this process until stopped (SIGINT/SIGTERM); it "
+                          "takes the lease like the engine of `lrs serve`, so the service processes can run "
+                          "with LRS_RULES_ENGINE=false and leave the work to this one", epilog=engine_epilog,
+                          formatter_class=fmt)
+    run.add_argument("--once", action="store_true", help="stop once caught up; prints what was done, exits 1 "
+                     "when another process holds the lease")
+    run.set_defaults(func=lambda a: cmd_rules_run(a, settings_factory))
+    rules.set_defaults(func=lambda a: rules.print_help() or 2)
 
 
 def _open(settings_factory):
@@ -89,3 +102,41 @@ def cmd_audit_verify(args, settings_factory) -> int:
         print(f"broken: event {b['n']}: {b['reason']} ({result['events']} events before it are intact, "
               f"last good hash {result['head']})")
     return 0 if result["ok"] else 1
+
+
+def cmd_rules_run(args, settings_factory) -> int:
+    import signal
+    import time
+
+    from lrs.storage import open_store
+
+    from .engine import Engine
+
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lrs = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_rules_store(settings.data_dir, settings.mongodb_url)
+    engine = Engine(lrs, store, lease_seconds=settings.rules_lease_seconds)
+    stop = []
+    try:
+        if args.once:
+            done = engine.run_until_idle()
+            print(json.dumps(done))
+            if not done["leased"]:
+                print("lrs: another process holds the rules engine's lease", file=sys.stderr)
+                return 1
+            return 0
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        try:
+            while not stop:
+                if not engine.run_once().get("more"):
+                    time.sleep(settings.rules_engine_interval_seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return 0
+    finally:
+        engine.release()
+        store.close()
+        lrs.close()

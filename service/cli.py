@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     # -- rules (issue 11) --
     import rules.cli
 
-    rules.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS))
+    rules.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS),
+                           engine_epilog=describe(STORE_SETTINGS + ("rules_*",)))
     return parser
 
 

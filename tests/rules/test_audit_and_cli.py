@@ -91,3 +91,22 @@ def test_people_import_from_the_command_line(tmp_path, monkeypatch, capsys):
     j.write_text('[{"person_id": "dee", "agents": [{"mbox": "mailto:dee@example.com"}]}]')
     assert main(["people", "import", str(j)]) == 0
     assert orjson.loads(capsys.readouterr().out)["imported"] == 1
+
+
+def test_rules_run_once_catches_up_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from conftest import Clock
+
+    monkeypatch.setenv("LRS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LRS_MONGODB_URL", raising=False)
+    w = World(tmp_path, "", Clock(START))
+    try:
+        w.insert([statement(0, "bus-course", START - timedelta(days=1))])
+        assert main(["rules", "run", "--once"]) == 0
+        done = orjson.loads(capsys.readouterr().out)
+        assert done["statements"] == 1 and done["checkpoint"]["seq"] == w.lrs.last_seq()
+        assert w.store.records_for("p0")[0].valid_from == "2025-12-31"   # (the status depends on the real day)
+        w.store.take_lease("someone-else", 9e12, 60)
+        assert main(["rules", "run", "--once"]) == 1
+        assert "another process holds" in capsys.readouterr().err
+    finally:
+        w.close()
