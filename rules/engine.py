@@ -190,8 +190,7 @@ class Engine:
         marks = self.store.dirty()
         people.update(p for p, _ in marks)
 
-        events = 0
-        count = 0
+        work = _Work(self)
         if everyone:
             after = None
             while True:
@@ -199,17 +198,13 @@ class Engine:
                 if not page:
                     break
                 for v in page:
-                    events += self.recompute(v.person_id, defs, now)
-                    count += 1
+                    work.add(self.derive_person(v.person_id, defs, now))
                     people.discard(v.person_id)
-                    if not self._lease():
-                        raise LeaseLost("lease lost during a pass")
                 after = page[-1].person_id
         for pid in sorted(people):
-            events += self.recompute(pid, defs, now)
-            count += 1
-            if not self._lease():
-                raise LeaseLost("lease lost during a pass")
+            work.add(self.derive_person(pid, defs, now))
+        work.flush()
+        events, count = work.events, work.people
         self.store.clear_dirty(marks)
         new_seq = rows[-1][0] if rows else seq
         self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
@@ -227,10 +222,17 @@ class Engine:
         return agents
 
     def recompute(self, person_id: str, defs: Definitions, now: datetime) -> int:
-        """Derive one person's records, chain what changed; the number of history events appended."""
+        """Derive one person's records and chain what changed; the number of history events appended."""
+        work = _Work(self)
+        work.add(self.derive_person(person_id, defs, now))
+        work.flush()
+        return work.events
+
+    def derive_person(self, person_id: str, defs: Definitions, now: datetime) -> tuple[list[dict], list[Record]] | None:
+        """What to append to the history (what differs from what it says) and the records to write."""
         versions = self.store.person(person_id)
         if not versions:
-            return 0
+            return None
         current = versions[-1]
         facts = self.store.facts_for(list(current.identities))
         actions = self.store.actions_for(person_id)
@@ -262,9 +264,40 @@ class Engine:
                                    "recorded": recorded})
             if d.status != "not_required" or d.timeline or old or d.next_change or cert_id in stored:
                 records.append(to_record(person_id, d, current.attributes, recorded))
-        self.store.append_history(bodies, holder=self.holder)
-        self.store.put_records(records)
-        return len(bodies)
+        return bodies, records
+
+
+class _Work:
+    """History events and records of the people a pass derived, written a few hundred people at a time:
+    the history first (a record never says more than the history), then the records."""
+
+    FLUSH = 500
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.bodies: list[dict] = []
+        self.records: list[Record] = []
+        self.pending = 0
+        self.events = 0
+        self.people = 0
+
+    def add(self, derived) -> None:
+        self.people += 1
+        if derived is not None:
+            bodies, records = derived
+            self.bodies.extend(bodies)
+            self.records.extend(records)
+            self.pending += 1
+        if self.pending >= self.FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.engine._lease():
+            raise LeaseLost("lease lost during a pass")
+        self.engine.store.append_history(self.bodies, holder=self.engine.holder)
+        self.engine.store.put_records(self.records)
+        self.events += len(self.bodies)
+        self.bodies, self.records, self.pending = [], [], 0
 
 
 def to_record(person_id: str, d: Derived, attributes: dict, updated: str) -> Record:
