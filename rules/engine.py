@@ -40,6 +40,10 @@ log = logging.getLogger("lrs.rules")
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 BATCH = 1000
 LEASE_SECONDS = 30.0
+# The engine shares its process with the HTTP requests: a thread that keeps the GIL for its whole
+# switch interval (5 ms) makes every request that waits on it slower, so the engine gives it up
+# every few statements and after every person it derives.
+YIELD_EVERY = 32
 
 
 def extract(seq: int, body: bytes | str) -> Fact | Void | None:
@@ -175,7 +179,9 @@ class Engine:
 
         rows = self.lrs.stream(seq, self.batch)
         facts, voids = [], []
-        for s, body in rows:
+        for i, (s, body) in enumerate(rows):
+            if i % YIELD_EVERY == 0:
+                time.sleep(0)   # let the request threads of this process have the GIL (see YIELD_EVERY)
             item = extract(s, body)
             if isinstance(item, Fact):
                 facts.append(item)
@@ -282,6 +288,7 @@ class _Work:
         self.people = 0
 
     def add(self, derived) -> None:
+        time.sleep(0)   # give the GIL to the request threads (see YIELD_EVERY)
         self.people += 1
         if derived is not None:
             bodies, records = derived
