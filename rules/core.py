@@ -208,6 +208,10 @@ class Rules:
                 if not isinstance(body[key], str):
                     raise RulesError(400, f"{key} is a string", key)
                 details[key] = body[key]
+        if "until" in details and "date" in details and details["until"] < details["date"]:
+            raise RulesError(400, "until is before date", "until")
+        if "expires" in details and "date" in details and details["expires"] < details["date"]:
+            raise RulesError(400, "expires is before date", "expires")
         if kind == "external_certificate" and "issuer" not in details:
             raise RulesError(400, "an external certificate names its issuer", "issuer")
         details.setdefault("date", timestamp(self.clock()))   # no day given: the moment it was recorded

@@ -166,7 +166,11 @@ def test_admin_actions_are_checked(svc):
              ({"kind": "exemption", "certification": "nope", "reason": "r"}, "certification"),
              ({"kind": "exemption", "certification": "bus-operator", "reason": "r", "until": "soon"}, "until"),
              ({"kind": "external_certificate", "certification": "bus-operator", "reason": "r"}, "issuer"),
-             ({"kind": "exemption", "certification": "bus-operator", "reason": " "}, "reason")]
+             ({"kind": "exemption", "certification": "bus-operator", "reason": " "}, "reason"),
+             ({"kind": "exemption", "certification": "bus-operator", "reason": "r", "date": "2026-03-01",
+               "until": "2026-02-01"}, "until"),
+             ({"kind": "external_certificate", "certification": "bus-operator", "reason": "r", "issuer": "x",
+               "date": "2026-03-01", "expires": "2025-03-01"}, "expires")]
     for body, path in cases:
         resp = svc.action("ada", body)
         assert resp.status_code == 400 and resp.json()["error"]["path"] == path, body
