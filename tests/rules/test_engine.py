@@ -26,15 +26,18 @@ PEOPLE = "person_id,email,roles\n" + "".join(f"p{i},p{i}@example.com,bus_operato
 START = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 
 
-def define(rules: Rules) -> None:
+BUS = {"validity": {"months": 12}, "expiry": {"basis": "previous_expiry"}, "renewal_window_days": 60,
+       "grace_days": 30}
+
+
+def define(rules: Rules, bus: dict | None = None) -> None:
     for kind, body in [
         ("completion", {"id": "bus-course", "activity": BASE + "bus-course", "success": True}),
         ("completion", {"id": "bus-refresher", "activity": BASE + "bus-refresher"}),
         ("completion", {"id": "forklift-course", "activity": BASE + "forklift", "min_score": 0.8}),
         ("completion", {"id": "both", "children": ["bus-course", "forklift-course"], "within_days": 200}),
         ("certification", {"id": "bus-operator", "initial": "bus-course", "renewal": "bus-refresher",
-                           "validity": {"months": 12}, "expiry": {"basis": "previous_expiry"},
-                           "renewal_window_days": 60, "grace_days": 30}),
+                           **(bus or BUS)}),
         ("certification", {"id": "forklift", "initial": "forklift-course", "validity": {"months": 6},
                            "grace_days": 10, "late_renewal": "credit"}),
         ("certification", {"id": "yard-lead", "initial": "both", "prerequisites": ["forklift"],
@@ -49,14 +52,14 @@ def define(rules: Rules) -> None:
 class World:
     """An LRS store and a rules store on one backend, people and definitions in place."""
 
-    def __init__(self, path, backend: str, clock: Clock):
+    def __init__(self, path, backend: str, clock: Clock, bus: dict | None = None):
         self.lrs = open_store(path, backend)
         self.lrs.start()
         self.store = open_rules_store(path, backend, clock=clock)
         self.clock = clock
         self.rules = Rules(self.store, self.lrs, clock=clock)
         self.rules.import_people(parse_csv(PEOPLE), "test")
-        define(self.rules)
+        define(self.rules, bus)
 
     def close(self):
         self.store.close()
@@ -120,15 +123,25 @@ ITEMS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["bus-course", "bu
                  min_size=1, max_size=14)
 
 
+BUS_DEFINITIONS = st.builds(
+    lambda months, days, basis, window, grace, late: {
+        "validity": {"months": months, "days": days},
+        "expiry": {"basis": basis, **({"month": 12, "day": 31} if basis == "fixed_date" else {})},
+        "renewal_window_days": window, "grace_days": grace, "late_renewal": late},
+    st.integers(0, 24), st.integers(1, 40), st.sampled_from(["completion", "previous_expiry", "fixed_date"]),
+    st.integers(0, 90), st.integers(0, 60), st.sampled_from(["restart", "credit"]))
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
-@given(items=ITEMS, chunks=st.lists(st.integers(1, 4), min_size=1, max_size=6), seed=st.integers(0, 10**6))
-def test_incremental_processing_in_chunks_with_restarts_equals_one_rebuild(tmp_path_factory, items, chunks, seed):
+@given(items=ITEMS, chunks=st.lists(st.integers(1, 4), min_size=1, max_size=6), seed=st.integers(0, 10**6),
+       bus=BUS_DEFINITIONS)
+def test_incremental_processing_in_chunks_with_restarts_equals_one_rebuild(tmp_path_factory, items, chunks, seed, bus):
     statements = stream_of(items)
     end = START + timedelta(days=1000)
     clock_a, clock_b = Clock(START), Clock(START)
-    a = World(tmp_path_factory.mktemp("a"), "", clock_a)
-    b = World(tmp_path_factory.mktemp("b"), "", clock_b)
+    a = World(tmp_path_factory.mktemp("a"), "", clock_a, bus)
+    b = World(tmp_path_factory.mktemp("b"), "", clock_b, bus)
     try:
         rnd = random.Random(seed)
         i, k = 0, 0
@@ -157,8 +170,8 @@ def test_incremental_processing_in_chunks_with_restarts_equals_one_rebuild(tmp_p
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
-@given(items=ITEMS, seed=st.integers(0, 10**6))
-def test_arrival_order_does_not_matter_beyond_timestamps(tmp_path_factory, items, seed):
+@given(items=ITEMS, seed=st.integers(0, 10**6), bus=BUS_DEFINITIONS)
+def test_arrival_order_does_not_matter_beyond_timestamps(tmp_path_factory, items, seed, bus):
     statements = [s for s in stream_of(items) if not s["verb"]["id"].endswith("/voided")]
     shuffled = list(statements)
     random.Random(seed).shuffle(shuffled)
@@ -166,7 +179,7 @@ def test_arrival_order_does_not_matter_beyond_timestamps(tmp_path_factory, items
     worlds = []
     try:
         for order in (statements, shuffled):
-            w = World(tmp_path_factory.mktemp("w"), "", Clock(START))
+            w = World(tmp_path_factory.mktemp("w"), "", Clock(START), bus)
             worlds.append(w)
             w.insert(order)
             w.clock.now = end
