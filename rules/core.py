@@ -17,6 +17,7 @@ from .engine import Engine, replay, status_as_of
 from .people import Parsed, parse_csv, parse_json
 from .storage.ports import PAGE_LIMIT, Action, timestamp, utc_now
 
+ROSTER_LIMIT = 500   # most rows of a roster page (the store reads one more, to know whether a next page exists)
 ACTION_KINDS = ("manual_completion", "external_certificate", "exemption", "revocation")
 
 
@@ -260,6 +261,7 @@ class Rules:
         defs = published(self.store)
         if certification not in defs.certifications:
             raise RulesError(404, f"no published certification {certification!r}", "certification")
+        limit = max(1, min(int(limit), ROSTER_LIMIT))
         head = self.store.chain_head()[1]
         if as_of is not None:
             return self._roster_as_of(certification, as_of, status, site, role, after, limit, head)
@@ -314,7 +316,7 @@ class Rules:
         counts: dict[str, int] = {}
         after = None
         while True:
-            page = self.roster(certification, None, site, role, None, as_of, after, PAGE_LIMIT)
+            page = self.roster(certification, None, site, role, None, as_of, after, ROSTER_LIMIT)
             for row in page["people"]:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
             after = page["next"]

@@ -11,7 +11,7 @@
     GET  /definitions/{kind}/{id}/versions/{v}
     POST /definitions/{kind}/{id}/versions/{v}/preview   who would change status if it were published
     POST /definitions/{kind}/{id}/versions/{v}/publish   {"reason": "..."}
-    GET  /certifications/{id}/roster               ?status=a,b&site=&role=&expiring_within_days=&as_of=&after=&limit=
+    GET  /certifications/{id}/roster               ?status=a,b&site=&role=&expiring_within_days=&as_of=&after=&limit= (<= 500)
     GET  /certifications/{id}/compliance           ?as_of=&site=&role=
     GET  /engine                                   the engine's checkpoint and lag
     POST /engine/run                               run the engine until it has caught up (under the lease)
@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .core import Rules, RulesError
+from .core import ROSTER_LIMIT, Rules, RulesError
 from .definitions import DefinitionError
 from .derive import STATUSES
 
@@ -219,7 +219,7 @@ def create_app(rules: Rules) -> Starlette:
         bad = next((s for s in status or () if s not in STATUSES), None)
         if bad:
             raise RulesError(400, f"status {bad!r} is not one of {', '.join(STATUSES)}", "status")
-        limit = _int(request, "limit", 100, 1, MAX_LIMIT)
+        limit = _int(request, "limit", 100, 1, ROSTER_LIMIT)
         page = await run_in_threadpool(rules.roster, request.path_params["cert"], status, q.get("site"), q.get("role"),
                                        _int(request, "expiring_within_days", None, 0, 36500), q.get("as_of"),
                                        q.get("after"), limit)

@@ -201,3 +201,17 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(svc):
     svc.people('person_id,email,roles,site\nada,ada@example.com,bus_operator,"=HYPERLINK(""http://evil"")"\n')
     csv = svc.client.get("/rules/certifications/bus-operator/roster", headers={**ADMIN, "Accept": "text/csv"}).text
     assert "'=HYPERLINK" in csv
+
+
+def test_compliance_counts_people_past_the_first_page(svc):
+    svc.define("completion", {"id": "c", "activity": BASE + "c"})
+    svc.define("certification", {"id": "badge", "initial": "c"})
+    svc.define("requirement", {"id": "all", "applies_to": {"roles": ["r"]}, "certifications": ["badge"]})
+    rows = "".join(f"p{i:04d},p{i}@example.com,r\n" for i in range(1203))
+    svc.people("person_id,email,roles\n" + rows)
+    c = svc.client.get("/rules/certifications/badge/compliance", headers=ADMIN).json()
+    assert c["people"] == 1203 and c["by_status"] == {"assigned": 1203}
+    page = svc.roster("badge", limit=500)
+    assert len(page["people"]) == 500 and page["next"] == "p0499"
+    too_many = svc.client.get("/rules/certifications/badge/roster", params={"limit": 501}, headers=ADMIN)
+    assert too_many.status_code == 400 and too_many.json()["error"]["path"] == "limit"
