@@ -42,7 +42,8 @@ BATCH = 1000
 LEASE_SECONDS = 30.0
 # The engine shares its process with the HTTP requests: a thread that keeps the GIL for its whole
 # switch interval (5 ms) makes every request that waits on it slower, so the engine gives it up
-# every few statements and after every person it derives.
+# every few statements and after every person it derives, when it runs in the background of the service
+# (``polite``; a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own does not).
 YIELD_EVERY = 32
 
 
@@ -98,6 +99,8 @@ class Engine:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds, self.batch, self.wall = lease_seconds, batch, wall
         self._leased_at = 0.0
+        self._head = -1                    # the last history event this engine knows of
+        self.polite = False                # give up the GIL often: set by run_forever (shares a process)
         self._running = threading.Lock()   # one pass at a time in this process (the lease covers the others)
 
     # -- the lease -------------------------------------------------------------------------
@@ -157,6 +160,7 @@ class Engine:
         then gives the lease back (``release``)."""
         import anyio
 
+        self.polite = True
         while True:
             try:
                 done = await anyio.to_thread.run_sync(self.run_once)
@@ -167,6 +171,9 @@ class Engine:
                 await asyncio.sleep(interval)
 
     def _pass(self) -> dict:
+        # the history as this pass finds it: what it appends must follow it directly, or another
+        # process appended in between (its view of the history is stale) and the pass stops
+        self._head = self.store.chain_head()[0]
         cp = self.store.checkpoint()
         seq = cp.get("seq", 0)
         pubs = self.store.publications()
@@ -180,7 +187,7 @@ class Engine:
         rows = self.lrs.stream(seq, self.batch)
         facts, voids = [], []
         for i, (s, body) in enumerate(rows):
-            if i % YIELD_EVERY == 0:
+            if self.polite and i % YIELD_EVERY == 0:
                 time.sleep(0)   # let the request threads of this process have the GIL (see YIELD_EVERY)
             item = extract(s, body)
             if isinstance(item, Fact):
@@ -229,6 +236,7 @@ class Engine:
 
     def recompute(self, person_id: str, defs: Definitions, now: datetime) -> int:
         """Derive one person's records and chain what changed; the number of history events appended."""
+        self._head = self.store.chain_head()[0]
         work = _Work(self)
         work.add(self.derive_person(person_id, defs, now))
         work.flush()
@@ -288,7 +296,8 @@ class _Work:
         self.people = 0
 
     def add(self, derived) -> None:
-        time.sleep(0)   # give the GIL to the request threads (see YIELD_EVERY)
+        if self.engine.polite:
+            time.sleep(0)   # give the GIL to the request threads (see YIELD_EVERY)
         self.people += 1
         if derived is not None:
             bodies, records = derived
@@ -299,9 +308,14 @@ class _Work:
             self.flush()
 
     def flush(self) -> None:
+        if not self.bodies and not self.records:
+            return
+        self.engine._leased_at = 0.0        # renew now: the lease must be ours when the records are written
         if not self.engine._lease():
             raise LeaseLost("lease lost during a pass")
-        self.engine.store.append_history(self.bodies, holder=self.engine.holder)
+        events = self.engine.store.append_history(self.bodies, holder=self.engine.holder, after=self.engine._head)
+        if events:
+            self.engine._head = events[-1].n
         self.engine.store.put_records(self.records)
         self.events += len(self.bodies)
         self.bodies, self.records, self.pending = [], [], 0

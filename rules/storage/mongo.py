@@ -333,7 +333,7 @@ class AsyncMongoRulesStore:
         docs = await self.history_.find({}, {"hash": 1}).sort("_id", DESCENDING).limit(1).to_list(None)
         return (docs[0]["_id"], docs[0]["hash"]) if docs else (-1, GENESIS)
 
-    async def append_history(self, bodies, holder=None):
+    async def append_history(self, bodies, holder=None, after=None):
         if not bodies:
             return []
         if holder is not None:
@@ -341,6 +341,10 @@ class AsyncMongoRulesStore:
             if not top or top["h"] != holder:
                 raise LeaseLost(f"{holder} no longer holds the rules engine's lease")
         n, prev = await self.chain_head()
+        if after is not None and n != after:
+            # another process appended since: the caller's view is stale (if one appends between this
+            # read and the inserts below, the insert of event after + 1 collides and raises LeaseLost)
+            raise LeaseLost(f"the history has event {n}, not {after}: another process appended since")
         out = []
         for body in bodies:
             n += 1

@@ -191,10 +191,12 @@ class RulesStore(Protocol):
         """People with a record whose ``next_change`` is on or before ``day``."""
 
     # -- history -------------------------------------------------------------------------
-    def append_history(self, bodies: list[dict], holder: str | None = None) -> list[HistoryEvent]:
-        """Chain the bodies after the current head and store them. With ``holder``, raises LeaseLost
-        when the newest lease term is not that holder's, or another writer appended first (then only
-        the events before the collision are stored: the chain stays whole)."""
+    def append_history(self, bodies: list[dict], holder: str | None = None,
+                       after: int | None = None) -> list[HistoryEvent]:
+        """Chain the bodies after the current head and store them. Raises LeaseLost, storing nothing, when
+        ``holder`` is given and the newest lease term is not that holder's, or ``after`` is given and the
+        head is not event ``after`` (another writer appended since the caller read the history); of two
+        writers appending after the same head, one wins."""
     def history(self, after: int = -1, limit: int = PAGE_LIMIT) -> list[HistoryEvent]:
         """Events in chain order, numbers above ``after``."""
     def history_for(self, person_id: str, certification: str | None = None) -> list[HistoryEvent]: ...

@@ -360,7 +360,7 @@ class SqliteRulesStore:
 
     # -- history -------------------------------------------------------------------------
 
-    def append_history(self, bodies, holder=None):
+    def append_history(self, bodies, holder=None, after=None):
         if not bodies:
             return []
         with self._write() as conn:
@@ -370,6 +370,8 @@ class SqliteRulesStore:
                     raise LeaseLost(f"{holder} no longer holds the rules engine's lease")
             row = conn.execute("SELECT n, hash FROM history ORDER BY n DESC LIMIT 1").fetchone()
             n, prev = (row[0], row[1]) if row else (-1, GENESIS)
+            if after is not None and n != after:
+                raise LeaseLost(f"the history has event {n}, not {after}: another process appended since")
             out = []
             for body in bodies:
                 n += 1

@@ -10,13 +10,11 @@ import pytest
 
 from service.cli import main
 
-from test_engine import START, World, statement
+from rules_kit import START, Clock, World, statement
 
 
 @pytest.fixture
 def world(tmp_path, backend, monkeypatch):
-    from conftest import Clock
-
     monkeypatch.setenv("LRS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LRS_MONGODB_URL", backend)
     w = World(tmp_path, backend, Clock(START))
@@ -94,8 +92,6 @@ def test_people_import_from_the_command_line(tmp_path, monkeypatch, capsys):
 
 
 def test_rules_run_once_catches_up_from_the_command_line(tmp_path, monkeypatch, capsys):
-    from conftest import Clock
-
     monkeypatch.setenv("LRS_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("LRS_MONGODB_URL", raising=False)
     w = World(tmp_path, "", Clock(START))

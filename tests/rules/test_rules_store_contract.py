@@ -184,6 +184,15 @@ def test_history_is_a_hash_chain(store):
     assert verify(store.history())["ok"]
 
 
+def test_history_refuses_a_writer_whose_view_is_stale(store):
+    store.take_lease("A", 1000.0, 1e9)
+    store.append_history([{"person": "p1"}], holder="A", after=-1)
+    with pytest.raises(LeaseLost):
+        store.append_history([{"person": "p2"}], holder="A", after=-1)
+    store.append_history([{"person": "p3"}], holder="A", after=0)
+    assert [e.body["person"] for e in store.history()] == ["p1", "p3"]
+
+
 def test_history_refuses_a_writer_without_the_lease(store):
     store.take_lease("A", 1000.0, 30)
     with pytest.raises(LeaseLost):
