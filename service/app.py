@@ -30,6 +30,7 @@ from player.storage import open_player_store
 
 from .config import Settings, activity_iri_base, scorm_again_dir
 from .guard import RequireAdmin
+from .rules_part import RulesPart
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
 
@@ -61,11 +62,13 @@ def _fix_malloc_thresholds() -> None:
         pass
 
 
-def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware, RequestLogMiddleware]:
+def create_apps(settings: Settings | None = None, *,
+                rules_clock=None) -> tuple[RequestLogMiddleware, RequestLogMiddleware]:
     """The main origin's app and the content origin's app (service/origins.py), over the same stores.
 
     The stores are opened and closed by the main app's lifespan: run that one (a TestClient of the
-    main app as a context manager, or ``create_service``); the content app has none of its own."""
+    main app as a context manager, or ``create_service``); the content app has none of its own.
+    ``rules_clock``: the rules' clock (a function returning an aware datetime), injected by tests."""
     settings = settings or Settings.from_env()
     _fix_malloc_thresholds()
     configure_logging(settings)
@@ -108,16 +111,21 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
     player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge, scorm_again_dir(settings)))
     player_learner.add_exception_handler(Exception, _internal_error)
 
+    rules_part = RulesPart(settings, store, admin_only, rules_clock)
+
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
                    Mount("/content/files", app=not_found),  # served on the content origin only
-                   Mount("/content", app=guarded_content), Mount("/player", app=player_admin)]
+                   Mount("/content", app=guarded_content), Mount("/player", app=player_admin),
+                   rules_part.mount]
     content_routes = [Mount("/content/files", app=SessionFiles(content_files, launcher)),
                       Mount("/player", app=player_learner)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
+        rules_part.start()
         yield
+        await rules_part.stop()
         store.close()
         content_api.state.store.close()
         player_store.close()
@@ -132,9 +140,9 @@ def create_apps(settings: Settings | None = None) -> tuple[RequestLogMiddleware,
             RequestLogMiddleware(SecurityHeaders(ErrorGuard(content), CONTENT_HEADERS)))
 
 
-def create_app(settings: Settings | None = None) -> RequestLogMiddleware:
+def create_app(settings: Settings | None = None, *, rules_clock=None) -> RequestLogMiddleware:
     """The main origin's app alone (its lifespan opens and closes the stores)."""
-    return create_apps(settings)[0]
+    return create_apps(settings, rules_clock=rules_clock)[0]
 
 
 def create_service(settings: Settings | None = None) -> ByListener:

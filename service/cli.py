@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     lcreate.add_argument("--return-url", help="where the player sends the learner at the end (http or https)")
     lcreate.set_defaults(func=cmd_launch_create)
     launch.set_defaults(func=lambda a: launch.print_help() or 2)
+    # -- rules (issue 11) --
+    import rules.cli
+
+    rules.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS),
+                           engine_epilog=describe(STORE_SETTINGS + ("rules_*",)))
     return parser
 
 

@@ -48,6 +48,10 @@ class Settings:
     player_session_seconds: int = 8 * 3600
     activity_iri_base: str = ""
     scorm_again_dir: str = ""
+    # -- rules (issue 11) --
+    rules_engine: bool = True
+    rules_engine_interval_seconds: float = 1.0
+    rules_lease_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -141,6 +145,12 @@ HELP = {
     "activity_iri_base": "base of the activity IRIs the player's statements use ({base}/courses/{course id}/...) "
                          "and the home page of the player's authority account; default LRS_PUBLIC_URL "
                          "(else http://HOST:PORT)",
+    # -- rules (issue 11) --
+    "rules_engine": "run the rules engine in this process (true/false); it takes the lease, so one process at "
+                    "a time does the work whatever this says",
+    "rules_engine_interval_seconds": "pause of the rules engine when it has caught up with the statement stream",
+    "rules_lease_seconds": "how long the rules engine's lease lasts unless renewed; another process takes over "
+                           "after it",
 }
 
 

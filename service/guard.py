@@ -70,6 +70,7 @@ class RequireAdmin:
                 message["headers"] = list(message.get("headers", [])) + [NOSNIFF]
             await send(message)
 
+        scope["lrs.credential"] = cred.get("key", "")   # who asked: the audit trail of the rules' admin actions
         return await self.app(scope, receive, send_nosniff)
 
     def _cross_site(self, headers: dict[bytes, bytes]) -> bool:

@@ -58,6 +58,8 @@ STORE_VARS = {"LRS_DATA_DIR", "LRS_MONGODB_URL"}
     (["packages", "import"], {"LRS_DATA_DIR"} | {v for v in SETTINGS_VARS if v.startswith("LRS_PACKAGE_")}),
     (["launch", "create"], STORE_VARS | {"LRS_HOST", "LRS_PORT", "LRS_PUBLIC_URL", "LRS_CONTENT_PORT",
                                          "LRS_CONTENT_ORIGIN", "LRS_LAUNCH_TOKEN_SECONDS"}),
+    (["people", "import"], STORE_VARS), (["audit", "verify"], STORE_VARS),
+    (["rules", "run"], STORE_VARS | {v for v in SETTINGS_VARS if v.startswith("LRS_RULES_")}),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_each_subcommand_help_lists_the_settings_it_reads_and_no_others(capsys, argv, expected):
     """Issue 9 finding 13: each subcommand's help lists only the environment variables that subcommand

@@ -1,0 +1,142 @@
+"""The rules' commands of the ``lrs`` command line (service/cli.py adds them):
+
+    lrs people import FILE [--partial] [--format csv|json]
+    lrs audit verify
+    lrs rules run [--once]
+
+They open the rules store the service uses (LRS_DATA_DIR/rules.sqlite3, or LRS_MONGODB_URL) and call
+the same functions as the HTTP API (rules.core.Rules).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .core import Rules, RulesError
+from .storage import open_rules_store
+
+
+def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str | None = None,
+                 engine_epilog: str | None = None) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    people = subparsers.add_parser("people", help="the people directory of the rules (who needs which certification)",
+                                   epilog=epilog, formatter_class=fmt)
+    psub = people.add_subparsers(title="people commands")
+    imp = psub.add_parser("import", help="import people from a CSV (an HR export) or JSON file; the same file "
+                          "twice changes nothing; with bad rows nothing is imported unless --partial",
+                          epilog=epilog, formatter_class=fmt)
+    imp.add_argument("file", type=Path, help="the file (.csv or .json)")
+    imp.add_argument("--partial", action="store_true", help="import the good rows even when some are bad")
+    imp.add_argument("--format", choices=["csv", "json"], help="default: from the file name (.json is JSON)")
+    imp.set_defaults(func=lambda a: cmd_people_import(a, settings_factory))
+    people.set_defaults(func=lambda a: people.print_help() or 2)
+
+    audit = subparsers.add_parser("audit", help="check the rules' tamper-evident history", epilog=epilog,
+                                  formatter_class=fmt)
+    asub = audit.add_subparsers(title="audit commands")
+    verify = asub.add_parser("verify", help="recompute the history's hash chain; exits 1 and names the first "
+                             "broken link when an event was modified, deleted or reordered", epilog=epilog,
+                             formatter_class=fmt)
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(func=lambda a: cmd_audit_verify(a, settings_factory))
+    audit.set_defaults(func=lambda a: audit.print_help() or 2)
+
+    rules = subparsers.add_parser("rules", help="the rules engine", epilog=engine_epilog, formatter_class=fmt)
+    rsub = rules.add_subparsers(title="rules commands")
+    run = rsub.add_parser("run", help="run the rules engine in this process until stopped (SIGINT/SIGTERM); it "
+                          "takes the lease like the engine of `lrs serve`, so the service processes can run "
+                          "with LRS_RULES_ENGINE=false and leave the work to this one", epilog=engine_epilog,
+                          formatter_class=fmt)
+    run.add_argument("--once", action="store_true", help="stop once caught up; prints what was done, exits 1 "
+                     "when another process holds the lease")
+    run.set_defaults(func=lambda a: cmd_rules_run(a, settings_factory))
+    rules.set_defaults(func=lambda a: rules.print_help() or 2)
+
+
+def _open(settings_factory):
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_rules_store(settings.data_dir, settings.mongodb_url)
+
+
+def cmd_people_import(args, settings_factory) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"lrs: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    fmt = args.format or ("json" if args.file.suffix.lower() == ".json" else "csv")
+    store = _open(settings_factory)
+    try:
+        result = Rules(store, None).import_people_text(text, fmt, "cli", args.partial)
+    except RulesError as exc:
+        print(f"lrs: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    for err in result["errors"]:
+        print(f"{args.file}:{err['line']}: {err['path'] or '-'}: {err['message']}", file=sys.stderr)
+    if not result["applied"]:
+        print(f"lrs: {len(result['errors'])} bad rows; nothing imported (--partial imports the good rows)",
+              file=sys.stderr)
+        return 1
+    print(json.dumps({k: result[k] for k in ("imported", "unchanged")} | {"bad_rows": len(result["errors"])}))
+    return 0
+
+
+def cmd_audit_verify(args, settings_factory) -> int:
+    store = _open(settings_factory)
+    try:
+        result = Rules(store, None).verify_chain()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(result))
+    elif result["ok"]:
+        print(f"ok: {result['events']} events, chain head {result['head']}")
+    else:
+        b = result["broken"]
+        print(f"broken: event {b['n']}: {b['reason']} ({result['events']} events before it are intact, "
+              f"last good hash {result['head']})")
+    return 0 if result["ok"] else 1
+
+
+def cmd_rules_run(args, settings_factory) -> int:
+    import signal
+    import time
+
+    from lrs.storage import open_store
+
+    from .engine import Engine
+
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lrs = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_rules_store(settings.data_dir, settings.mongodb_url)
+    engine = Engine(lrs, store, lease_seconds=settings.rules_lease_seconds)
+    stop = []
+    try:
+        if args.once:
+            done = engine.run_until_idle()
+            print(json.dumps(done))
+            if not done["leased"]:
+                print("lrs: another process holds the rules engine's lease", file=sys.stderr)
+                return 1
+            return 0
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        try:
+            while not stop:
+                if not engine.run_once().get("more"):
+                    time.sleep(settings.rules_engine_interval_seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return 0
+    finally:
+        engine.release()
+        store.close()
+        lrs.close()

@@ -1,0 +1,406 @@
+"""The rules' scale-out store: MongoDB (or FerretDB) through PyMongo's asyncio API, in collections
+``rules_*`` of the LRS's database.
+
+Like lrs/storage/mongo.py it relies on what MongoDB and FerretDB both make atomic, inserting one
+document under a unique ``_id``: people versions (``person|version``), definition versions
+(``kind|id|version``), publications (``n``), facts and voids (statement id), actions, lease terms
+and history events (``n``) are inserts, so of two writers of one key exactly one wins. The
+current-version pointers of people, the engine checkpoint, the dirty marks and the records are
+replaced whole (a cache or a position that replaying recomputes).
+
+The port is blocking (rules/storage/ports.py): ``MongoRulesStore`` runs every call as a coroutine of
+``AsyncMongoRulesStore`` on its own event loop thread.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Callable
+
+import orjson
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from lrs.storage.own_loop import OnOwnLoop
+
+from ..chain import link
+from .ports import (GENESIS, PAGE_LIMIT, Action, DefinitionVersion, Fact, HistoryEvent, LeaseLost, PersonVersion,
+                    Publication, Record, page_limit, timestamp, utc_now)
+
+INDEXES = [
+    ("rules_people", [("p", ASCENDING), ("v", ASCENDING)], {"name": "person"}, "versions of a person"),
+    ("rules_identities", [("p", ASCENDING)], {"name": "person"}, "identities of a person"),
+    ("rules_definitions", [("k", ASCENDING), ("i", ASCENDING), ("v", ASCENDING)], {"name": "definition"},
+     "versions of a definition"),
+    ("rules_facts", [("a", ASCENDING)], {"name": "agent"}, "facts of an agent"),
+    ("rules_actions", [("p", ASCENDING), ("r", ASCENDING)], {"name": "person"}, "actions on a person"),
+    ("rules_records", [("c", ASCENDING), ("p", ASCENDING)], {"name": "roster"}, "roster of a certification"),
+    ("rules_records", [("p", ASCENDING)], {"name": "person"}, "records of a person"),
+    ("rules_records", [("nx", ASCENDING)], {"name": "next_change"}, "records whose status changes with time"),
+    ("rules_history", [("p", ASCENDING), ("c", ASCENDING)], {"name": "person"}, "history of a person"),
+    ("rules_history", [("c", ASCENDING)], {"name": "certification"}, "history of a certification"),
+]
+
+
+def _person(d) -> PersonVersion:
+    return PersonVersion(d["p"], d["v"], d["since"], tuple(d["ids"]), tuple(orjson.loads(d["agents"])),
+                         orjson.loads(d["attrs"]), d["src"])
+
+
+def _definition(d) -> DefinitionVersion:
+    return DefinitionVersion(d["k"], d["i"], d["v"], orjson.loads(d["body"]), d["created"], d["who"], d["why"])
+
+
+def _fact(d) -> Fact:
+    return Fact(d["i"], d["_id"], d["a"], d["o"], d["vb"], d["ts"], d.get("su"), d.get("co"), d.get("sc"), d.get("rg"))
+
+
+def _action(d) -> Action:
+    return Action(d["_id"], d["p"], d["k"], d["t"], orjson.loads(d["body"]), d["reason"], d["who"], d["r"])
+
+
+def _event(d) -> HistoryEvent:
+    return HistoryEvent(d["_id"], d["prev"], d["hash"], orjson.loads(d["body"]))
+
+
+def _record(d) -> Record:
+    b = orjson.loads(d["body"])
+    return Record(d["p"], d["c"], d["st"], b["earned"], b["valid_from"], d["exp"], b["due"], d["nx"],
+                  b["definition_version"], b["evidence"], d["site"], tuple(d["roles"]),
+                  tuple(tuple(t) for t in b["timeline"]), b["updated"])
+
+
+class AsyncMongoRulesStore:
+    def __init__(self, url: str, database: str | None = None, clock: Callable[[], datetime] = utc_now):
+        self.client = AsyncMongoClient(url, appname="lrs-rules")
+        self.db = self.client[database] if database else self.client.get_default_database("lrs")
+        self.clock = clock
+        c = self.db
+        self.people_, self.current, self.identities = c["rules_people"], c["rules_people_current"], c["rules_identities"]
+        self.definitions, self.publications_ = c["rules_definitions"], c["rules_publications"]
+        self.facts, self.voids = c["rules_facts"], c["rules_voids"]
+        self.actions, self.lease, self.checkpoint_ = c["rules_actions"], c["rules_lease"], c["rules_checkpoint"]
+        self.dirty_, self.records, self.history_ = c["rules_dirty"], c["rules_records"], c["rules_history"]
+
+    async def setup(self) -> None:
+        for coll, keys, options, _ in INDEXES:
+            await self.db[coll].create_index(keys, **options)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def _now(self) -> str:
+        return timestamp(self.clock())
+
+    # -- people --------------------------------------------------------------------------
+
+    async def _current_person(self, person_id):
+        """The newest version (from the versions themselves: the ``rules_people_current`` pointer, used for
+        listing, may lag behind when a writer died between the two writes)."""
+        docs = await self.people_.find({"p": person_id}).sort("v", DESCENDING).limit(1).to_list(None)
+        return _person(docs[0]) if docs else None
+
+    async def put_person(self, person_id, agents, identities, attributes, source):
+        identities = sorted(set(identities))
+        while True:
+            current = await self._current_person(person_id)
+            if current and list(current.identities) == identities and current.attributes == attributes:
+                pointer = await self.current.find_one({"_id": person_id}, {"d.v": 1})
+                if pointer is None or pointer["d"]["v"] < current.version:   # repair a pointer left behind
+                    doc = await self.people_.find_one({"_id": f"{person_id}|{current.version:09d}"})
+                    await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True)
+                return None
+            for identity in identities:
+                try:
+                    await self.identities.insert_one({"_id": identity, "p": person_id})
+                except DuplicateKeyError:
+                    owner = await self.identities.find_one({"_id": identity})
+                    if owner and owner["p"] != person_id:
+                        raise ValueError(f"the identity {identity} belongs to person {owner['p']}") from None
+            number = current.version + 1 if current else 1
+            doc = {"_id": f"{person_id}|{number:09d}", "p": person_id, "v": number, "since": self._now(),
+                   "ids": identities, "agents": orjson.dumps(list(agents)), "attrs": orjson.dumps(attributes),
+                   "src": source}
+            try:
+                await self.people_.insert_one(doc)
+            except DuplicateKeyError:
+                continue  # another writer made this version: compare with theirs
+            await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True)
+            if current:
+                gone = set(current.identities) - set(identities)
+                if gone:
+                    await self.identities.delete_many({"_id": {"$in": sorted(gone)}, "p": person_id})
+            return _person(doc)
+
+    async def person(self, person_id):
+        return [_person(d) async for d in self.people_.find({"p": person_id}).sort("v", ASCENDING)]
+
+    async def people(self, after=None, limit=PAGE_LIMIT):
+        flt = {"_id": {"$gt": after}} if after is not None else {}
+        docs = await self.current.find(flt).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        return [_person(d["d"]) for d in docs]
+
+    async def persons_for(self, identities):
+        out = {}
+        ids = list(identities)
+        for i in range(0, len(ids), 500):
+            async for d in self.identities.find({"_id": {"$in": ids[i:i + 500]}}):
+                out[d["_id"]] = d["p"]
+        return out
+
+    # -- definitions ---------------------------------------------------------------------
+
+    async def save_definition(self, kind, def_id, body, who, why):
+        while True:
+            top = await self.definition(kind, def_id)
+            d = DefinitionVersion(kind, def_id, (top.version if top else 0) + 1, body, self._now(), who, why)
+            try:
+                await self.definitions.insert_one({"_id": f"{kind}|{def_id}|{d.version:09d}", "k": kind, "i": def_id,
+                                                   "v": d.version, "body": orjson.dumps(body), "created": d.created,
+                                                   "who": who, "why": why})
+            except DuplicateKeyError:
+                continue
+            return d
+
+    async def definition(self, kind, def_id, version=None):
+        if version is None:
+            docs = await self.definitions.find({"k": kind, "i": def_id}).sort("v", DESCENDING).limit(1).to_list(None)
+            return _definition(docs[0]) if docs else None
+        doc = await self.definitions.find_one({"_id": f"{kind}|{def_id}|{int(version):09d}"})
+        return _definition(doc) if doc else None
+
+    async def definition_versions(self, kind=None):
+        flt = {"k": kind} if kind else {}
+        docs = await self.definitions.find(flt).to_list(None)
+        return sorted((_definition(d) for d in docs), key=lambda d: (d.kind, d.id, d.version))
+
+    async def publish(self, kind, def_id, version, who, why):
+        if await self.definition(kind, def_id, version) is None:
+            raise KeyError(f"no version {version} of {kind} {def_id!r}")
+        while True:
+            docs = await self.publications_.find({}).sort("_id", DESCENDING).limit(1).to_list(None)
+            n = (docs[0]["_id"] if docs else 0) + 1
+            p = Publication(n, kind, def_id, int(version), self._now(), who, why)
+            try:
+                await self.publications_.insert_one({"_id": n, "k": kind, "i": def_id, "v": p.version, "at": p.at,
+                                                     "who": who, "why": why})
+            except DuplicateKeyError:
+                continue
+            return p
+
+    async def publications(self):
+        return [Publication(d["_id"], d["k"], d["i"], d["v"], d["at"], d["who"], d["why"])
+                async for d in self.publications_.find({}).sort("_id", ASCENDING)]
+
+    # -- facts ---------------------------------------------------------------------------
+
+    async def _insert_many(self, coll, docs):
+        if not docs:
+            return
+        try:
+            await coll.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+    async def add_facts(self, facts, voids):
+        await self._insert_many(self.facts, [
+            {"_id": f.seq, "i": f.statement_id, "a": f.agent_key, "o": f.activity_id, "vb": f.verb, "ts": f.timestamp,
+             "su": f.success, "co": f.completion, "sc": f.scaled, "rg": f.registration} for f in facts])
+        await self._insert_many(self.voids, [{"_id": v.voided_id, "by": v.by_id, "s": v.seq} for v in voids])
+
+    async def facts_for(self, identities):
+        ids = list(identities)
+        facts = [_fact(d) async for d in self.facts.find({"a": {"$in": ids}})] if ids else []
+        if facts:
+            sids = [f.statement_id for f in facts]
+            voided = set()
+            for i in range(0, len(sids), 500):
+                async for d in self.voids.find({"_id": {"$in": sids[i:i + 500]}}, {"_id": 1}):
+                    voided.add(d["_id"])
+            facts = [f for f in facts if f.statement_id not in voided]
+        facts.sort(key=lambda f: f.seq)
+        return facts
+
+    # -- actions -------------------------------------------------------------------------
+
+    async def add_action(self, a):
+        await self.actions.insert_one({"_id": a.id, "p": a.person_id, "k": a.kind, "t": a.target,
+                                       "body": orjson.dumps(a.body), "reason": a.reason, "who": a.who, "r": a.recorded})
+
+    async def actions_for(self, person_id):
+        docs = await self.actions.find({"p": person_id}).to_list(None)
+        return sorted((_action(d) for d in docs), key=lambda a: (a.recorded, a.id))
+
+    # -- engine --------------------------------------------------------------------------
+
+    async def _lease_top(self):
+        docs = await self.lease.find({}).sort("_id", DESCENDING).limit(1).to_list(None)
+        return docs[0] if docs else None
+
+    async def take_lease(self, holder, now, seconds):
+        top = await self._lease_top()
+        if top and top["h"] != holder and top["u"] > now:
+            return False
+        term = (top["_id"] if top else 0) + 1
+        try:
+            await self.lease.insert_one({"_id": term, "h": holder, "u": now + seconds})
+        except DuplicateKeyError:
+            return False
+        await self.lease.delete_many({"_id": {"$lt": term - 10}})
+        return True
+
+    async def release_lease(self, holder, now):
+        top = await self._lease_top()
+        if top and top["h"] == holder:
+            try:
+                await self.lease.insert_one({"_id": top["_id"] + 1, "h": "", "u": 0.0})
+            except DuplicateKeyError:
+                pass
+
+    async def checkpoint(self):
+        doc = await self.checkpoint_.find_one({"_id": "engine"})
+        return orjson.loads(doc["body"]) if doc else {}
+
+    async def set_checkpoint(self, checkpoint):
+        doc = {"_id": "engine", "body": orjson.dumps(checkpoint)}
+        for _ in range(3):
+            try:
+                await self.checkpoint_.replace_one({"_id": "engine"}, doc, upsert=True)
+                return
+            except DuplicateKeyError:
+                continue
+
+    async def mark_dirty(self, person_ids):
+        for p in person_ids:
+            doc = {"_id": p, "stamp": uuid.uuid4().hex}
+            try:
+                await self.dirty_.replace_one({"_id": p}, doc, upsert=True)
+            except DuplicateKeyError:
+                await self.dirty_.replace_one({"_id": p}, doc, upsert=True)
+
+    async def dirty(self, limit=PAGE_LIMIT):
+        docs = await self.dirty_.find({}).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        return [(d["_id"], d["stamp"]) for d in docs]
+
+    async def clear_dirty(self, marks):
+        for p, stamp in marks:
+            await self.dirty_.delete_one({"_id": p, "stamp": stamp})
+
+    # -- records -------------------------------------------------------------------------
+
+    async def put_records(self, records):
+        if not records:
+            return
+        ops = []
+        for r in records:
+            key = f"{r.certification}|{r.person_id}"
+            ops.append(ReplaceOne({"_id": key}, {"_id": key, "p": r.person_id, "c": r.certification, "st": r.status,
+                                                 "exp": r.expires, "nx": r.next_change, "site": r.site,
+                                                 "roles": list(r.roles), "body": _record_body(r)}, upsert=True))
+        try:
+            await self.records.bulk_write(ops, ordered=False)
+        except BulkWriteError:
+            for op in ops:  # two upserts of one new _id can collide: the next replace wins
+                await self.records.replace_one(op._filter, op._doc, upsert=True)
+
+    async def records_for(self, person_id):
+        docs = await self.records.find({"p": person_id}).to_list(None)
+        return sorted((_record(d) for d in docs), key=lambda r: r.certification)
+
+    async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT):
+        flt: dict = {"c": certification}
+        if after is not None:
+            flt["p"] = {"$gt": after}
+        if status:
+            flt["st"] = {"$in": list(status)}
+        if site is not None:
+            flt["site"] = site
+        if role is not None:
+            flt["roles"] = role
+        if expires_by is not None:
+            flt["exp"] = {"$ne": None, "$lte": expires_by}
+        docs = await self.records.find(flt).sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
+        return [_record(d) for d in docs]
+
+    async def due_people(self, day, limit=PAGE_LIMIT):
+        docs = await self.records.find({"nx": {"$ne": None, "$lte": day}}, {"p": 1}).limit(page_limit(limit)).to_list(None)
+        return sorted({d["p"] for d in docs})
+
+    # -- history -------------------------------------------------------------------------
+
+    async def chain_head(self):
+        docs = await self.history_.find({}, {"hash": 1}).sort("_id", DESCENDING).limit(1).to_list(None)
+        return (docs[0]["_id"], docs[0]["hash"]) if docs else (-1, GENESIS)
+
+    async def append_history(self, bodies, holder=None, after=None):
+        if not bodies:
+            return []
+        if holder is not None:
+            top = await self._lease_top()
+            if not top or top["h"] != holder:
+                raise LeaseLost(f"{holder} no longer holds the rules engine's lease")
+        n, prev = await self.chain_head()
+        if after is not None and n != after:
+            # another process appended since: the caller's view is stale (if one appends between this
+            # read and the inserts below, the insert of event after + 1 collides and raises LeaseLost)
+            raise LeaseLost(f"the history has event {n}, not {after}: another process appended since")
+        out = []
+        for body in bodies:
+            n += 1
+            h = link(prev, body)
+            try:
+                await self.history_.insert_one({"_id": n, "prev": prev, "hash": h, "p": body.get("person"),
+                                                "c": body.get("certification"), "body": orjson.dumps(body)})
+            except DuplicateKeyError:
+                raise LeaseLost(f"history event {n} was written by another process") from None
+            out.append(HistoryEvent(n, prev, h, body))
+            prev = h
+        return out
+
+    async def history(self, after=-1, limit=PAGE_LIMIT):
+        docs = await self.history_.find({"_id": {"$gt": after}}).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        return [_event(d) for d in docs]
+
+    async def history_for(self, person_id, certification=None):
+        flt = {"p": person_id}
+        if certification is not None:
+            flt["c"] = certification
+        return [_event(d) async for d in self.history_.find(flt).sort("_id", ASCENDING)]
+
+    async def history_of(self, certification):
+        return [_event(d) async for d in self.history_.find({"c": certification}).sort("_id", ASCENDING)]
+
+
+def _record_body(r: Record) -> bytes:
+    from .sqlite import record_body
+
+    return record_body(r)
+
+
+_METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
+            "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
+            "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
+            "put_records", "records_for", "roster", "due_people", "append_history", "history", "history_for",
+            "history_of", "chain_head"]
+
+
+class MongoRulesStore(OnOwnLoop):
+    """The rules store port, blocking, over ``AsyncMongoRulesStore`` on this adapter's own event loop."""
+
+    def __init__(self, url: str, database: str | None = None, clock: Callable[[], datetime] = utc_now):
+        async def make():
+            return AsyncMongoRulesStore(url, database, clock)
+
+        super().__init__("lrs-rules-mongo", make)
+
+
+def _blocking(name):
+    def call(self, *args, **kwargs):
+        return self._run(getattr(self.aio, name)(*args, **kwargs))
+    call.__name__ = name
+    return call
+
+
+for _name in _METHODS:
+    setattr(MongoRulesStore, _name, _blocking(_name))

@@ -1,0 +1,49 @@
+"""The rules part of the composition root: its store, its API at ``/rules`` (admin credential) and the
+engine's background task. Kept apart from app.py so the wiring of each part stays in its own place."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import anyio
+from datetime import datetime
+from typing import Callable
+
+from starlette.routing import Mount
+
+from rules.core import Rules
+from rules.http import create_app as create_rules_app
+from rules.storage import open_rules_store, utc_now
+
+from .config import Settings
+
+
+class RulesPart:
+    def __init__(self, settings: Settings, lrs_store, admin_only: Callable, clock: Callable[[], datetime] | None = None):
+        """``admin_only``: the composition root's RequireAdmin with its credentials and refused origins."""
+        self.settings = settings
+        self.store = open_rules_store(settings.data_dir, settings.mongodb_url, clock=clock or utc_now)
+        self.rules = Rules(self.store, lrs_store, clock=clock or utc_now, lease_seconds=settings.rules_lease_seconds)
+        app = create_rules_app(self.rules)
+        self.mount = Mount("/rules", app=admin_only(app, public=(), what="the rules API",
+                                                    action="managing people, definitions and records",
+                                                    realm="rules"))
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Run the engine in the background (when configured); call inside the app's lifespan."""
+        if self.settings.rules_engine:
+            self._task = asyncio.get_running_loop().create_task(
+                self.rules.engine.run_forever(self.settings.rules_engine_interval_seconds))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            # cancelling the task does not stop a pass already running in a worker thread: wait for it,
+            # then give the lease back, before the stores close under it
+            await anyio.to_thread.run_sync(self.rules.engine.wait_idle)
+            with contextlib.suppress(Exception):
+                await anyio.to_thread.run_sync(self.rules.engine.release)
+        self.store.close()
