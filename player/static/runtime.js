@@ -16,7 +16,7 @@
   var QUEUE = 'lrs-player:' + cfg.registration;
   var KEEPALIVE_LIMIT = 60000;   // browsers cap keepalive bodies at 64 KiB in flight
   var BATCH = 20;
-  var DEBOUNCE_MS = 1000;
+  var DEBOUNCE_MS = 1000;   // the learner's work is saved at most a second after it is done
   var WRITABLE = twelve ? [
     /^cmi\.core\.(lesson_location|lesson_status|exit|session_time)$/,
     /^cmi\.core\.score\.(raw|min|max)$/,
@@ -241,7 +241,9 @@
     made.on(prefix + 'Commit', function () { enqueue('commit'); });
     made.on(twelve ? 'LMSFinish' : 'Terminate', function () { enqueue('terminate'); afterTerminate(); });
     made.on(prefix + 'SetValue.cmi.*', function () {
-      if (debounce) clearTimeout(debounce);
+      // throttled: the first change schedules a save a second later, and the changes made meanwhile
+      // ride along with it, so a SCO writing all the time (a video's position) still saves each second
+      if (debounce) return;
       debounce = setTimeout(function () { debounce = null; if (!made.isTerminated()) enqueue('commit'); }, DEBOUNCE_MS);
     });
     return made;
