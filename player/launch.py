@@ -6,8 +6,8 @@ is an HS256 JWT signed with the LRS store's ``launch`` secret (shared by every p
 ``course``, ``ver``, optional ``ret`` (return URL), ``aud`` = ``lrs-launch``, ``iat`` and ``exp``.
 ``Launcher.open`` checks a token fully and only then consumes it. The ``lrs_player`` cookie is a
 second JWT (the store's ``player-session`` secret) holding the browser's course sessions, newest
-first (``s``: up to MAX_SESSIONS entries, each bound to one registration with its own expiry), so a
-learner can have two courses open in two tabs; every request names the registration it acts on, and
+first (``s``: up to MAX_SESSIONS entries of one learner, each bound to one registration with its own
+expiry), so a learner can have two courses open in two tabs; every request names the registration it acts on, and
 is refused unless the cookie holds a session for it.
 
 Every refusal a client can cause is an ``XAPIError`` (status, message, path), as elsewhere in the LRS.
@@ -187,13 +187,17 @@ class Launcher:
 
     def session_token(self, claims: dict, cookie: str | None = None) -> str:
         """The cookie after opening a launch link: a session for its registration, first, before the
-        valid sessions ``cookie`` already held (other registrations; at most MAX_SESSIONS in all)."""
+        valid sessions ``cookie`` already held for the same learner (other registrations; at most
+        MAX_SESSIONS in all). Another learner's link replaces them all."""
         now = int(self.clock())
         entry = {k: claims[k] for k in ("reg", "sub", "course", "ver")}
         entry["exp"] = now + self.session_seconds
         if claims.get("ret"):
             entry["ret"] = claims["ret"]
-        kept = [e for e in self.sessions(cookie) if e["reg"] != entry["reg"]][:MAX_SESSIONS - 1]
+        # Sessions of the same learner only: on a shared device the next learner's courses must never
+        # act on the registrations of the learner who used it before.
+        kept = [e for e in self.sessions(cookie)
+                if e["reg"] != entry["reg"] and e["sub"] == entry["sub"]][:MAX_SESSIONS - 1]
         held = [entry] + kept
         return jwt.encode({"s": held, "aud": SESSION_AUDIENCE, "iat": now, "exp": max(e["exp"] for e in held)},
                           self.key(SESSION_SECRET), algorithm="HS256")

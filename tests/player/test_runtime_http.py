@@ -233,3 +233,16 @@ def test_a_cookie_holds_a_bounded_number_of_sessions_newest_first(world):
         cookie = launcher.session_token(launcher.open(made.token), cookie)
         regs.append(made.registration.id)
     assert [s["reg"] for s in launcher.sessions(cookie)] == regs[::-1][:MAX_SESSIONS]
+
+
+def test_another_learners_launch_link_replaces_the_sessions_of_a_shared_browser(world):
+    """On a shared device the next learner's course must never act on the previous learner's
+    registration: a launch link of another learner drops every session the cookie held."""
+    launcher, course_id, client = world
+    reg_a, cookie = session_for(launcher, ALICE, course_id)
+    made = launcher.create(BOB, course_id, "http://content.test")
+    cookie = launcher.session_token(launcher.open(made.token), cookie)
+    assert [s["reg"] for s in launcher.sessions(cookie)] == [made.registration.id]
+    client.cookies.set(COOKIE, cookie)
+    r = client.post("/player/commits", json=commit(reg_a, 1, {}, "initialize"))
+    assert r.status_code == 403
