@@ -251,23 +251,34 @@
       if (!ok && !navigator.onLine) throw Object.assign(new Error('offline'), {status: 0});
       return post(cfg.urls.attempts, {registration: cfg.registration, sco: id});
     }).then(function (opened) {
+      if (opened.asset) {
+        // an asset: shown without a SCORM API, nothing tracked
+        current = {sco: id, attempt: null, key: null, started: Date.now(), asset: true};
+        api = null;
+        if (twelve) window.API = null; else window.API_1484_11 = null;
+        return show(opened);
+      }
       var q = load(), key = id + '|' + opened.attempt;
       if (!q.items.some(function (i) { return i.key === key; })) { q.seqs[key] = opened.seq; save(q); }
       current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
       api = makeApi(opened);
       if (twelve) window.API = api; else window.API_1484_11 = api;
       if (window.performance && performance.mark) performance.mark('lrs-api-ready');
-      scos = opened.scos;
-      renderContents();
-      frame.src = cfg.urls.files + opened.launch;
-      document.body.classList.remove('ended');
-      setState(load().items.length ? 'pending' : 'saved');
+      show(opened);
     }).catch(function (e) {
       setState(e.status === 0 || e.message === 'offline' ? 'offline' : 'error', e.message);
       report(e.status === 0 || e.message === 'offline'
         ? 'You are offline. The course opens when the connection is back.'
         : e.message);
     });
+  }
+
+  function show(opened) {
+    scos = opened.scos;
+    renderContents();
+    frame.src = cfg.urls.files + opened.launch;
+    document.body.classList.remove('ended');
+    setState(load().items.length ? 'pending' : 'saved');
   }
 
   // Unload the SCO (its own unload handler usually terminates it); terminate it if it did not.
