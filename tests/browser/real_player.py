@@ -106,7 +106,11 @@ class LaunchPagePlayer:
         return None
 
     def open_item(self, identifier: str) -> None:
-        """Open an item from the table of contents as a learner does, and wait until it is framed."""
+        """Open an item from the table of contents as a learner does, and wait until it is framed; the
+        item already open stays as it is (a learner does not reopen the page in front of them)."""
+        if self.current_item() == identifier:
+            self.wait_opened(identifier)
+            return
         self.open_contents()
         button = self._button(identifier)
         button.click()
