@@ -83,12 +83,12 @@
   function pad(n, width) { var s = String(n); while (s.length < width) s = '0' + s; return s; }
 
   // Add a commit of the open attempt. A plain commit replaces the data of a plain commit of the same
-  // attempt still waiting at the end of the queue (nothing is lost: each is a full snapshot).
+  // attempt still waiting at the end of the queue, never sent (nothing is lost: each is a full snapshot).
   function enqueue(event) {
     if (!current || !api) return;
     var q = load(), key = current.key, last = q.items[q.items.length - 1];
     var data = snapshot(), at = new Date(Date.now() + skew).toISOString();
-    if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last)) {
+    if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last) && !last.sent) {
       last.data = data; last.at = at;
     } else {
       var seq = (q.seqs[key] || 0) + 1;
@@ -98,7 +98,7 @@
     }
     save(q);
     setState('pending');
-    pump();
+    if (hidden) beacon(); else pump();
   }
 
   // -- sending -----------------------------------------------------------------------------------
@@ -190,12 +190,23 @@
     w.forEach(function (resolve) { resolve(ok); });
   }
 
-  // The page is going away or out of sight: save now, in one request that outlives the page.
+  // The page is going away or out of sight: save now, in one request that outlives the page. While it
+  // is hidden every new commit goes the same way (pump's responses would never come back): a SCO that
+  // Terminates from its own unload handler, after this page's pagehide, is sent at once, not left in
+  // storage until the learner comes back. The server skips what it already has.
+  var hidden = false;
+
   function flushNow() {
-    if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit');
+    hidden = true;
+    if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit'); else beacon();
+  }
+
+  function beacon() {
     var q = load();
     if (!q.items.length) return;
-    var payload = body(q.items.slice(0, BATCH));
+    var items = q.items.slice(0, BATCH), payload = body(items);
+    items.forEach(function (i) { i.sent = true; });   // may be stored already: never rewritten under its seq
+    save(q);
     if (payload.length < KEEPALIVE_LIMIT) {
       try {
         fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: true,
@@ -204,11 +215,18 @@
     }
   }
 
+  function shown() {
+    if (!hidden) return;
+    hidden = false;
+    pump();   // what was sent while hidden is confirmed (and forgotten) now
+  }
+
   window.addEventListener('online', function () { backoff = 0; pump(); });
   window.addEventListener('offline', function () { setState('offline'); });
   window.addEventListener('pagehide', flushNow);
+  window.addEventListener('pageshow', shown);
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'hidden') flushNow();
+    if (document.visibilityState === 'hidden') flushNow(); else shown();
   });
 
   // -- the SCO -----------------------------------------------------------------------------------
