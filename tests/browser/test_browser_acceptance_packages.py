@@ -32,6 +32,15 @@ def start(srv, package: str, who: str):
     return person, course, link, version
 
 
+def status(srv, registration: str) -> tuple:
+    """(completion, success, scaled score, attempts) of the registration as admins see it; its total time
+    and last activity are there too."""
+    found = srv.registration_status(registration)
+    assert found["total_time"].startswith("PT")
+    assert found["attempts"] == 0 or found["last_activity"].endswith("Z")
+    return found["completion_status"], found["success_status"], found["score_scaled"], found["attempts"]
+
+
 def relaunch(srv, person, course, registration: str) -> str:
     """A new launch link for the same learner and course answers the same registration."""
     link = srv.launch(course["id"], person)
@@ -77,6 +86,7 @@ def test_runtime_basic_calls_12_suspended_resumed_and_finished_leaves_the_profil
     assert (attempt["sco"], attempt["number"], attempt["ended"]) == ("item_1", 1, True)
     assert (attempt["completion_status"], attempt["success_status"], attempt["score_scaled"]) == \
         ("completed", "passed", 0.87)
+    assert status(srv, registration) == ("completed", "passed", 0.87, 1)
 
 
 def test_runtime_advanced_calls_2004_suspended_resumed_and_finished_leaves_the_profiles_statements(module_server,
@@ -111,6 +121,7 @@ def test_runtime_advanced_calls_2004_suspended_resumed_and_finished_leaves_the_p
     [attempt] = srv.attempts(registration)
     assert (attempt["completion_status"], attempt["success_status"], attempt["score_scaled"], attempt["ended"]) == \
         ("completed", "passed", 0.87, True)
+    assert status(srv, registration) == ("completed", "passed", 0.87, 1)
 
 
 def test_simple_remediation_2004_left_after_the_first_test_resumes_at_the_next_and_finishes(module_server, context):
@@ -147,6 +158,8 @@ def test_simple_remediation_2004_left_after_the_first_test_resumes_at_the_next_a
     attempts = srv.attempts(registration)
     assert [(a["sco"], a["number"], a["ended"]) for a in attempts] == sorted((i, 1, True) for i, _ in REMEDIATION_ITEMS)
     assert {a["sco"]: a["success_status"] for a in attempts} == {i: "passed" for i, _ in REMEDIATION_ITEMS}
+    # the mean of the four tests' scaled scores (0.8, 1, 0.75, 1); the content SCOs have none
+    assert status(srv, registration) == ("completed", "passed", 0.8875, 8)
 
 
 def test_prerequisites_12_open_in_order_resume_at_the_next_module_and_masteryscore_decides(module_server, context):
@@ -191,6 +204,7 @@ def test_prerequisites_12_open_in_order_resume_at_the_next_module_and_masterysco
     assert [(a["sco"], a["success_status"], a["score_scaled"], a["ended"]) for a in attempts] == [
         ("module1", "passed", 0.85, True), ("module2", None, None, True), ("module3", None, None, True),
         ("module4", "failed", 0.85, True)]
+    assert status(srv, registration) == ("completed", "failed", 0.85, 4)
 
 
 def test_one_file_per_sco_12_assets_play_and_relaunch_without_statements(module_server, context):
@@ -215,6 +229,7 @@ def test_one_file_per_sco_12_assets_play_and_relaunch_without_statements(module_
     # Assets are not tracked (no API, no attempt): a relaunch opens the course at its first item.
     assert opened == "playing_playing_item"
     assert srv.statements(registration=registration) == [] and srv.attempts(registration) == []
+    assert status(srv, registration) == ("not attempted", None, None, 0)
 
 
 def test_single_sco_2004_2nd_edition_that_never_calls_the_api_leaves_no_statement(module_server, context):
@@ -233,3 +248,4 @@ def test_single_sco_2004_2nd_edition_that_never_calls_the_api_leaves_no_statemen
     assert lrs.activity_state("item_1") is None and lrs.agent_profile() is None
     assert [(a["sco"], a["number"], a["commits"], a["ended"]) for a in srv.attempts(registration)] == \
         [("item_1", 1, 0, False)]
+    assert status(srv, registration) == ("not attempted", None, None, 1)
