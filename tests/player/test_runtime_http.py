@@ -233,4 +233,3 @@ def test_scorm_again_is_served_from_the_installed_package(world):
         pytest.skip("scorm-again is not installed here (npm ci installs it; CI runs it)")
     r = client.get("/player/static/scorm-again/3.4.3/scorm12.min.js")
     assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
-
