@@ -39,6 +39,7 @@
   var scos = cfg.scos;
   var debounce = null;
   var memory = null;       // the queue when localStorage is unavailable (private mode, quota)
+  var seqs = {};           // this page's sequence counters (the server gives them again at each open)
 
   // -- the queue ---------------------------------------------------------------------------------
 
@@ -48,13 +49,18 @@
       var q = JSON.parse(window.localStorage.getItem(QUEUE) || 'null');
       if (q && Array.isArray(q.items)) return q;
     } catch (e) { /* unreadable: start afresh */ }
-    return {items: [], seqs: {}};
+    return {items: [], seqs: Object.assign({}, seqs)};
   }
 
+  // The queue is in storage only while it holds commits: once the server has them nothing of this
+  // registration stays on the device, where any page of the content origin (another learner's course on
+  // a shared phone) could read it.
   function save(q) {
     if (memory) { memory = q; return; }
+    seqs = q.seqs;
     try {
-      window.localStorage.setItem(QUEUE, JSON.stringify(q));   // kept when empty: it holds the seq counters
+      if (q.items.length) window.localStorage.setItem(QUEUE, JSON.stringify(q));
+      else window.localStorage.removeItem(QUEUE);
     } catch (e) {
       memory = q;   // storage full or refused: keep going in memory
     }

@@ -155,50 +155,50 @@ def registrations_of(srv: LrsServer, mbox: str) -> list:
         store.close()
 
 
-def test_a_hostile_package_in_a_browser_holding_admin_credentials_reads_and_writes_nothing_but_its_own(
-        module_server, browser, context):
-    srv = module_server
-    # Bob, another learner, has played a course in his own browser.
-    basic = srv.import_package("RuntimeBasicCalls_SCORM12")["course"]
-    bob = {"objectType": "Agent", "name": "Bob", "mbox": "mailto:bob@example.com"}
-    bob_link = srv.launch(basic["id"], bob)
-    bob_reg = bob_link["registration"]["id"]
-    bob_page = context.new_page()
-    bob_player, _ = open_launch_link(bob_page, bob_link["launch_url"], resume=False)
-    play_runtime_basic_calls(bob_player.sco(), stop=Stop.AFTER_PAGES, pages=3)
-    bob_player.save_and_exit()
-    bob_page.close()
-    bob_before = srv.stored_attempts(bob_reg)
-    assert bob_before and bob_before[0]["data"]["cmi"]["cmi.core.lesson_location"] == "2"
-    statements_before = [st["id"] for st in srv.statements()]
+def bob_plays(srv: LrsServer, ctx) -> tuple[dict, str, list, list]:
+    """Bob, another learner, plays three pages of a golf course in ``ctx`` and leaves with "Save and exit".
+    (the course, his registration, his attempts as stored, the ids of every statement stored so far)."""
+    imported = srv.__dict__.setdefault("imported", {})
+    if "basic" not in imported:
+        imported["basic"] = srv.import_package("RuntimeBasicCalls_SCORM12")["course"]
+    basic = imported["basic"]
+    bob = {"objectType": "Agent", "name": "Bob", "mbox": f"mailto:bob.{uuid.uuid4().hex[:8]}@example.com"}
+    link = srv.launch(basic["id"], bob)
+    page = ctx.new_page()
+    player, _ = open_launch_link(page, link["launch_url"], resume=False)
+    play_runtime_basic_calls(player.sco(), stop=Stop.AFTER_PAGES, pages=3)
+    player.save_and_exit()
+    page.close()
+    reg = link["registration"]["id"]
+    before = srv.stored_attempts(reg)
+    assert before and before[0]["data"]["cmi"]["cmi.core.lesson_location"] == "2"
+    return basic, reg, before, [st["id"] for st in srv.statements()]
 
-    # The hostile course, told where to aim.
+
+def run_probe(srv: LrsServer, ctx, basic: dict, bob_reg: str, bob_before: list) -> tuple[dict, str, str]:
+    """Build the hostile course aimed at Bob's registration, open it in ``ctx`` as Ana; (its report, Ana's
+    registration, the forged statement id)."""
     forged = str(uuid.uuid4())
     sco_iri = f"{srv.url}/courses/{basic['id']}/scos/item_1"
     given = {"main": srv.url, "registration": bob_reg, "sco": "item_1", "seq": bob_before[0]["commits"] + 1,
-             "course": basic["id"], "forged": forged, "agent": bob,
+             "course": basic["id"], "forged": forged, "agent": {"mbox": "mailto:bob@example.com"},
              "activity": f"{sco_iri}/attempts/{bob_reg}/1"}
     r = srv.request("POST", "/content/packages", content=probe_package(given), headers={"Content-Type": "application/zip"})
     assert r.status_code in (200, 201), r.text
     probe = r.json()["course"]
+    admin_page = ctx.new_page()
+    assert admin_page.goto(srv.url + "/content/courses").status == 200, "the browser does not hold the credentials"
+    assert probe["id"] in admin_page.content()
+    admin_page.close()
+    page = ctx.new_page()
+    player, _ = open_launch_link(page, srv.launch(probe["id"])["launch_url"])
+    done = player.sco().locator("#report[data-done='1']")
+    done.wait_for(state="attached", timeout=30000)
+    return json.loads(done.text_content()), player.registration, forged
 
-    # Ana's browser holds an admin's Basic credentials for the main origin.
-    ctx = browser.new_context(http_credentials={"username": ADMIN[0], "password": ADMIN[1], "origin": srv.url})
-    try:
-        admin_page = ctx.new_page()
-        assert admin_page.goto(srv.url + "/content/courses").status == 200, "the browser does not hold the credentials"
-        assert probe["id"] in admin_page.content()
-        admin_page.close()
 
-        page = ctx.new_page()
-        player, _ = open_launch_link(page, srv.launch(probe["id"])["launch_url"])
-        own_reg = player.registration
-        done = player.sco().locator("#report[data-done='1']")
-        done.wait_for(state="attached", timeout=30000)
-        report = json.loads(done.text_content())
-    finally:
-        ctx.close()
-
+def assert_nothing_gained(srv: LrsServer, report: dict, own_reg: str, forged: str, bob_reg: str, bob_before: list,
+                          statements_before: list) -> None:
     assert report["ran"] and "error" not in report, report
     # Nothing of the main origin could be read: every attempt failed or came back opaque and empty.
     for name, answer in report["reads"].items():
@@ -209,7 +209,7 @@ def test_a_hostile_package_in_a_browser_holding_admin_credentials_reads_and_writ
     assert srv.request("GET", "/xapi/statements", params={"statementId": forged}).status_code == 404
     assert [st["id"] for st in srv.statements() if st["context"].get("registration") != own_reg] == statements_before
     assert registrations_of(srv, "mailto:mallory@example.com") == []
-    # The session cookie is invisible to scripts; the browser's storage holds this registration's queue only.
+    # The session cookie is invisible to scripts; the browser's storage holds nothing of another registration.
     assert (report["seen"]["cookie"], report["seen"]["parentCookie"], report["seen"]["topCookie"]) == ("", "", "")
     assert set(report["seen"]["storage"]) <= {f"lrs-player:{own_reg}"}, report["seen"]["storage"]
     assert bob_reg not in json.dumps(report["seen"])
@@ -218,3 +218,34 @@ def test_a_hostile_package_in_a_browser_holding_admin_credentials_reads_and_writ
         answer = report["writes"][name]
         assert answer["status"] == 403 and '"path":"registration"' in answer["body"].replace(" ", ""), (name, answer)
     assert srv.stored_attempts(bob_reg) == bob_before
+
+
+def admin_context(browser, srv: LrsServer):
+    """A browser context that holds an admin's Basic credentials for the main origin."""
+    return browser.new_context(http_credentials={"username": ADMIN[0], "password": ADMIN[1], "origin": srv.url})
+
+
+def test_a_hostile_package_in_a_browser_holding_admin_credentials_reads_and_writes_nothing_but_its_own(
+        module_server, browser, context):
+    srv = module_server
+    basic, bob_reg, bob_before, statements_before = bob_plays(srv, context)   # Bob, on his own device
+    ctx = admin_context(browser, srv)
+    try:
+        report, own_reg, forged = run_probe(srv, ctx, basic, bob_reg, bob_before)
+    finally:
+        ctx.close()
+    assert_nothing_gained(srv, report, own_reg, forged, bob_reg, bob_before, statements_before)
+
+
+def test_on_a_shared_device_a_hostile_package_gets_nothing_of_the_learner_who_played_before(module_server, browser):
+    """One phone between shifts: Bob played and left, then Ana opens the hostile course in the same browser
+    (which also holds admin credentials). Nothing of Bob's stays readable, and his registration takes no
+    write from Ana's course."""
+    srv = module_server
+    ctx = admin_context(browser, srv)
+    try:
+        basic, bob_reg, bob_before, statements_before = bob_plays(srv, ctx)
+        report, own_reg, forged = run_probe(srv, ctx, basic, bob_reg, bob_before)
+    finally:
+        ctx.close()
+    assert_nothing_gained(srv, report, own_reg, forged, bob_reg, bob_before, statements_before)
