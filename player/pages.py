@@ -56,7 +56,7 @@ def other_course() -> HTMLResponse:
 
 
 PLAYER_STYLE = """
-body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#111;background:#fff;height:100vh;display:flex;flex-direction:column}
+body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#111;background:#fff;min-height:100vh;display:flex;flex-direction:column}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .75rem;padding:.4rem .75rem;border-bottom:1px solid #ccc}
 header h1{font-size:1rem;margin:0;flex:1 1 12rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 #save-state{font-size:.85rem;color:#555}
@@ -65,9 +65,10 @@ nav.controls{display:flex;gap:.5rem}
 button{font:inherit;min-height:44px;min-width:44px;padding:.25rem .75rem;border:1px solid #777;border-radius:.4rem;background:#f4f4f4;color:#111}
 button:disabled{opacity:.45}
 #notice{margin:0;padding:.5rem .75rem;background:#fff3cd;border-bottom:1px solid #e0c36a}
-.stage{flex:1;display:flex;min-height:0}
+.stage{flex:1 0 auto;display:flex}
 #sco{flex:1;width:100%;border:0;min-height:60vh}
-details.toc{border-top:1px solid #ccc;padding:.25rem .75rem}
+details.toc{border-top:1px solid #ccc;padding:0 .75rem}
+details.toc summary{padding:.75rem 0;cursor:pointer}
 details.toc ol{margin:.25rem 0;padding-left:1.25rem}
 details.toc li{margin:.25rem 0;display:flex;gap:.5rem;align-items:center}
 details.toc li button{flex:1;text-align:left}

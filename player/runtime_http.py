@@ -1,7 +1,8 @@
 """The learner's runtime routes on the content origin: the SCORM API's scripts, attempts and commits.
 
     GET  /static/{path}      runtime.js (ours) and scorm-again's browser builds (from node_modules)
-    POST /attempts           start or resume the attempt on a SCO: the values scorm-again loads
+    POST /attempts           start or resume the attempt on a SCO: the values scorm-again loads (an
+                             asset: its launch only, no attempt)
     GET  /contents           the course's SCOs with their status and whether each may be opened now
     POST /commits            commits of attempts (one, or {"commits": [...]} in order): each applied
                              exactly once and in order
@@ -30,7 +31,7 @@ from lrs.errors import XAPIError
 from . import navigation
 from .bridge import BridgeError
 from .launch import Launcher
-from .runtime.attempts import ScoContext, apply, launch_values, parse_commit
+from .runtime.attempts import ScoContext, apply, find_item, launch_values, parse_commit
 from .runtime.errors import CommitRejected
 from .storage import Attempt, NotFound, OutOfOrder, AttemptEnded
 
@@ -122,10 +123,15 @@ class Runtime:
             raise XAPIError(404, f"the course has no item {sco_id!r} to launch", "sco")
         if not entry["available"]:
             raise XAPIError(409, f"{entry['title']!r} opens when its prerequisites are met", "sco")
+        launch = next(s for s in navigation.scos(version["structure"]) if s.id == sco_id).launch
+        if (find_item(version.get("structure") or {}, sco_id) or {}).get("scorm_type") != "sco":
+            # An asset: shown in the frame, with no SCORM API and nothing tracked (SCORM CAM: assets do
+            # not communicate with the LMS); no attempt is made for it.
+            return {"registration": registration_id, "sco": sco_id, "asset": True, "attempt": None, "seq": 0,
+                    "scorm_version": scorm_version(version), "values": {}, "launch": launch, "scos": scos}
         registration = self.player.get_registration(registration_id)
         sco = ScoContext.from_structure(version.get("structure") or {}, sco_id, learner=registration.learner)
         attempt = self.player.start_attempt(registration_id, sco_id)
-        launch = next(s for s in navigation.scos(version["structure"]) if s.id == sco_id).launch
         return {"registration": registration_id, "sco": sco_id, "attempt": attempt.number,
                 "seq": attempt.applied_seq, "scorm_version": sco.scorm_version,
                 "values": launch_values(attempt, sco, registration),

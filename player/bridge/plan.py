@@ -295,7 +295,8 @@ def score(cmi: dict, prefix: str, version: str) -> dict | None:
     """The xAPI score of a SCORM score (``prefix``: "cmi.score.", "cmi.core.score.", or "" for the
     elements of one objective's score): scaled (2004), or raw / 100 (1.2, as the profile says),
     raw, min and max, each left out where xAPI would refuse it (scaled outside -1..1, min not
-    below max, raw outside min..max)."""
+    below max, raw outside min..max). None without a raw or scaled value: a range alone (scorm-again
+    starts a 1.2 score.max at "100") is no score."""
     raw = values.number(cmi.get(prefix + "raw"))
     low = values.number(cmi.get(prefix + "min"))
     high = values.number(cmi.get(prefix + "max"))
@@ -303,6 +304,8 @@ def score(cmi: dict, prefix: str, version: str) -> dict | None:
         scaled = values.number(round(raw / 100, 7)) if raw is not None else None
     else:
         scaled = values.number(cmi.get(prefix + "scaled"))
+    if raw is None and scaled is None:
+        return None
     out: dict = {}
     if scaled is not None and -1 <= scaled <= 1:
         out["scaled"] = scaled

@@ -113,6 +113,16 @@ class ScoContext:
     def sco_id(self) -> str:
         return self.item.get("identifier") or ""
 
+    # What the SCO is launched with as cmi.core.student_id / cmi.learner_id and the name: the bridge
+    # writes the same into the profile's agent profile (learner_id, learner_name).
+    @property
+    def learner_id(self) -> str | None:
+        return learner_id(self.learner) or None if self.learner else None
+
+    @property
+    def learner_name(self) -> str | None:
+        return learner_name(self.learner) or None if self.learner else None
+
     @classmethod
     def from_structure(cls, structure: dict, sco_id: str, learner: dict | None = None,
                        credit: str = "credit", mode: str = "normal") -> "ScoContext":

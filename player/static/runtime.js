@@ -39,6 +39,7 @@
   var scos = cfg.scos;
   var debounce = null;
   var memory = null;       // the queue when localStorage is unavailable (private mode, quota)
+  var seqs = {};           // this page's sequence counters (the server gives them again at each open)
 
   // -- the queue ---------------------------------------------------------------------------------
 
@@ -48,13 +49,18 @@
       var q = JSON.parse(window.localStorage.getItem(QUEUE) || 'null');
       if (q && Array.isArray(q.items)) return q;
     } catch (e) { /* unreadable: start afresh */ }
-    return {items: [], seqs: {}};
+    return {items: [], seqs: Object.assign({}, seqs)};
   }
 
+  // The queue is in storage only while it holds commits: once the server has them nothing of this
+  // registration stays on the device, where any page of the content origin (another learner's course on
+  // a shared phone) could read it.
   function save(q) {
     if (memory) { memory = q; return; }
+    seqs = q.seqs;
     try {
-      window.localStorage.setItem(QUEUE, JSON.stringify(q));   // kept when empty: it holds the seq counters
+      if (q.items.length) window.localStorage.setItem(QUEUE, JSON.stringify(q));
+      else window.localStorage.removeItem(QUEUE);
     } catch (e) {
       memory = q;   // storage full or refused: keep going in memory
     }
@@ -83,12 +89,12 @@
   function pad(n, width) { var s = String(n); while (s.length < width) s = '0' + s; return s; }
 
   // Add a commit of the open attempt. A plain commit replaces the data of a plain commit of the same
-  // attempt still waiting at the end of the queue (nothing is lost: each is a full snapshot).
+  // attempt still waiting at the end of the queue, never sent (nothing is lost: each is a full snapshot).
   function enqueue(event) {
     if (!current || !api) return;
     var q = load(), key = current.key, last = q.items[q.items.length - 1];
     var data = snapshot(), at = new Date(Date.now() + skew).toISOString();
-    if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last)) {
+    if (event === 'commit' && last && last.key === key && last.event === 'commit' && !isSending(last) && !last.sent) {
       last.data = data; last.at = at;
     } else {
       var seq = (q.seqs[key] || 0) + 1;
@@ -98,7 +104,7 @@
     }
     save(q);
     setState('pending');
-    pump();
+    if (hidden) beacon(); else pump();
   }
 
   // -- sending -----------------------------------------------------------------------------------
@@ -192,12 +198,23 @@
     w.forEach(function (resolve) { resolve(ok); });
   }
 
-  // The page is going away or out of sight: save now, in one request that outlives the page.
+  // The page is going away or out of sight: save now, in one request that outlives the page. While it
+  // is hidden every new commit goes the same way (pump's responses would never come back): a SCO that
+  // Terminates from its own unload handler, after this page's pagehide, is sent at once, not left in
+  // storage until the learner comes back. The server skips what it already has.
+  var hidden = false;
+
   function flushNow() {
-    if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit');
+    hidden = true;
+    if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit'); else beacon();
+  }
+
+  function beacon() {
     var q = load();
     if (!q.items.length) return;
-    var payload = body(q.items.slice(0, BATCH));
+    var items = q.items.slice(0, BATCH), payload = body(items);
+    items.forEach(function (i) { i.sent = true; });   // may be stored already: never rewritten under its seq
+    save(q);
     if (payload.length < KEEPALIVE_LIMIT) {
       try {
         fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: true,
@@ -206,11 +223,18 @@
     }
   }
 
+  function shown() {
+    if (!hidden) return;
+    hidden = false;
+    pump();   // what was sent while hidden is confirmed (and forgotten) now
+  }
+
   window.addEventListener('online', function () { backoff = 0; pump(); });
   window.addEventListener('offline', function () { setState('offline'); });
   window.addEventListener('pagehide', flushNow);
+  window.addEventListener('pageshow', shown);
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'hidden') flushNow();
+    if (document.visibilityState === 'hidden') flushNow(); else shown();
   });
 
   // -- the SCO -----------------------------------------------------------------------------------
@@ -255,23 +279,34 @@
       if (!ok && !navigator.onLine) throw Object.assign(new Error('offline'), {status: 0});
       return post(cfg.urls.attempts, {registration: cfg.registration, sco: id});
     }).then(function (opened) {
+      if (opened.asset) {
+        // an asset: shown without a SCORM API, nothing tracked
+        current = {sco: id, attempt: null, key: null, started: Date.now(), asset: true};
+        api = null;
+        if (twelve) window.API = null; else window.API_1484_11 = null;
+        return show(opened);
+      }
       var q = load(), key = id + '|' + opened.attempt;
       if (!q.items.some(function (i) { return i.key === key; })) { q.seqs[key] = opened.seq; save(q); }
       current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
       api = makeApi(opened);
       if (twelve) window.API = api; else window.API_1484_11 = api;
       if (window.performance && performance.mark) performance.mark('lrs-api-ready');
-      scos = opened.scos;
-      renderContents();
-      frame.src = cfg.urls.files + opened.launch;
-      document.body.classList.remove('ended');
-      setState(load().items.length ? 'pending' : 'saved');
+      show(opened);
     }).catch(function (e) {
       setState(e.status === 0 || e.message === 'offline' ? 'offline' : 'error', e.message);
       report(e.status === 0 || e.message === 'offline'
         ? 'You are offline. The course opens when the connection is back.'
         : e.message);
     });
+  }
+
+  function show(opened) {
+    scos = opened.scos;
+    renderContents();
+    frame.src = cfg.urls.files + opened.launch;
+    document.body.classList.remove('ended');
+    setState(load().items.length ? 'pending' : 'saved');
   }
 
   // Unload the SCO (its own unload handler usually terminates it); terminate it if it did not.

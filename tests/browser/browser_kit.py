@@ -56,10 +56,10 @@ def package_path(name: str) -> Path:
 
 
 def content_origin_env(port: int) -> dict[str, str]:
-    """The settings that put the content origin (course files, the learner's player) on ``port``.
-
-    The content origin is being built; when its settings are merged, make this say exactly what
-    they are. Until then the variables are unknown to ``lrs serve`` and change nothing."""
+    """The settings that put the content origin (course files, the learner's player) on ``port``
+    (service/config.py): ``LRS_CONTENT_PORT``, the second port ``lrs serve`` listens on (default: the
+    main port + 1, which may be taken here, hence a free one), and ``LRS_CONTENT_ORIGIN``, its URL as
+    browsers reach it, where launch links point."""
     return {"LRS_CONTENT_ORIGIN": f"http://127.0.0.1:{port}", "LRS_CONTENT_PORT": str(port)}
 
 
@@ -183,6 +183,69 @@ class LrsServer:
                          headers={"Content-Type": "application/json"})
         assert r.status_code == 201, f"launch of {course_id}: {r.status_code} {r.text}"
         return r.json()
+
+    def document(self, resource: str, **params) -> tuple[int, object]:
+        """GET /xapi/activities/state, /xapi/activities/profile or /xapi/agents/profile (``resource``:
+        "activities/state" ...): (status, the JSON body, or the text when it is not JSON)."""
+        params = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in params.items()}
+        r = self.request("GET", f"/xapi/{resource}", params=params)
+        if r.status_code != 200:
+            return r.status_code, r.text
+        try:
+            return 200, r.json()
+        except ValueError:
+            return 200, r.text
+
+    def attempts(self, registration: str) -> list[dict]:
+        """The registration's attempts as admins see them: sco, number, completion_status, success_status,
+        score_scaled, total_time, ended, commits (the last applied sequence number).
+
+        From the status API (GET /player/registrations/{id}) when this build has it; else from the player
+        store in the data folder (``stored_attempts``)."""
+        found = self.registration(registration)
+        if found is not None and "attempts" in found:
+            return found["attempts"]
+        return [{k: v for k, v in a.items() if k != "data"} for a in self.stored_attempts(registration)]
+
+    def stored_attempts(self, registration: str) -> list[dict]:
+        """The registration's attempts read from the embedded player store (SQLite, readable while the
+        server runs), with each attempt's runtime ``data`` ({"cmi": {...}, "session": ..., ...})."""
+        from player.storage.sqlite import SqlitePlayerStore
+
+        store = SqlitePlayerStore(self.data_dir / "player.sqlite3")
+        try:
+            return [{"sco": a.sco_id, "number": a.number, "completion_status": a.completion_status,
+                     "success_status": a.success_status, "score_scaled": a.score_scaled,
+                     "total_time": a.total_time, "ended": a.ended, "commits": a.applied_seq, "data": a.data}
+                    for a in store.attempts(registration)]
+        finally:
+            store.close()
+
+    def registration_status(self, registration: str) -> dict:
+        """The registration's status as admins see it: completion_status, success_status, score_scaled,
+        total_time, attempts, last_activity. The status API's ``status`` when this build has it; else the
+        same summary (player/runtime/status.py) over the player store's attempts and the version's structure."""
+        found = self.registration(registration)
+        if found is not None and "status" in found:
+            return found["status"]
+        from player.runtime.status import summary
+        from player.storage.sqlite import SqlitePlayerStore
+
+        store = SqlitePlayerStore(self.data_dir / "player.sqlite3")
+        try:
+            reg, attempts = store.get_registration(registration), store.attempts(registration)
+        finally:
+            store.close()
+        r = self.request("GET", f"/content/courses/{reg.course_id}/versions/{reg.version}")
+        assert r.status_code == 200, r.text
+        out = summary(attempts, r.json().get("structure") or {})
+        out.pop("scos")
+        return out
+
+    def registration(self, registration: str) -> dict | None:
+        """GET /player/registrations/{id} (the status API), or None where this build has no such route."""
+        r = self.request("GET", f"/player/registrations/{registration}")
+        return r.json() if r.status_code == 200 else None
 
     def statements(self, **params) -> list[dict]:
         """Every statement that matches ``params`` (GET /xapi/statements, following ``more``), oldest first."""

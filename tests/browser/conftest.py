@@ -155,3 +155,13 @@ def lrs_server(tmp_path):
 def pytest_terminal_summary(terminalreporter):
     if _used_artefacts:
         terminalreporter.write_line(f"browser test artefacts (screenshots): {ARTEFACTS_ROOT}")
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory):
+    """One real ``lrs serve`` for the tests of a module that can share it (each uses its own learner or
+    course); stopped when the module ends."""
+    srv = LrsServer(tmp_path_factory.mktemp("lrs"))
+    srv.start()
+    yield srv
+    srv.stop()

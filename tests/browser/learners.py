@@ -345,7 +345,8 @@ class Player(Protocol):
 
     def open_item(self, identifier: str) -> None:
         """Open an item (by its manifest identifier) as a learner would from the table of contents,
-        and wait until its page has loaded. The item on screen before is unloaded first."""
+        and wait until its page has loaded. The item on screen before is unloaded first; the item already
+        on screen stays as it is (a learner does not reopen the page they are on)."""
 
     def enabled_items(self) -> list[str]:
         """The items the table of contents lets the learner open now (prerequisites honoured)."""
@@ -363,12 +364,12 @@ ONE_FILE_PER_SCO_ITEMS = [
 ]
 
 
-def play_one_file_per_sco(player: Player, *, plan: Plan = PASS, upto: int | None = None) -> dict:
+def play_one_file_per_sco(player: Player, *, plan: Plan = PASS, upto: int | None = None, start: int = 0) -> dict:
     """ContentPackagingOneFilePerSCO_SCORM12: 18 assets (no SCO, no SCORM call). The learner opens each
-    item in order (the first ``upto``), reads it, and on the four quiz items answers and submits the
-    section's questions. Returns {item identifier: Outcome}."""
+    item in order (the first ``upto``, from index ``start``), reads it, and on the four quiz items answers
+    and submits the section's questions. Returns {item identifier: Outcome}."""
     outcomes = {}
-    for identifier, section in ONE_FILE_PER_SCO_ITEMS[:upto]:
+    for identifier, section in ONE_FILE_PER_SCO_ITEMS[start:upto]:
         player.open_item(identifier)
         sco = player.sco()
         out = Outcome(pages=[0])
@@ -387,16 +388,16 @@ PREREQUISITE_ITEMS = ["module1", "module2", "module3", "module4"]
 PREREQUISITE_SCORES = {"module1": 85, "module2": None, "module3": None, "module4": 85}
 
 
-def play_prerequisites(player: Player, *, as_sco: bool = True, upto: int = 4) -> dict:
+def play_prerequisites(player: Player, *, as_sco: bool = True, upto: int = 4, start: int = 0) -> dict:
     """PrerequisitesTest_SCORM12: four static pages that make NO SCORM call. The learner opens the
-    modules in order (the first ``upto``), each when the table of contents allows it.
+    modules in order (the first ``upto``, from index ``start``), each when the table of contents allows it.
 
     Since the pages never talk to an LMS, ``as_sco`` plays each module as a SCO would, from inside its
     frame: LMSInitialize, lesson_status incomplete, a score where PREREQUISITE_SCORES has one (else
     lesson_status completed), LMSCommit, session_time, LMSFinish. Module 1 scores 85 (mastery 80:
     passed), module 4 scores 85 (mastery 90: failed). Returns {item identifier: recorded calls}."""
     played = {}
-    for identifier in PREREQUISITE_ITEMS[:upto]:
+    for identifier in PREREQUISITE_ITEMS[start:upto]:
         assert identifier in player.enabled_items(), f"{identifier} is not open to the learner"
         player.open_item(identifier)
         sco = player.sco()
@@ -437,15 +438,15 @@ REMEDIATION_ITEMS = [
 REMEDIATION_PAGES = {"playing_item": 5, "etuqiette_item": 3, "handicapping_item": 4, "havingfun_item": 2}
 
 
-def play_simple_remediation(player: Player, *, plan: Plan = PASS, upto: int | None = None) -> dict:
+def play_simple_remediation(player: Player, *, plan: Plan = PASS, upto: int | None = None, start: int = 0) -> dict:
     """SequencingSimpleRemediation_SCORM20043rdEdition: eight SCOs played in flow order (the first
-    ``upto``). On each content SCO the learner pages to the end with Next (the SCO then sets completed
+    ``upto``, from index ``start``). On each content SCO the learner pages to the end with Next (the SCO then sets completed
     and passed and calls Commit); on each test SCO answers the section's questions as ``plan`` says and
     submits (score, completed, passed when >= 70 else failed). Moving to the next item unloads the SCO,
     which then sets session_time and exit "" and calls Terminate (it never suspends).
     Returns {item identifier: Outcome}."""
     outcomes = {}
-    for identifier, section in REMEDIATION_ITEMS[:upto]:
+    for identifier, section in REMEDIATION_ITEMS[start:upto]:
         player.open_item(identifier)
         sco = player.sco()
         dialog_answers(page_of(sco))

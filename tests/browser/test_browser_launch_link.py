@@ -66,9 +66,8 @@ def test_a_killed_server_restarted_on_its_data_keeps_its_courses_and_makes_links
 
 
 # -- the learner scripts in the real launch page ------------------------------------------------------
-# Until the player's runtime is merged the golf SCO finds no SCORM API: it alerts, its ScormProcess*
-# calls do nothing, and its bookmark reads as "undefined", so it asks whether to resume; answering no
-# keeps it on page 0. Its pages, quiz and buttons work all the same, which is what these tests need.
+# The scripts drive the SCO's own pages, quiz and buttons inside the launch page's frame; what the
+# player records of them is checked in test_browser_acceptance_*.py.
 
 def test_the_golf_learner_script_plays_inside_the_real_launch_page(lrs_server, page):
     srv = lrs_server()

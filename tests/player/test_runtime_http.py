@@ -158,6 +158,37 @@ def test_a_suspended_attempt_resumes_with_its_data(alice):
     assert values["cmi.core.lesson_location"] == "page-7" and values["cmi.suspend_data"] == "abc"
 
 
+def test_an_asset_opens_with_its_launch_and_no_attempt(tmp_path):
+    """A course of assets (ContentPackagingOneFilePerSCO) could not be opened at all: the learner saw
+    "the course has no SCO". An asset is shown, with no API and nothing tracked."""
+    content = ContentStore(tmp_path / "content")
+    package = tmp_path / "assets.zip"
+    package.write_bytes(scorm12_zip(
+        organizations=TWO_SCOS.replace("<adlcp:prerequisites type=\"aicc_script\">one</adlcp:prerequisites>", ""),
+        resources=TWO_RESOURCES.replace('adlcp:scormtype="sco" href="one.html"', 'adlcp:scormtype="asset" href="one.html"'),
+        files={"one.html": "<p>1</p>", "two.html": "<p>2</p>"}))
+    assert import_file(content, package, Limits()) is not None
+    course_id = content.courses()[0]["id"]
+    players = open_player_store(tmp_path, "")
+    try:
+        launcher = Launcher(players, content, lambda name: (name * 32).encode()[:32])
+        client = TestClient(Starlette(routes=[Mount("/player", routes=runtime_routes(Runtime(launcher), COOKIE))]),
+                            base_url="http://content.test")
+        reg, cookie = session_for(launcher, ALICE, course_id)
+        client.cookies.set(COOKIE, cookie)
+        opened = client.post("/player/attempts", json={"registration": reg, "sco": "one"})
+        assert opened.status_code == 200, opened.text
+        body = opened.json()
+        assert (body["asset"], body["attempt"], body["values"], body["launch"]) == (True, None, {}, "one.html")
+        assert [s["id"] for s in body["scos"]] == ["one", "two"]
+        assert players.attempts(reg) == []
+        sco = client.post("/player/attempts", json={"registration": reg, "sco": "two"}).json()
+        assert "asset" not in sco and sco["attempt"] == 1
+    finally:
+        players.close()
+        content.close()
+
+
 def test_an_ended_attempt_takes_no_more_commits_and_the_next_open_starts_a_new_one(alice):
     reg, client, launcher, _ = alice
     done = {"cmi.core.lesson_status": "completed", "cmi.core.exit": "", "cmi.core.session_time": "0000:00:10.00"}

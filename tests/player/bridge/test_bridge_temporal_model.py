@@ -247,3 +247,17 @@ def test_the_ended_attempt_given_as_before_of_a_new_attempt_counts_as_none():
     assert verbs(p) == ["initialized", "completed"]
     assert p == plan(None, new, CommitInfo(1, "initialize", at(5)), s.ctx)
     assert verbs(ended) == ["completed", "terminated"]
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_a_score_range_without_raw_or_scaled_is_no_score_in_the_result(version):
+    """scorm-again starts a 1.2 cmi.core.score.max at "100", so a SCO that never scores still commits a
+    max: the SCO's score is not known then, and the profile reports a score only when it is."""
+    s = Sco(context(version))
+    s.initialize(at(0))
+    prefix = "cmi.core.score." if version == "1.2" else "cmi.score."
+    status = {"cmi.core.lesson_status": "completed"} if version == "1.2" else {"cmi.completion_status": "completed"}
+    last = s.terminate(at(2), {**status, prefix + "max": "100", prefix + "min": "0", EXIT[version]: ""},
+                       completion="completed")
+    assert verbs(last) == ["completed", "terminated"]
+    assert last.statements[-1]["result"] == {"completion": True, "duration": "PT0S"}

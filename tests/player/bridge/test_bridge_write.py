@@ -299,3 +299,25 @@ T = "2026-11-30T02:00:00.000Z"
 
 def session_plans_12_first() -> Plan:
     return Sco(context("1.2")).initialize(T)
+
+
+def test_record_with_the_runtimes_sco_context_writes_the_agent_profile_the_sco_was_launched_with(store):
+    """The commit route hands the bridge the runtime's ScoContext: the agent profile must then hold the
+    learner id and name the SCO got as cmi.learner_id / cmi.learner_name (it was never written before)."""
+    from player.runtime.attempts import Commit, ScoContext, apply, launch_values
+    from player.storage import Attempt, Registration
+
+    learner = {"objectType": "Agent", "name": "Ada Lovelace", "mbox": "mailto:ada@example.com"}
+    registration = Registration(REG, learner, agent_key(learner), "c1", 1, at(0), at(0))
+    sco = ScoContext("2004", {"identifier": "lesson 1", "title": "Lesson 1"}, learner)
+    before = Attempt(REG, "lesson 1", 1, at(0), at(0))
+    commit = Commit(REG, "lesson 1", 1, 1, "initialize", at(1), {})
+    after = apply(before, commit, sco)
+    Bridge(store, iri_base=BASE).record(before, after, commit, registration, {"id": "c1", "title": "C"},
+                                        {"version": 1, "title": "C"}, sco)
+    values = launch_values(None, sco, registration)
+    profile = store.get_document("agent_profile", ("", agent_key(learner), ""), AGENT_PROFILE)
+    assert profile is not None, "no agent profile written"
+    assert json.loads(profile.content) == {"learner_id": values["cmi.learner_id"],
+                                           "learner_name": values["cmi.learner_name"]} == {
+        "learner_id": "ada@example.com", "learner_name": "Ada Lovelace"}
