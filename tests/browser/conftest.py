@@ -44,7 +44,9 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in the main thread while it is
+# open, and the tests after the browser tests (asyncio.run, anyio) fail inside a running loop.
+@pytest.fixture(scope="module")
 def playwright():
     if sync_playwright is None:
         unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
@@ -54,9 +56,9 @@ def playwright():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright):
-    """One headless Chromium for the whole run."""
+    """One headless Chromium per test module."""
     try:
         b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     except PlaywrightError as exc:
