@@ -30,7 +30,7 @@ def broken_path(request, monkeypatch):
     """A path whose handler raises: a course file on the content origin (its session check), or the
     xAPI About resource."""
     if request.param == "content":
-        monkeypatch.setattr(Launcher, "session", _broken)
+        monkeypatch.setattr(Launcher, "sessions", _broken)
         return CONTENT + "/content/files/c/1/index.html"
 
     async def about(req):
