@@ -117,6 +117,8 @@ def cmd_rules_run(args, settings_factory) -> int:
     lrs = open_store(settings.data_dir, settings.mongodb_url)
     store = open_rules_store(settings.data_dir, settings.mongodb_url)
     engine = Engine(lrs, store, lease_seconds=settings.rules_lease_seconds)
+    outbox = _outbox(settings, store, lrs)
+    outbox.attach(engine)       # statements out and reminders, as in `lrs serve` (deliveries: `lrs serve`)
     stop = []
     try:
         if args.once:
@@ -138,5 +140,20 @@ def cmd_rules_run(args, settings_factory) -> int:
         return 0
     finally:
         engine.release()
+        outbox.outbox.close()
         store.close()
         lrs.close()
+
+
+def _outbox(settings, store, lrs):
+    from service.config import activity_iri_base, reminder_days
+
+    from .outbox import Outbox
+    from .storage import utc_now
+    from .storage.outbox import open_outbox_store
+
+    return Outbox(store, open_outbox_store(settings.data_dir, settings.mongodb_url), lrs, utc_now,
+                  activity_iri_base(settings), reminder_days(settings),
+                  None if settings.rules_escalation_days < 0 else settings.rules_escalation_days,
+                  retry_seconds=settings.rules_webhook_retry_seconds, max_attempts=settings.rules_webhook_max_attempts,
+                  timeout=settings.rules_webhook_timeout_seconds)

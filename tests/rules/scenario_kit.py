@@ -22,10 +22,12 @@ ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
 
 
 class Service:
-    def __init__(self, tmp_path, mongodb_url: str, clock, engine: bool = False):
-        store = open_store(tmp_path, mongodb_url)
-        Credentials(store).create("admin", "admin-secret", ["all"])
-        store.close()
+    def __init__(self, tmp_path, mongodb_url: str, clock, engine: bool = False, fresh: bool = True):
+        """``fresh``: a new store (the admin credential is made); False: the store of an earlier Service."""
+        if fresh:
+            store = open_store(tmp_path, mongodb_url)
+            Credentials(store).create("admin", "admin-secret", ["all"])
+            store.close()
         self.clock = clock
         self.settings = Settings(data_dir=tmp_path, mongodb_url=mongodb_url, log_level="warning",
                                  rules_engine=engine, rules_engine_interval_seconds=0.05)
