@@ -72,10 +72,10 @@ class RulesPart:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            # cancelling the task does not stop a pass already running in a worker thread: wait for it,
-            # then give the lease back, before the stores close under it
-            await anyio.to_thread.run_sync(self.rules.engine.wait_idle)
-            with contextlib.suppress(Exception):
-                await anyio.to_thread.run_sync(self.rules.engine.release)
+        # cancelling the task does not stop a pass already running in a worker thread: wait for it, then
+        # give the lease back (also one taken by POST /rules/engine/run), before the stores close under it
+        await anyio.to_thread.run_sync(self.rules.engine.wait_idle)
+        with contextlib.suppress(Exception):
+            await anyio.to_thread.run_sync(self.rules.engine.release)
         self.store.close()
         self.outbox_store.close()

@@ -9,9 +9,7 @@ import json
 import pytest
 
 from rules.outbound import CERTIFICATE, EARNED
-from rules.storage import open_rules_store
-from rules_kit import Clock
-from scenario_kit import ADMIN, COMPLETED, XAPI, Service, bus_definitions
+from scenario_kit import ADMIN, COMPLETED, XAPI, Service, bus_definitions, wipe_rules_store
 
 PEOPLE = "person_id,email,roles,site,hire_date\nada,ada@example.com,bus_operator,north,2025-06-01\n"
 BASE = "http://127.0.0.1:8080"
@@ -128,34 +126,10 @@ def test_a_rebuilt_rules_store_writes_no_statement_twice(tmp_path, backend, cloc
         svc.travel("2027-04-01")
         before = verbs(svc)
     assert before == [("earned", "2026-03-01"), ("expired", "2027-04-01")]
-    store = open_rules_store(tmp_path, backend, clock=Clock(clock.now))
-    try:
-        store_drop(store, backend)
-    finally:
-        store.close()
+    wipe_rules_store(tmp_path, backend)
     with Service(tmp_path, backend, clock, fresh=False) as svc:
         bus_definitions(svc)
         svc.people(PEOPLE)
         svc.travel("2027-04-02")
         assert svc.status("ada", "bus-operator") == "expired"
         assert verbs(svc) == before
-
-
-def store_drop(store, backend) -> None:
-    """Empty the rules store (and the outbox's tables) behind the service's back: a rebuild from nothing."""
-    if backend:
-        import asyncio
-
-        async def drop():
-            for name in await store.aio.db.list_collection_names():
-                if name.startswith("rules_"):
-                    await store.aio.db.drop_collection(name)
-        store._run(drop())
-    else:
-        import sqlite3
-
-        conn = sqlite3.connect(store.path)
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            conn.execute(f"DELETE FROM {name}")
-        conn.commit()
-        conn.close()
