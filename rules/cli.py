@@ -3,6 +3,7 @@
     lrs people import FILE [--partial] [--format csv|json]
     lrs audit verify
     lrs rules run [--once]
+    lrs rules evidence (--person ID | --certification ID) [--csv] [--after CURSOR] [--limit N]
 
 They open the rules store the service uses (LRS_DATA_DIR/rules.sqlite3, or LRS_MONGODB_URL) and call
 the same functions as the HTTP API (rules.core.Rules).
@@ -53,6 +54,18 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     run.add_argument("--once", action="store_true", help="stop once caught up; prints what was done, exits 1 "
                      "when another process holds the lease")
     run.set_defaults(func=lambda a: cmd_rules_run(a, settings_factory))
+    ev = rsub.add_parser("evidence", help="print the evidence pack of a person or a certification (JSON, or CSV "
+                         "with --csv): records, the statements that met each requirement and the content they "
+                         "were played on, the history events with their hashes, the definition versions and the "
+                         "chain head; one page (the JSON's next, or --after, goes on)", epilog=epilog,
+                         formatter_class=fmt)
+    who = ev.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="a person id")
+    who.add_argument("--certification", help="a certification id")
+    ev.add_argument("--csv", action="store_true", help="CSV rows instead of JSON")
+    ev.add_argument("--after", help="the page after this certification id (person) or person id (certification)")
+    ev.add_argument("--limit", type=int, default=20, help="entries per page (1 to 100; default 20)")
+    ev.set_defaults(func=lambda a: cmd_rules_evidence(a, settings_factory))
     rules.set_defaults(func=lambda a: rules.print_help() or 2)
 
 
@@ -102,6 +115,39 @@ def cmd_audit_verify(args, settings_factory) -> int:
         print(f"broken: event {b['n']}: {b['reason']} ({result['events']} events before it are intact, "
               f"last good hash {result['head']})")
     return 0 if result["ok"] else 1
+
+
+def cmd_rules_evidence(args, settings_factory) -> int:
+    import csv
+
+    from lrs.storage import open_store
+
+    from .evidence import CSV_COLUMNS, MAX_LIMIT, csv_rows, evidence_pack
+    from .http import _cell
+
+    if not 1 <= args.limit <= MAX_LIMIT:
+        print(f"lrs: --limit is from 1 to {MAX_LIMIT}", file=sys.stderr)
+        return 2
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lrs = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_rules_store(settings.data_dir, settings.mongodb_url)
+    try:
+        pack = evidence_pack(Rules(store, lrs), args.person, args.certification, args.after, args.limit)
+    except RulesError as exc:
+        print(f"lrs: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+        lrs.close()
+    if args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for row in csv_rows(pack):
+            w.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
+    else:
+        print(json.dumps(pack, indent=1))
+    return 0
 
 
 def cmd_rules_run(args, settings_factory) -> int:

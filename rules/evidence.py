@@ -6,7 +6,8 @@ their hashes (each verifiable against the chain: ``hash = sha256(prev + canonica
 once per page, the statements themselves as the LRS stores them (read by id), the content each was
 played on where the statement says it (``context.revision``: the course version; the context
 extension ``.../extensions/package-sha256``: the package digest; the grouping activity of type course,
-or the object when it is a course: the course), the definition versions the entries name, the chain
+or the object when it is a course: the course; ``found`` false for a statement the LRS no longer has,
+``voided`` true for one voided since), the definition versions the entries name, the chain
 head (number and hash) and when and by what the pack was made.
 
 A person's pack pages over their certifications (``after`` a certification id), a certification's over
@@ -108,10 +109,12 @@ def evidence_pack(rules, person_id: str | None = None, certification: str | None
         statement_ids += [s for s in ids if s not in statement_ids]
     statements = []
     for sid in statement_ids:
-        body = rules.lrs.get(sid, True) if rules.lrs is not None else None
+        body, voided = (rules.lrs.get(sid, False), False) if rules.lrs is not None else (None, False)
+        if body is None and rules.lrs is not None:
+            body, voided = rules.lrs.get(sid, True), True
         st = orjson.loads(body) if body else None
         statements.append({"id": sid, "statement": st, "content": content_of(st) if st else None,
-                           "found": st is not None})
+                           "found": st is not None, "voided": voided and st is not None})
     definitions = []
     for kind, did, v in sorted(versions):
         dv = store.definition(kind, did, v)
