@@ -91,15 +91,43 @@ def statement_id(person: str, cert: str, day: str, status: str, occurrence: int)
     return str(uuid.uuid5(NAMESPACE, f"{person}/{cert}/{day}/{status}/{occurrence}"))
 
 
+def _from_record(r, b: dict) -> dict | None:
+    """The dates of the period a change is about, from the person's record when its period is that one."""
+    if r is None or r.valid_from is None:
+        return None
+    ev = r.evidence or {}
+    if (b["status"] == "certified" and r.valid_from == b["at"]) or \
+            (b["status"] == r.status and b["status"] in ("expired", "revoked") and r.valid_from <= b["at"]):
+        return {"earned": r.earned, "valid_from": r.valid_from, "expires": r.expires, "period": ev.get("period"),
+                "statements": list(ev.get("statements", []))}
+    return None
+
+
+def _from_periods(d, b: dict) -> dict:
+    """The same from the derived periods: the one that starts on the change's day, else the last before it."""
+    if d is None:
+        return {}
+    day = parse_day(b["at"])
+    starts = [p for p in d.periods if p.valid_from <= day]
+    exact = [p for p in starts if p.valid_from == day]
+    p = (exact or starts or [None])[-1]
+    if p is None:
+        return {}
+    return {"earned": p.earned.isoformat(), "valid_from": p.valid_from.isoformat(),
+            "expires": p.expires.isoformat() if p.expires else None, "period": p.kind,
+            "statements": list(p.evidence.get("statements", []))}
+
+
 class StatementsOut:
     """Writes the statements of the history events after its cursor (outbox store ``statements``)."""
 
     def __init__(self, store, outbox, lrs, base: str):
         self.store, self.outbox, self.lrs, self.base = store, outbox, lrs, base.rstrip("/")
         self.authority = rules_authority(self.base)
-
+        self.pages = 4      # of 500 history events per call at most: the rest at the next pass
     def run(self, now: datetime) -> int:
-        """Write what the history says since the cursor; the number of statements stored or already there."""
+        """Write what the history says since the cursor; the number of statements stored or already there
+        (at least 1 while history is left for the next call)."""
         cur = self.outbox.cursor(CURSOR)
         n = cur.get("n", -1)
         if n >= 0:
@@ -109,14 +137,14 @@ class StatementsOut:
         if self.store.chain_head()[0] == n:
             return 0
         written = 0
-        while True:
+        for _ in range(self.pages):
             events = self.store.history(n, 500)
             if not events:
-                break
+                return written
             written += self._write(events, now)
             n = events[-1].n
             self.outbox.set_cursor(CURSOR, {"n": n, "hash": events[-1].hash})
-        return written
+        return max(written, 1)      # history is left: at least 1, so the engine makes another pass soon
 
     def _write(self, events, now: datetime) -> int:
         wanted = [ev for ev in events
@@ -132,14 +160,10 @@ class StatementsOut:
             pid, cert = b["person"], b["certification"]
             if pid not in people:
                 versions = self.store.person(pid)
-                if not versions:
-                    people[pid] = (None, {})
-                else:
-                    facts = self.store.facts_for(list(versions[-1].identities))
-                    derived = derive(versions, facts, self.store.actions_for(pid), defs, now.date())
-                    agents = versions[-1].agents
-                    people[pid] = (dict(agents[0]) if agents else None, derived)
-            agent, derived = people[pid]
+                agents = versions[-1].agents if versions else ()
+                people[pid] = [dict(agents[0]) if agents else None, versions, None,
+                               {r.certification: r for r in self.store.records_for(pid)} if versions else {}]
+            agent, versions, derived, records = people[pid]
             if agent is None:
                 continue
             if (pid, cert) not in chains:
@@ -150,24 +174,19 @@ class StatementsOut:
                 if earlier:
                     count += self._void(statement_id(pid, cert, b["at"], b["status"], len(earlier) - 1))
                 continue
-            st = self._statement(ev, agent, derived.get(cert), len(earlier))
-            count += self._insert(st)
+            details = _from_record(records.get(cert), b)
+            if details is None:     # an older change than the record's period: derive the periods (once)
+                if derived is None:
+                    facts = self.store.facts_for(list(versions[-1].identities))
+                    derived = people[pid][2] = derive(versions, facts, self.store.actions_for(pid), defs, now.date())
+                details = _from_periods(derived.get(cert), b)
+            count += self._insert(self._statement(ev, agent, details, len(earlier)))
         return count
 
-    def _statement(self, ev, agent: dict, d, occurrence: int) -> dict:
+    def _statement(self, ev, agent: dict, details: dict, occurrence: int) -> dict:
         b = ev.body
         change = change_of(b)
-        period = None
-        if d is not None:
-            day = parse_day(b["at"])
-            starts = [p for p in d.periods if p.valid_from <= day]
-            exact = [p for p in starts if p.valid_from == day]
-            period = (exact or starts or [None])[-1]
-        record = {"status": b["status"]}
-        if period is not None:
-            record.update({"earned": period.earned.isoformat(), "valid_from": period.valid_from.isoformat(),
-                           "expires": period.expires.isoformat() if period.expires else None, "period": period.kind,
-                           "statements": list(period.evidence.get("statements", []))})
+        record = {"status": b["status"], **details}
         result = {"extensions": {extension(self.base, "record"): record}}
         if change in ("earned", "renewed"):
             result = {"success": True, "completion": True, **result}

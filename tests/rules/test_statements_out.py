@@ -133,3 +133,37 @@ def test_a_rebuilt_rules_store_writes_no_statement_twice(tmp_path, backend, cloc
         svc.travel("2027-04-02")
         assert svc.status("ada", "bus-operator") == "expired"
         assert verbs(svc) == before
+
+
+def test_changes_older_than_the_record_carry_the_dates_of_their_own_period(tmp_path, backend, clock):
+    """One pass over a year of statements: the earned statement has the first period's dates, although
+    the record by then holds the renewal's."""
+    from datetime import datetime, timezone
+
+    from rules.outbox import Outbox
+    from rules.storage.outbox import open_outbox_store
+    from rules_kit import World, statement
+
+    start = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    clock.now = start
+    w = World(tmp_path, backend, clock)
+    box = open_outbox_store(tmp_path, backend)
+    try:
+        Outbox(w.store, box, w.lrs, clock, BASE).attach(w.rules.engine)
+        w.insert([statement(0, "bus-course", datetime(2026, 2, 1, 9, tzinfo=timezone.utc)),
+                  statement(0, "bus-refresher", datetime(2027, 1, 5, 9, tzinfo=timezone.utc))])
+        clock.now = datetime(2027, 2, 1, 12, tzinfo=timezone.utc)
+        w.rules.engine.run_until_idle()
+        out = {}
+        for seq, body in w.lrs.stream(0, 100):
+            st = json.loads(body)
+            if st["authority"] == RULES:
+                out[st["verb"]["display"]["en-US"]] = st["result"]["extensions"][EXT + "record"]
+        assert out["earned"] | {"statements": []} == {"status": "certified", "earned": "2026-02-01",
+                                                      "valid_from": "2026-02-01", "expires": "2027-02-01",
+                                                      "period": "initial", "statements": []}
+        assert (out["renewed"]["valid_from"], out["renewed"]["expires"], out["renewed"]["period"]) == \
+               ("2027-01-05", "2028-02-01", "renewal")
+    finally:
+        box.close()
+        w.close()
