@@ -212,3 +212,31 @@ def test_webhook_endpoints_are_checked_and_their_secret_shown_once(tmp_path, bac
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     assert signature("k", 1700000000, b'{"a":1}') == \
         "sha256=" + hmac.new(b"k", b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
+
+
+def test_reminder_days_come_from_a_comma_list_setting():
+    from service.config import Settings, reminder_days
+
+    assert reminder_days(Settings(rules_reminder_days="90, 30,7")) == (90, 30, 7)
+    for bad in ("90,x", "0", "4000"):
+        with pytest.raises(ValueError, match="LRS_RULES_REMINDER_DAYS"):
+            reminder_days(Settings(rules_reminder_days=bad))
+
+
+def test_a_record_calls_for_the_nearest_passed_offset_and_no_escalation_without_a_supervisor():
+    from datetime import date
+
+    from rules.reminders import Policy, due
+    from rules.storage.ports import PersonVersion, Record
+
+    ada = PersonVersion("ada", 1, "2026-01-01T00:00:00Z", (), ({"mbox": "mailto:ada@example.com"},), {})
+    pol = Policy((90, 30, 7), True, 0)
+    rec = Record("ada", "bus", "certified", expires="2027-03-01", due="2027-03-01")
+    assert due(rec, ada, None, pol, date(2026, 12, 1), "t") != []
+    assert [r.offset_days for r in due(rec, ada, None, pol, date(2027, 2, 1), "t")] == [30]
+    assert due(rec, ada, None, pol, date(2026, 11, 30), "t") == []
+    over = Record("ada", "bus", "overdue", expires="2027-03-01", due="2027-03-01")
+    assert [r.kind for r in due(over, ada, None, pol, date(2027, 3, 2), "t")] == ["overdue"]   # no supervisor
+    boss = PersonVersion("ada", 2, "2026-01-01T00:00:00Z", (), (), {"supervisor": "sam"})
+    assert [r.kind for r in due(over, boss, None, pol, date(2027, 3, 2), "t")] == ["overdue", "escalation"]
+    assert due(over, boss, None, Policy((), False, None), date(2027, 3, 2), "t") == []
