@@ -105,8 +105,8 @@ class Outbox:
         wanted = []
         for r in records:
             p = person(r.person_id)
-            if p is None:
-                continue
+            if p is None or (p.attributes or {}).get("active", True) is False:
+                continue        # nobody to remind: unknown, or has left
             sup = (p.attributes or {}).get("supervisor")
             wanted += due(r, p, person(str(sup)) if sup else None, policies[r.certification], today, created)
         if not wanted:

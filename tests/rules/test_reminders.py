@@ -240,3 +240,17 @@ def test_a_record_calls_for_the_nearest_passed_offset_and_no_escalation_without_
     boss = PersonVersion("ada", 2, "2026-01-01T00:00:00Z", (), (), {"supervisor": "sam"})
     assert [r.kind for r in due(over, boss, None, pol, date(2027, 3, 2), "t")] == ["overdue", "escalation"]
     assert due(over, boss, None, Policy((), False, None), date(2027, 3, 2), "t") == []
+
+
+def test_a_person_who_has_left_is_not_reminded(tmp_path, backend, clock, receiver):
+    clock.set("2026-01-05T09:00:00Z")
+    with start(tmp_path, backend, clock) as svc:
+        hook(svc, receiver.url)
+        bus_definitions(svc)
+        svc.people(PEOPLE)
+        svc.travel("2026-03-01")
+        svc.statement("ada", "bus-course")
+        assert svc.people("person_id,email,roles,active\nada,ada@example.com,bus_operator,false\n").status_code == 200
+        assert day(svc, "2026-12-01")["delivered"] == 0
+        assert day(svc, "2027-03-20")["delivered"] == 0
+    assert receiver.requests == []
