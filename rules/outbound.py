@@ -155,6 +155,7 @@ class StatementsOut:
         people: dict[str, tuple] = {}
         chains: dict[tuple[str, str], list] = {}
         count = 0
+        batch: list[NewStatement] = []
         for ev in wanted:
             b = ev.body
             pid, cert = b["person"], b["certification"]
@@ -172,6 +173,8 @@ class StatementsOut:
                        and e.body["at"] == b["at"] and e.body["status"] == b["status"]]
             if b["kind"] == "retract":
                 if earlier:
+                    self._store(batch)      # the statement to void may be in it
+                    batch = []
                     count += self._void(statement_id(pid, cert, b["at"], b["status"], len(earlier) - 1))
                 continue
             details = _from_record(records.get(cert), b)
@@ -180,7 +183,9 @@ class StatementsOut:
                     facts = self.store.facts_for(list(versions[-1].identities))
                     derived = people[pid][2] = derive(versions, facts, self.store.actions_for(pid), defs, now.date())
                 details = _from_periods(derived.get(cert), b)
-            count += self._insert(self._statement(ev, agent, details, len(earlier)))
+            batch.append(self._prepared(self._statement(ev, agent, details, len(earlier))))
+            count += 1
+        self._store(batch)
         return count
 
     def _statement(self, ev, agent: dict, details: dict, occurrence: int) -> dict:
@@ -210,17 +215,30 @@ class StatementsOut:
         st = {"id": str(uuid.uuid5(NAMESPACE, "void/" + target)), "actor": dict(self.authority),
               "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
               "object": {"objectType": "StatementRef", "id": target}}
-        return self._insert(st, voids=target)
+        self._store([self._prepared(st, voids=target)])
+        return 1
 
-    def _insert(self, st: dict, voids: str | None = None) -> int:
+    def _prepared(self, st: dict, voids: str | None = None) -> NewStatement:
         st = copy.deepcopy(st)
         validate_statement(st, XAPI_VERSION, "statement")
         prepare(st, self.authority, XAPI_VERSION)
+        return NewStatement(st, statement_terms(st), voids=voids, ref=voids)
+
+    def _store(self, batch: list[NewStatement]) -> None:
+        """One batch (the store keeps it whole or not at all); when an id is already stored with other
+        content (after a rebuild: another chain head), each on its own, leaving those already stored."""
+        if not batch:
+            return
         try:
-            self.lrs.insert([NewStatement(st, statement_terms(st), voids=voids, ref=voids)], {}, True)
+            self.lrs.insert(batch, {}, True)
+            return
         except Conflict:
-            log.debug("statement %s already stored (a rebuilt history's chain head differs)", st["id"])
-        return 1
+            pass
+        for one in batch:
+            try:
+                self.lrs.insert([one], {}, True)
+            except Conflict:
+                log.debug("statement %s already stored (a rebuilt history's chain head differs)", one.statement["id"])
 
 
 __all__ = ["StatementsOut", "rules_authority", "certification_iri", "verb_iri", "extension", "change_of", "EARNED",
