@@ -49,7 +49,8 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     rsub = rules.add_subparsers(title="rules commands")
     run = rsub.add_parser("run", help="run the rules engine in this process until stopped (SIGINT/SIGTERM); it "
                           "takes the lease like the engine of `lrs serve`, so the service processes can run "
-                          "with LRS_RULES_ENGINE=false and leave the work to this one", epilog=engine_epilog,
+                          "with LRS_RULES_ENGINE=false and leave the work to this one (the statements it writes out, "
+                          "the reminders and their webhook deliveries included)", epilog=engine_epilog,
                           formatter_class=fmt)
     run.add_argument("--once", action="store_true", help="stop once caught up; prints what was done, exits 1 "
                      "when another process holds the lease")
@@ -164,8 +165,9 @@ def cmd_rules_run(args, settings_factory) -> int:
     store = open_rules_store(settings.data_dir, settings.mongodb_url)
     engine = Engine(lrs, store, lease_seconds=settings.rules_lease_seconds)
     outbox = _outbox(settings, store, lrs)
-    outbox.attach(engine)       # statements out and reminders, as in `lrs serve` (deliveries: `lrs serve`)
+    outbox.attach(engine)       # statements out and reminders, as in `lrs serve`
     stop = []
+    sender = None
     try:
         if args.once:
             done = engine.run_until_idle()
@@ -175,6 +177,7 @@ def cmd_rules_run(args, settings_factory) -> int:
                 return 1
             return 0
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        sender = _sender(outbox, settings.rules_delivery_interval_seconds, stop)
         try:
             while not stop:
                 if not engine.run_once().get("more"):
@@ -185,10 +188,37 @@ def cmd_rules_run(args, settings_factory) -> int:
             signal.signal(signal.SIGTERM, previous)
         return 0
     finally:
+        stop.append(True)
+        if sender is not None:
+            sender.join(settings.rules_webhook_timeout_seconds + 5)
         engine.release()
         outbox.outbox.close()
         store.close()
         lrs.close()
+
+
+def _sender(outbox, interval: float, stop: list):
+    """A thread that sends the reminder deliveries due, apart from the engine (a dead endpoint never holds
+    it up), until ``stop`` is not empty."""
+    import threading
+    import time
+
+    def run():
+        while not stop:
+            try:
+                done = outbox.deliver()
+            except Exception as exc:
+                print(f"lrs: reminder deliveries failed: {exc}", file=sys.stderr)
+                done = {}
+            if not any(done.values()):
+                for _ in range(max(1, int(interval * 10))):
+                    if stop:
+                        return
+                    time.sleep(0.1)
+
+    t = threading.Thread(target=run, name="lrs-rules-deliveries", daemon=True)
+    t.start()
+    return t
 
 
 def _outbox(settings, store, lrs):

@@ -254,3 +254,26 @@ def test_a_person_who_has_left_is_not_reminded(tmp_path, backend, clock, receive
         assert day(svc, "2026-12-01")["delivered"] == 0
         assert day(svc, "2027-03-20")["delivered"] == 0
     assert receiver.requests == []
+
+
+def test_lrs_rules_run_sends_deliveries_on_a_thread_of_its_own_until_stopped():
+    import time
+
+    from rules.cli import _sender
+
+    calls, stop = [], []
+
+    class Box:
+        def deliver(self):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("store away")          # a failure does not end the loop
+            return {"delivered": 0, "retrying": 0, "failed": 0}
+
+    t = _sender(Box(), 0.05, stop)
+    deadline = time.monotonic() + 3
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.append(True)
+    t.join(2)
+    assert len(calls) >= 3 and not t.is_alive()
