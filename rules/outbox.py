@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -178,7 +178,7 @@ class Outbox:
         for d in self.outbox.deliveries(states, after, limit):
             row = asdict(d)
             row["log"] = list(d.log)
-            row["next_at"] = (datetime.fromtimestamp(d.next_at).astimezone().isoformat()
+            row["next_at"] = (timestamp(datetime.fromtimestamp(d.next_at, timezone.utc))
                               if d.state in ("pending", "retrying") else None)
             row.pop("claimed_until")
             rows.append(row)

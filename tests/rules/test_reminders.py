@@ -173,6 +173,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_a_dead_one_is_listed_as_
             assert deliver(svc) == {"delivered": 0, "retrying": 2, "failed": 0}
             failing = svc.client.get("/rules/deliveries", params={"state": "retrying"}, headers=ADMIN).json()
             errors = sorted(d["last_error"] for d in failing["deliveries"])
+            assert {d["next_at"] for d in failing["deliveries"]} == {"2027-02-22T12:01:00.000Z"}   # 60 s later
             assert errors[0].startswith("ConnectError") and errors[1] == "HTTP 500"
             assert deliver(svc)["retrying"] == 0                   # not due for 60 s
             clock.tick(60)
