@@ -3,6 +3,7 @@
     lrs people import FILE [--partial] [--format csv|json]
     lrs audit verify
     lrs rules run [--once]
+    lrs rules evidence (--person ID | --certification ID) [--csv] [--after CURSOR] [--limit N]
 
 They open the rules store the service uses (LRS_DATA_DIR/rules.sqlite3, or LRS_MONGODB_URL) and call
 the same functions as the HTTP API (rules.core.Rules).
@@ -48,11 +49,24 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     rsub = rules.add_subparsers(title="rules commands")
     run = rsub.add_parser("run", help="run the rules engine in this process until stopped (SIGINT/SIGTERM); it "
                           "takes the lease like the engine of `lrs serve`, so the service processes can run "
-                          "with LRS_RULES_ENGINE=false and leave the work to this one", epilog=engine_epilog,
+                          "with LRS_RULES_ENGINE=false and leave the work to this one (the statements it writes out, "
+                          "the reminders and their webhook deliveries included)", epilog=engine_epilog,
                           formatter_class=fmt)
     run.add_argument("--once", action="store_true", help="stop once caught up; prints what was done, exits 1 "
                      "when another process holds the lease")
     run.set_defaults(func=lambda a: cmd_rules_run(a, settings_factory))
+    ev = rsub.add_parser("evidence", help="print the evidence pack of a person or a certification (JSON, or CSV "
+                         "with --csv): records, the statements that met each requirement and the content they "
+                         "were played on, the history events with their hashes, the definition versions and the "
+                         "chain head; one page (the JSON's next, or --after, goes on)", epilog=epilog,
+                         formatter_class=fmt)
+    who = ev.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="a person id")
+    who.add_argument("--certification", help="a certification id")
+    ev.add_argument("--csv", action="store_true", help="CSV rows instead of JSON")
+    ev.add_argument("--after", help="the page after this certification id (person) or person id (certification)")
+    ev.add_argument("--limit", type=int, default=20, help="entries per page (1 to 100; default 20)")
+    ev.set_defaults(func=lambda a: cmd_rules_evidence(a, settings_factory))
     rules.set_defaults(func=lambda a: rules.print_help() or 2)
 
 
@@ -104,6 +118,39 @@ def cmd_audit_verify(args, settings_factory) -> int:
     return 0 if result["ok"] else 1
 
 
+def cmd_rules_evidence(args, settings_factory) -> int:
+    import csv
+
+    from lrs.storage import open_store
+
+    from .evidence import CSV_COLUMNS, MAX_LIMIT, csv_rows, evidence_pack
+    from .http import _cell
+
+    if not 1 <= args.limit <= MAX_LIMIT:
+        print(f"lrs: --limit is from 1 to {MAX_LIMIT}", file=sys.stderr)
+        return 2
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lrs = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_rules_store(settings.data_dir, settings.mongodb_url)
+    try:
+        pack = evidence_pack(Rules(store, lrs), args.person, args.certification, args.after, args.limit)
+    except RulesError as exc:
+        print(f"lrs: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+        lrs.close()
+    if args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for row in csv_rows(pack):
+            w.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
+    else:
+        print(json.dumps(pack, indent=1))
+    return 0
+
+
 def cmd_rules_run(args, settings_factory) -> int:
     import signal
     import time
@@ -117,7 +164,10 @@ def cmd_rules_run(args, settings_factory) -> int:
     lrs = open_store(settings.data_dir, settings.mongodb_url)
     store = open_rules_store(settings.data_dir, settings.mongodb_url)
     engine = Engine(lrs, store, lease_seconds=settings.rules_lease_seconds)
+    outbox = _outbox(settings, store, lrs)
+    outbox.attach(engine)       # statements out and reminders, as in `lrs serve`
     stop = []
+    sender = None
     try:
         if args.once:
             done = engine.run_until_idle()
@@ -127,6 +177,7 @@ def cmd_rules_run(args, settings_factory) -> int:
                 return 1
             return 0
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        sender = _sender(outbox, settings.rules_delivery_interval_seconds, stop)
         try:
             while not stop:
                 if not engine.run_once().get("more"):
@@ -137,6 +188,48 @@ def cmd_rules_run(args, settings_factory) -> int:
             signal.signal(signal.SIGTERM, previous)
         return 0
     finally:
+        stop.append(True)
+        if sender is not None:
+            sender.join(settings.rules_webhook_timeout_seconds + 5)
         engine.release()
+        outbox.outbox.close()
         store.close()
         lrs.close()
+
+
+def _sender(outbox, interval: float, stop: list):
+    """A thread that sends the reminder deliveries due, apart from the engine (a dead endpoint never holds
+    it up), until ``stop`` is not empty."""
+    import threading
+    import time
+
+    def run():
+        while not stop:
+            try:
+                done = outbox.deliver()
+            except Exception as exc:
+                print(f"lrs: reminder deliveries failed: {exc}", file=sys.stderr)
+                done = {}
+            if not any(done.values()):
+                for _ in range(max(1, int(interval * 10))):
+                    if stop:
+                        return
+                    time.sleep(0.1)
+
+    t = threading.Thread(target=run, name="lrs-rules-deliveries", daemon=True)
+    t.start()
+    return t
+
+
+def _outbox(settings, store, lrs):
+    from service.config import activity_iri_base, reminder_days
+
+    from .outbox import Outbox
+    from .storage import utc_now
+    from .storage.outbox import open_outbox_store
+
+    return Outbox(store, open_outbox_store(settings.data_dir, settings.mongodb_url), lrs, utc_now,
+                  activity_iri_base(settings), reminder_days(settings),
+                  None if settings.rules_escalation_days < 0 else settings.rules_escalation_days,
+                  retry_seconds=settings.rules_webhook_retry_seconds, max_attempts=settings.rules_webhook_max_attempts,
+                  timeout=settings.rules_webhook_timeout_seconds)

@@ -47,9 +47,12 @@ LEASE_SECONDS = 30.0
 YIELD_EVERY = 32
 
 
-def extract(seq: int, body: bytes | str) -> Fact | Void | None:
-    """What the rules keep of one stored statement."""
+def extract(seq: int, body: bytes | str, own: dict | None = None) -> Fact | Void | None:
+    """What the rules keep of one stored statement (nothing of one stored with the authority ``own``: the
+    statements the rules write themselves, rules/outbound.py, are not facts)."""
     st = orjson.loads(body)
+    if own is not None and st.get("authority") == own:
+        return None
     obj = st.get("object") or {}
     verb = (st.get("verb") or {}).get("id", "")
     if verb == VOIDED and obj.get("objectType") == "StatementRef":
@@ -102,6 +105,10 @@ class Engine:
         self._head = -1                    # the last history event this engine knows of
         self.polite = False                # give up the GIL often: set by run_forever (shares a process)
         self._running = threading.Lock()   # one pass at a time in this process (the lease covers the others)
+        self.own_authority: dict | None = None   # statements stored with it are the rules' own: not facts
+        # called as hook(engine, now) at the end of each pass, under the lease (rules/outbox.py), returning
+        # how many statements it wrote to the LRS; one that fails is logged and the pass still counts
+        self.hooks: list[Callable[["Engine", datetime], None]] = []
 
     # -- the lease -------------------------------------------------------------------------
 
@@ -189,7 +196,7 @@ class Engine:
         for i, (s, body) in enumerate(rows):
             if self.polite and i % YIELD_EVERY == 0:
                 time.sleep(0)   # let the request threads of this process have the GIL (see YIELD_EVERY)
-            item = extract(s, body)
+            item = extract(s, body, self.own_authority)
             if isinstance(item, Fact):
                 facts.append(item)
             elif isinstance(item, Void):
@@ -221,8 +228,17 @@ class Engine:
         self.store.clear_dirty(marks)
         new_seq = rows[-1][0] if rows else seq
         self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
+        wrote = 0
+        for hook in self.hooks:
+            try:
+                wrote += hook(self, now) or 0
+            except LeaseLost:
+                raise
+            except Exception:
+                log.exception("rules engine hook %r failed", hook)
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
-                "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT}
+                "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT
+                or wrote > 0}   # a hook wrote statements: read past them (they are no facts) before resting
 
     def _voided_agents(self, voids: list[Void]) -> set[str]:
         """Whose statements the voids take back (read from the LRS store: voids are rare)."""

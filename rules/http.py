@@ -16,6 +16,7 @@
     GET  /engine                                   the engine's checkpoint and lag
     POST /engine/run                               run the engine until it has caught up (under the lease)
     GET  /audit/verify                             recompute the history's hash chain
+    ... and the evidence, reminder and webhook routes of rules/http_outbox.py
 
 ``Accept: text/csv`` gives the transcript and the roster as CSV. Errors: 4xx with
 ``{"error": {"status", "message", "path"}}``; an import with bad rows adds ``"errors"`` (line, path, message).
@@ -264,6 +265,9 @@ def create_app(rules: Rules) -> Starlette:
         Route("/engine/run", handler(engine_run), methods=["POST"]),
         Route("/audit/verify", handler(audit_verify), methods=["GET"]),
     ]
+    from .http_outbox import extra_routes
+
+    routes += extra_routes(rules, handler)
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         return _error(exc.status_code, exc.detail or "error", request.url.path)

@@ -52,6 +52,12 @@ class Settings:
     rules_engine: bool = True
     rules_engine_interval_seconds: float = 1.0
     rules_lease_seconds: float = 30.0
+    rules_reminder_days: str = "90,30,7"
+    rules_escalation_days: int = 7
+    rules_webhook_timeout_seconds: float = 5.0
+    rules_webhook_retry_seconds: float = 30.0
+    rules_webhook_max_attempts: int = 8
+    rules_delivery_interval_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -151,6 +157,17 @@ HELP = {
     "rules_engine_interval_seconds": "pause of the rules engine when it has caught up with the statement stream",
     "rules_lease_seconds": "how long the rules engine's lease lasts unless renewed; another process takes over "
                            "after it",
+    "rules_reminder_days": "days before a certification's expiry day when the person is reminded (comma list; "
+                           "empty: none), unless its definition says otherwise (reminders.before_expiry_days)",
+    "rules_escalation_days": "days after a certification became overdue when the person's supervisor is told "
+                             "(-1: never), unless its definition says otherwise (reminders.escalate_after_days)",
+    "rules_webhook_timeout_seconds": "how long a webhook endpoint has to answer a reminder before the attempt "
+                                     "counts as failed",
+    "rules_webhook_retry_seconds": "wait before the first retry of a failed reminder delivery; doubled at each "
+                                   "further retry (at most 6 hours)",
+    "rules_webhook_max_attempts": "attempts of one reminder delivery before it is given up (listed as failed)",
+    "rules_delivery_interval_seconds": "how often the process that runs the rules engine sends the reminder "
+                                       "deliveries that are due",
 }
 
 
@@ -161,6 +178,17 @@ def scorm_again_dir(settings: Settings) -> Path:
     from player.runtime_http import default_scorm_again_dir
 
     return default_scorm_again_dir()
+
+
+def reminder_days(settings: Settings) -> tuple[int, ...]:
+    """LRS_RULES_REMINDER_DAYS as whole days (ValueError naming the setting when it is not a comma list of them)."""
+    try:
+        days = tuple(int(x) for x in settings.rules_reminder_days.replace(" ", "").split(",") if x)
+    except ValueError:
+        raise ValueError(f"LRS_RULES_REMINDER_DAYS is a comma list of whole days, not {settings.rules_reminder_days!r}") from None
+    if any(d < 1 or d > 3650 for d in days):
+        raise ValueError("LRS_RULES_REMINDER_DAYS: each offset is from 1 to 3650 days")
+    return days
 
 
 def activity_iri_base(settings: Settings) -> str:

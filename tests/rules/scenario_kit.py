@@ -22,13 +22,15 @@ ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
 
 
 class Service:
-    def __init__(self, tmp_path, mongodb_url: str, clock, engine: bool = False):
-        store = open_store(tmp_path, mongodb_url)
-        Credentials(store).create("admin", "admin-secret", ["all"])
-        store.close()
+    def __init__(self, tmp_path, mongodb_url: str, clock, engine: bool = False, fresh: bool = True, **settings):
+        """``fresh``: a new store (the admin credential is made); False: the store of an earlier Service."""
+        if fresh:
+            store = open_store(tmp_path, mongodb_url)
+            Credentials(store).create("admin", "admin-secret", ["all"])
+            store.close()
         self.clock = clock
         self.settings = Settings(data_dir=tmp_path, mongodb_url=mongodb_url, log_level="warning",
-                                 rules_engine=engine, rules_engine_interval_seconds=0.05)
+                                 rules_engine=engine, rules_engine_interval_seconds=0.05, **settings)
         self.client = TestClient(create_app(self.settings, rules_clock=clock))
 
     def __enter__(self):
@@ -131,3 +133,28 @@ def bus_definitions(svc: Service, basis: str = "previous_expiry", late: str = "r
                                  "grace_days": 30, "late_renewal": late})
     svc.define("requirement", {"id": "bus-operators", "applies_to": {"roles": ["bus_operator"]},
                                "certifications": ["bus-operator"]})
+
+
+def wipe_rules_store(tmp_path, mongodb_url: str, keep_outbox: bool = False) -> None:
+    """Empty the rules store behind the service's back, for a rebuild from nothing; the outbox's tables too
+    unless ``keep_outbox``. The LRS's statements stay."""
+    if mongodb_url:
+        from pymongo import MongoClient
+
+        client = MongoClient(mongodb_url)
+        try:
+            db = client.get_default_database()
+            for name in db.list_collection_names():
+                if name.startswith("rules_") and not (keep_outbox and name.startswith("rules_outbox_")):
+                    db.drop_collection(name)
+        finally:
+            client.close()
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "rules.sqlite3")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        if not (keep_outbox and name.startswith("outbox_")):
+            conn.execute(f"DELETE FROM {name}")
+    conn.commit()
+    conn.close()
