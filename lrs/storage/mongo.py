@@ -555,7 +555,10 @@ class AsyncMongoStore:
         while True:  # insert the next version: of two writers that read the same version, one wins
             cur = await self._current(key)
             read_at = time.time()
-            new = change(_document(cur) if cur and "c" in cur else None)
+            current = _document(cur) if cur and "c" in cur else None
+            new = change(current)
+            if new is current and current is not None:   # the change leaves it as it is
+                return new
             if new is None and (cur is None or "c" not in cur):
                 return None
             n = cur["n"] + 1 if cur else 1
@@ -657,8 +660,11 @@ class MongoStore(OnOwnLoop):
     def start(self) -> None:
         """Nothing to prepare before the server listens: the database was set up when the store opened."""
 
-    def insert(self, batch, attachments, define=True):
-        return self._run(self.aio.insert(batch, attachments, define))
+    def insert(self, batch, attachments, define=True, documents=()):
+        ids = self._run(self.aio.insert(batch, attachments, define)) if batch else []
+        for kind, scope, doc_id, change in documents:   # after the batch: mongo has no transaction here
+            self.update_document(kind, scope, doc_id, change)
+        return ids
 
     def voiding_ids(self, ids):
         return self._read(self.aio.voiding_ids(ids))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Sequence, Callable, Iterable, Protocol
 
 # Seconds a store read may take, the wait for a connection included (LRS_READ_TIMEOUT_SECONDS). Normal
 # reads take milliseconds (bench/RESULTS.md): this only ends reads that would otherwise hold a connection
@@ -51,6 +51,9 @@ class StatementQuery:
         return lo, hi
 
 
+DocumentChange = tuple  # (kind, scope, doc_id, change): as the arguments of update_document
+
+
 @dataclass
 class Document:
     content: bytes
@@ -87,14 +90,19 @@ class StatementStore(Protocol):
     def start(self) -> None:
         """Prepare to write, before the server listens (blocking)."""
     def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]],
-               define: bool = True) -> list[str]:
+               define: bool = True, documents: Sequence[DocumentChange] = ()) -> list[str]:
         """Store the batch whole or not at all; return the ids. Raises Conflict for an id
         stored with different content; an id stored with the same content is left as it is.
         ``attachments`` (sha2 -> (contentType, bytes)) are the parts the batch uploaded: the store
         records that the authorities of its Statements naming them uploaded them, in the same
         write. ``define``: the writer has the ``define`` scope, so the Activity definitions of the
         batch update the canonical ones; without it only an Activity new to the store gets one
-        (the first definition it is stored with)."""
+        (the first definition it is stored with). ``documents``: document changes written by the
+        same writer as the batch and only if the batch is stored (as ``update_document`` does them;
+        a change answering the current document itself leaves it alone): SQLite writes them in the
+        batch's transaction, so a writer of statements and their documents (the player) waits for
+        no other writer of the file; mongo writes them after the batch. The changes must pickle
+        (module-level callables): the SQLite server's writer runs in a process of its own."""
     def voiding_ids(self, ids: list[str]) -> set[str]:
         """Those of ``ids`` that are stored voiding Statements (a voiding Statement cannot be voided)."""
     def get(self, statement_id: str, voided: bool) -> bytes | None:

@@ -230,7 +230,7 @@ class SqliteStore:
     # -- statements -----------------------------------------------------------------------
 
     def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]],
-               define: bool = True) -> list[str]:
+               define: bool = True, documents=()) -> list[str]:
         """Store the batch whole or not at all. ``define``: the writer may change stored Activity
         definitions (the ``define`` scope); without it only new Activities get one.
 
@@ -239,9 +239,9 @@ class SqliteStore:
         savepoint (a batch that fails rolls back alone). One commit, one fsync, for all of them.
         """
         if self._process is not None:
-            self._process.insert(batch, attachments, define)
+            self._process.insert(batch, attachments, define, list(documents))
             return [n.statement["id"] for n in batch]
-        job = _Job(batch, attachments, define)
+        job = _Job(batch, attachments, define, list(documents))
         with self._pending_lock:
             self._pending.append(job)
         with self._write_lock:
@@ -263,6 +263,8 @@ class SqliteStore:
                 conn.execute("SAVEPOINT batch")
                 try:
                     top = self._write_batch(conn, job, top, stored)
+                    for kind, scope, doc_id, change in job.documents:
+                        self._change_document(conn, (kind, *scope, doc_id), change)
                 except Exception as exc:
                     conn.execute("ROLLBACK TO batch")
                     self._definitions.forget()
@@ -572,21 +574,31 @@ class SqliteStore:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(
-                    "SELECT content, content_type, etag, updated FROM documents WHERE kind = ? AND activity_id = ? "
-                    "AND agent_key = ? AND registration = ? AND doc_id = ?", key).fetchone()
-                new = change(Document(*row) if row else None)
-                if new is None:
-                    conn.execute("DELETE FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ? "
-                                 "AND registration = ? AND doc_id = ?", key)
-                else:
-                    conn.execute("INSERT OR REPLACE INTO documents (kind, activity_id, agent_key, registration, "
-                                 "doc_id, content, content_type, etag, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (*key, new.content, new.content_type, new.etag, new.updated))
+                new = self._change_document(conn, key, change)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        return new
+
+    @staticmethod
+    def _change_document(conn, key: tuple, change) -> Document | None:
+        """One document's change inside the caller's transaction; a change that answers the current
+        document itself writes nothing."""
+        row = conn.execute(
+            "SELECT content, content_type, etag, updated FROM documents WHERE kind = ? AND activity_id = ? "
+            "AND agent_key = ? AND registration = ? AND doc_id = ?", key).fetchone()
+        current = Document(*row) if row else None
+        new = change(current)
+        if new is current and current is not None:
+            return new
+        if new is None:
+            conn.execute("DELETE FROM documents WHERE kind = ? AND activity_id = ? AND agent_key = ? "
+                         "AND registration = ? AND doc_id = ?", key)
+        else:
+            conn.execute("INSERT OR REPLACE INTO documents (kind, activity_id, agent_key, registration, "
+                         "doc_id, content, content_type, etag, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (*key, new.content, new.content_type, new.etag, new.updated))
         return new
 
     def document_ids(self, kind: str, scope: tuple[str, str, str], since: str | None) -> tuple[list[str], str | None]:
@@ -744,12 +756,13 @@ class _Deadline:
 
 
 class _Job:
-    __slots__ = ("batch", "attachments", "define", "done", "error")
+    __slots__ = ("batch", "attachments", "define", "documents", "done", "error")
 
-    def __init__(self, batch: list[NewStatement], attachments: dict, define: bool = True):
+    def __init__(self, batch: list[NewStatement], attachments: dict, define: bool = True, documents=()):
         self.batch = batch
         self.attachments = attachments
         self.define = define
+        self.documents = documents
         self.done = False
         self.error: BaseException | None = None
 

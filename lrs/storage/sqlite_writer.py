@@ -6,7 +6,8 @@ after each SQLite call, while it was the bottleneck of ingest. In its own proces
 the other core. The server sends each batch through a pipe and waits for the answer; the
 writer process takes every batch waiting in the pipe into one transaction (group commit, one
 savepoint a batch, as ``SqliteStore._write_group`` does in-process) and answers once it is
-committed. It exits when the pipe closes, so it never outlives the server by more than the
+committed. Document changes sent with a batch (the player's: pickled callables) are written in its
+savepoint, so their writer never waits for this one. It exits when the pipe closes, so it never outlives the server by more than the
 batch it is writing, and a SIGKILL of either leaves every batch all or nothing.
 """
 from __future__ import annotations
@@ -55,7 +56,8 @@ class WriterProcess:
         self._conn = parent
         threading.Thread(target=self._receive, args=(parent,), name="lrs-writer-answers", daemon=True).start()
 
-    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]], define: bool = True) -> None:
+    def insert(self, batch: list[NewStatement], attachments: dict[str, tuple[str, bytes]], define: bool = True,
+               documents: list | None = None) -> None:
         done: Future = Future()
         # JSON rather than pickle: orjson writes a batch about 5x faster, and this runs in the server.
         # In slices: one orjson call holds the GIL, and with it the server's event loop, for all it writes.
@@ -68,7 +70,7 @@ class WriterProcess:
             number = next(self._numbers)
             self._waiting[number] = done
             try:
-                self._conn.send((number, payload, attachments, define))
+                self._conn.send((number, payload, attachments, define, documents or []))
             except (OSError, ValueError):
                 self._waiting.pop(number, None)
                 self._conn = None
@@ -130,8 +132,8 @@ def _serve(path: str, conn) -> None:
             stop = messages[-1] is None
             if stop:
                 messages.pop()
-            jobs = [_Job([NewStatement(*row) for row in orjson.loads(payload)], attachments, define)
-                    for _, payload, attachments, define in messages]
+            jobs = [_Job([NewStatement(*row) for row in orjson.loads(payload)], attachments, define, documents)
+                    for _, payload, attachments, define, documents in messages]
             if jobs:
                 store._write_group(jobs)
             for (number, *_), job in zip(messages, jobs):

@@ -36,10 +36,6 @@ class BridgeError(Exception):
         self.path = path
 
 
-class _Unchanged(Exception):
-    """The stored document already is what the write would make it: leave it (and its ETag) alone."""
-
-
 class Bridge:
     """Writes plans to ``store`` (an LRS store: StatementStore and DocumentStore) with ``authority``
     (default: ``player_authority(iri_base)``). Blocking, like the store's calls."""
@@ -66,10 +62,11 @@ class Bridge:
                 raise BridgeError(getattr(exc, "message", str(exc)), getattr(exc, "path", None)) from None
             prepare(st, self.authority, XAPI_VERSION)
             batch.append(NewStatement(st, statement_terms(st)))
-        if batch:
-            self.store.insert(batch, {}, True)
-        for doc in plan.documents:
-            self.write_document(doc)
+        if batch or plan.documents:
+            # one writer for the statements and their documents (the SQLite store's writer process,
+            # in one transaction): documents written apart from it waited for its turns on the file
+            self.store.insert(batch, {}, True, documents=[(d.resource, d.scope(), d.doc_id, _Change(d))
+                                                          for d in plan.documents])
         return plan.statement_ids
 
     def record(self, before, after, commit, registration, course: dict, version: dict, sco) -> list[str]:
@@ -85,16 +82,21 @@ class Bridge:
         return self.write(plan(before, after, commit, ctx))
 
     def write_document(self, doc: DocumentWrite) -> None:
-        def change(current: Document | None) -> Document:
-            content, content_type = _merged(doc, current)
-            if current is not None and current.content == content and current.content_type == content_type:
-                raise _Unchanged
-            return Document(content, content_type, etag_of(content), now_timestamp())
+        self.store.update_document(doc.resource, doc.scope(), doc.doc_id, _Change(doc))
 
-        try:
-            self.store.update_document(doc.resource, doc.scope(), doc.doc_id, change)
-        except _Unchanged:
-            pass
+
+class _Change:
+    """A document write as the store's change function; it pickles, so the SQLite server's writer
+    process can run it. The stored document itself (ETag included) when it already is the result."""
+
+    def __init__(self, doc: DocumentWrite):
+        self.doc = doc
+
+    def __call__(self, current: Document | None) -> Document:
+        content, content_type = _merged(self.doc, current)
+        if current is not None and current.content == content and current.content_type == content_type:
+            return current
+        return Document(content, content_type, etag_of(content), now_timestamp())
 
 
 def _merged(doc: DocumentWrite, current: Document | None) -> tuple[bytes, str]:

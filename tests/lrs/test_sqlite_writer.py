@@ -92,3 +92,22 @@ def test_start_readies_the_writer_before_the_first_batch(tmp_path):
         assert s.last_seq() == 1
     finally:
         s.close()
+
+
+def test_documents_sent_with_a_batch_are_written_by_the_process_in_its_transaction(store):
+    """The player's statements and their documents go to one writer (the process), so the documents
+    never wait for the process's turns on the file; their change functions travel pickled."""
+    from test_storage_contract import SCOPE, _Put
+
+    n = _new()
+    store.insert([n], {}, documents=[("state", SCOPE, "d", _Put(b"1"))])
+    assert store.get(n.statement["id"], voided=False) is not None
+    assert store.get_document("state", SCOPE, "d").content == b"1"
+    first = store.get_document("state", SCOPE, "d")
+    store.insert([], {}, documents=[("state", SCOPE, "d", _Put(b"1"))])
+    assert store.get_document("state", SCOPE, "d") == first   # unchanged: ETag and time kept
+    changed = dict(n.statement, verb={"id": "http://example.com/verbs/other"})
+    with pytest.raises(Conflict):
+        store.insert([NewStatement(changed, statement_terms(changed))], {},
+                     documents=[("state", SCOPE, "d", _Put(b"2"))])
+    assert store.get_document("state", SCOPE, "d").content == b"1"

@@ -297,6 +297,41 @@ def test_update_document_is_atomic_when_the_change_raises(store):
     assert store.get_document("state", SCOPE, "new") is None
 
 
+class _Put:
+    """A document change that pickles (module level), as insert's documents must."""
+
+    def __init__(self, content: bytes):
+        self.content = content
+
+    def __call__(self, cur):
+        return cur if cur is not None and cur.content == self.content else doc(self.content)
+
+
+def test_insert_writes_its_documents_with_the_batch(store):
+    n = new()
+    assert store.insert([n], {}, documents=[("state", SCOPE, "d", _Put(b"1")),
+                                            ("activity_profile", ("http://example.com/a", "", ""), "p", _Put(b"2"))]) \
+        == [n.statement["id"]]
+    assert store.get(n.statement["id"], False) is not None
+    assert store.get_document("state", SCOPE, "d").content == b"1"
+    assert store.get_document("activity_profile", ("http://example.com/a", "", ""), "p").content == b"2"
+    before = store.get_document("state", SCOPE, "d")
+    store.insert([], {}, documents=[("state", SCOPE, "d", _Put(b"1"))])   # the change leaves it as it is
+    assert store.get_document("state", SCOPE, "d") == before
+    store.insert([], {}, documents=[("state", SCOPE, "d", _Put(b"3"))])   # documents alone
+    assert store.get_document("state", SCOPE, "d").content == b"3"
+
+
+def test_a_batch_that_is_refused_writes_none_of_its_documents(store):
+    existing = new()
+    store.insert([existing], {})
+    changed = orjson.loads(orjson.dumps(existing.statement))
+    changed["verb"] = {"id": "http://adlnet.gov/expapi/verbs/failed"}
+    with pytest.raises(Conflict):
+        store.insert([new(changed)], {}, documents=[("state", SCOPE, "d", _Put(b"1"))])
+    assert store.get_document("state", SCOPE, "d") is None
+
+
 def test_concurrent_read_modify_write_loses_no_update(store):
     store.update_document("state", SCOPE, "counter", lambda cur: doc(b"0"))
 

@@ -128,25 +128,28 @@ class Crash(Exception):
 
 @pytest.mark.parametrize("crash_at", [0, 1, 2])
 def test_a_crash_between_statements_and_documents_then_the_retry_stores_nothing_twice(store, crash_at, monkeypatch):
-    """The first try dies after the statements, before document ``crash_at``; the browser retries the
-    commit, the plan is recomputed and written again: every statement once, every document whole."""
+    """The first try dies at document ``crash_at`` (SQLite: in the statements' own transaction, so
+    nothing of it is stored; mongo: after the statements); the browser retries the commit, the plan is
+    recomputed and written again: every statement once, every document whole."""
+    from player.bridge import write as bridge_write
+
     first = session_plans()[0]
     assert len(first.documents) > 2
     bridge = Bridge(store, iri_base=BASE)
-    real = Bridge.write_document
+    real = bridge_write._Change.__call__
     calls = []
 
-    def dying(self, doc):
-        calls.append(doc.doc_id)
+    def dying(self, current):
+        calls.append(self.doc.doc_id)
         if len(calls) > crash_at:
             raise Crash
-        real(self, doc)
+        return real(self, current)
 
-    monkeypatch.setattr(Bridge, "write_document", dying)
+    monkeypatch.setattr(bridge_write._Change, "__call__", dying)
     with pytest.raises(Crash):
         bridge.write(first)
-    monkeypatch.setattr(Bridge, "write_document", real)
-    assert [st["id"] for st in stored(store)] == first.statement_ids
+    monkeypatch.setattr(bridge_write._Change, "__call__", real)
+    assert [st["id"] for st in stored(store)] in ([], first.statement_ids)   # all or nothing
     retried = session_plans()[0]      # recomputed from the same attempts and commit
     assert retried == first
     assert bridge.write(retried) == first.statement_ids
