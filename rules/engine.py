@@ -45,6 +45,11 @@ LEASE_SECONDS = 30.0
 # every few statements and after every person it derives, when it runs in the background of the service
 # (``polite``; a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own does not).
 YIELD_EVERY = 32
+# While the stream is far behind (a rebuild, a restart after a long stop), a pass only reads: it keeps
+# the facts, marks the people they concern dirty (or nobody, when everyone is to be recomputed anyway)
+# and moves the checkpoint; the people are derived once, when the engine has caught up to within
+# this many statements, instead of once per batch they appear in.
+DEFER_BACKLOG = 20_000
 
 
 def extract(seq: int, body: bytes | str) -> Fact | Void | None:
@@ -195,7 +200,19 @@ class Engine:
             elif isinstance(item, Void):
                 voids.append(item)
         self.store.add_facts(facts, voids)
-        agents = {f.agent_key for f in facts} | self._voided_agents(voids)
+        new_seq = rows[-1][0] if rows else seq
+        # only statements on an activity a completion rule names can change a status (derive reads
+        # no other fact); a definition naming another activity is a publication: everyone is recomputed
+        relevant = defs.activities()
+        agents = {f.agent_key for f in facts if f.activity_id in relevant}
+        if voids:
+            agents |= self._voided_agents(voids, relevant)
+        derived = cp.get("derived", seq)
+        if len(rows) >= self.batch and self.lrs.last_seq() - new_seq >= DEFER_BACKLOG:
+            if agents and not everyone:
+                self.store.mark_dirty(sorted(set(self.store.persons_for(sorted(agents)).values())))
+            self.store.set_checkpoint({**cp, "seq": new_seq, "derived": derived})
+            return {"leased": True, "statements": len(rows), "people": 0, "events": 0, "more": True}
         if agents:
             people.update(self.store.persons_for(sorted(agents)).values())
         due = self.store.due_people(today.isoformat())   # their status changes with the day, by today
@@ -219,18 +236,20 @@ class Engine:
         work.flush()
         events, count = work.events, work.people
         self.store.clear_dirty(marks)
-        new_seq = rows[-1][0] if rows else seq
-        self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
+        more = len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT
+        self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat(),
+                                   "derived": derived if more else new_seq})
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
-                "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT}
+                "more": len(rows) >= self.batch or more}
 
-    def _voided_agents(self, voids: list[Void]) -> set[str]:
-        """Whose statements the voids take back (read from the LRS store: voids are rare)."""
+    def _voided_agents(self, voids: list[Void], relevant: set[str]) -> set[str]:
+        """Whose statements on ``relevant`` activities the voids take back (read from the LRS store:
+        voids are rare)."""
         agents = set()
         for v in voids:
             body = self.lrs.get(v.voided_id, True)
             item = extract(0, body) if body else None
-            if isinstance(item, Fact):
+            if isinstance(item, Fact) and item.activity_id in relevant:
                 agents.add(item.agent_key)
         return agents
 
