@@ -92,7 +92,10 @@ def completions(defs: Definitions, facts: list[Fact], actions: list[Action] = ()
         if rule is None:
             pass
         elif "activity" in rule:
-            for f in by_activity.get(rule["activity"], ()):
+            candidates = by_activity.get(rule["activity"])
+            if not candidates and not out:
+                return []   # memo[rule_id] is already []
+            for f in candidates or ():
                 if matches(rule, f):
                     out.append(Completion(parse_instant(f.timestamp), (f.statement_id,)))
         else:

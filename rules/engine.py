@@ -45,11 +45,10 @@ LEASE_SECONDS = 30.0
 # every few statements and after every person it derives, when it runs in the background of the service
 # (``polite``; a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own does not).
 YIELD_EVERY = 32
-# While the stream is far behind (a rebuild, a restart after a long stop), a pass only reads: it keeps
-# the facts, marks the people they concern dirty (or nobody, when everyone is to be recomputed anyway)
-# and moves the checkpoint; the people are derived once, when the engine has caught up to within
-# this many statements, instead of once per batch they appear in.
-DEFER_BACKLOG = 20_000
+# While the stream is behind by more than a batch (a rebuild, a restart after a long stop, a burst), a
+# pass only reads: it keeps the facts, marks the people they concern dirty (or nobody, when everyone
+# is to be recomputed anyway) and moves the checkpoint; the people are derived once, by the pass
+# that reads the last batch, instead of once per batch they appear in.
 
 
 def extract(seq: int, body: bytes | str) -> Fact | Void | None:
@@ -208,7 +207,7 @@ class Engine:
         if voids:
             agents |= self._voided_agents(voids, relevant)
         derived = cp.get("derived", seq)
-        if len(rows) >= self.batch and self.lrs.last_seq() - new_seq >= DEFER_BACKLOG:
+        if len(rows) >= self.batch and self.lrs.last_seq() - new_seq >= self.batch:
             if agents and not everyone:
                 self.store.mark_dirty(sorted(set(self.store.persons_for(sorted(agents)).values())))
             self.store.set_checkpoint({**cp, "seq": new_seq, "derived": derived})
@@ -218,6 +217,13 @@ class Engine:
         due = self.store.due_people(today.isoformat())   # their status changes with the day, by today
         people.update(due)
         marks = self.store.dirty()
+        while everyone and len(marks) % PAGE_LIMIT == 0 and marks:
+            # everyone is derived now: every mark is done with (read before the derivations, so a
+            # mark made meanwhile keeps its new stamp and stays), not a page of them a pass
+            page = self.store.dirty(after=marks[-1][0])
+            if not page:
+                break
+            marks += page
         people.update(p for p, _ in marks)
 
         work = _Work(self)
@@ -236,7 +242,7 @@ class Engine:
         work.flush()
         events, count = work.events, work.people
         self.store.clear_dirty(marks)
-        more = len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT
+        more = (len(marks) >= PAGE_LIMIT and not everyone) or len(due) >= PAGE_LIMIT
         self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat(),
                                    "derived": derived if more else new_seq})
         return {"leased": True, "statements": len(rows), "people": count, "events": events,

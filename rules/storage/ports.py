@@ -175,8 +175,9 @@ class RulesStore(Protocol):
     def set_checkpoint(self, checkpoint: dict) -> None: ...
     def mark_dirty(self, person_ids: list[str]) -> None:
         """Ask the engine to recompute these people (after an import or an admin action)."""
-    def dirty(self, limit: int = PAGE_LIMIT) -> list[tuple[str, str]]:
-        """(person id, stamp) of people marked; ``clear_dirty`` removes a mark only if its stamp is unchanged."""
+    def dirty(self, limit: int = PAGE_LIMIT, after: str | None = None) -> list[tuple[str, str]]:
+        """(person id, stamp) of people marked, by person id (those after ``after``); ``clear_dirty``
+        removes a mark only if its stamp is unchanged."""
     def clear_dirty(self, marks: list[tuple[str, str]]) -> None: ...
 
     # -- records -------------------------------------------------------------------------
