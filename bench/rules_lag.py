@@ -4,7 +4,8 @@
 
 A fresh data folder gets the world of bench/rules_world.py (people ``learner{i}@example.com``,
 i < PEOPLE, and the certifications over courses 0..CERTS-1 of bench/common.py, all published), then
-``lrs serve`` runs on it with the rules engine in the server process (the default) while
+``lrs serve`` runs on it with the rules engine in the server process (the default; ``--engine
+process``: in ``lrs rules run``, a process of its own) while
 bench/ingest.py's clients post its statements at full speed (the same code: random learners of
 20,000, random modules of 200 courses, so about one statement in 40 concerns a rule of a person in
 the directory). A monitor reads, every 20 ms, the LRS store's last seq and the engine's checkpoint
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,13 +30,14 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, machine, percentile  # noqa: E402
+from common import REPO, Server, machine, percentile  # noqa: E402
 from ingest import make_batches, run  # noqa: E402
 from rules_rebuild import setup  # noqa: E402
 
 from lrs.storage import open_store  # noqa: E402
 from rules.core import Rules  # noqa: E402
 from rules.storage import open_rules_store  # noqa: E402
+from service.config import Settings  # noqa: E402
 
 
 class Monitor(threading.Thread):
@@ -83,6 +86,9 @@ def main() -> int:
     ap.add_argument("--certs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--every", type=float, default=0.02, help="monitor period (s)")
+    ap.add_argument("--engine", choices=["server", "process"], default="server",
+                    help="the engine in the server process (LRS_RULES_ENGINE=true), or the server with "
+                         "LRS_RULES_ENGINE=false and `lrs rules run` in a process of its own")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lrs-lag-") as tmp:
         data_dir = Path(tmp)
@@ -95,8 +101,13 @@ def main() -> int:
         store.close()
         lrs.close()
         batches = make_batches(args.total, args.batch, args.seed)
-        interval = os.environ.get("LRS_RULES_ENGINE_INTERVAL_SECONDS", "1.0 (default)")
+        interval = os.environ.get("LRS_RULES_ENGINE_INTERVAL_SECONDS", f"{Settings.rules_engine_interval_seconds} (default)")
         load = os.getloadavg()
+        engine = None
+        if args.engine == "process":
+            os.environ["LRS_RULES_ENGINE"] = "false"
+            env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_LOG_LEVEL="warning")
+            engine = subprocess.Popen([sys.executable, "-m", "service.cli", "rules", "run"], env=env, cwd=REPO)
         with Server(data_dir) as server:
             monitor = Monitor(data_dir, args.every)
             monitor.start()
@@ -110,11 +121,15 @@ def main() -> int:
                 time.sleep(0.1)
             caught_up = time.perf_counter() - end
             monitor.stop()
+        if engine is not None:
+            engine.terminate()
+            engine.wait(30)
     lag = lags(monitor.samples, start, end)
     print(f"machine: {machine()}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
           f"after {os.getloadavg()[0]:.2f}")
     print(f"data: {args.people:,} people, {args.certs} certifications; ingest {stored:,} statements, batches of "
-          f"{args.batch}, {args.clients} clients, embedded SQLite store, engine in the server process, "
+          f"{args.batch}, {args.clients} clients, embedded SQLite store, engine "
+          f"{'in the server process' if args.engine == 'server' else 'in its own process (lrs rules run)'}, "
           f"LRS_RULES_ENGINE_INTERVAL_SECONDS={interval}")
     print(f"ingest: {stored / took:,.0f} statements/s over {took:.1f} s; errors {len(errors)}; request p95 "
           f"{percentile(latencies, 95) * 1000:.0f} ms")

@@ -10,14 +10,16 @@ at least 0.6, or, for one in three, pass modules 0, 1 and 2 within 90 days; ever
 renewed by a shorter refresher (module 8). Validity 12, 24 or 36 months; expiry from the completion,
 from the previous expiry, or each 31 December; renewal windows of 30-90 days; grace 0-30 days; late
 renewal restart or credit; the last ten need a prerequisite (one of the first ten), two accept an
-equivalent. Requirements: each role needs 10 of them (due 30 days after hire), ten sites need 5 more
-(due 60 days after assignment).
+equivalent. Requirements: each role needs 10 of them (due 30 days after hire), every role needs
+certification 3 (a yearly safety course: the roster of everyone), ten sites need 5 more (due 60
+days after assignment).
 
 Statements: learning sessions in time order over ``months`` months up to a day: each session is a
 person taking a course module on one day (launched, initialized, 4-14 experienced/answered/progressed,
 passed or failed with a score, completed, terminated), with the context and result a SCORM/cmi5 course
 sends; seven in ten sessions on the courses the person's requirements name, the others on any of the
-200 courses; three in ten of a person's sessions are sent with their account identity. About one
+200 courses; besides, nine in ten people take the safety course's final module each year; three in
+ten of a person's sessions are sent with their account identity. About one
 passed statement in 500 is voided later.
 """
 from __future__ import annotations
@@ -33,6 +35,7 @@ ROLES = ("operator", "driver", "mechanic", "dispatcher", "supervisor")
 SITES = 40
 ADL = "http://adlnet.gov/expapi/verbs/"
 HR = "https://hr.example.com"
+ALL_STAFF = 3       # the certification every role needs (a yearly safety course): a roster of everyone
 
 
 def email(i: int) -> str:
@@ -101,6 +104,9 @@ def definitions(certs: int) -> list[tuple[str, dict]]:
         out.append(("requirement", {"id": f"role-{role}", "applies_to": {"roles": [role]},
                                     "certifications": [f"cert-{k:02d}" for k in role_certs(role, certs)],
                                     "due": {"days": 30, "after": "hire"}}))
+    if certs > ALL_STAFF:
+        out.append(("requirement", {"id": "all-staff", "applies_to": {"roles": list(ROLES)},
+                                    "certifications": [f"cert-{ALL_STAFF:02d}"], "due": {"days": 30, "after": "hire"}}))
     for site in range(10):
         out.append(("requirement", {"id": f"site-{site}", "applies_to": {"site": [f"site-{site}"]},
                                     "certifications": [f"cert-{k:02d}" for k in site_certs(site, certs)],
@@ -135,9 +141,10 @@ def _statement(rng, i, who, verb, c, m, t, result=None) -> dict:
     return st
 
 
-def session(rng: random.Random, i: int, c: int, day: date) -> list[dict]:
-    """One person's session on one module of course ``c`` on ``day``."""
-    m = rng.choice((9, 9, 9, 8, 8, 0, 1, 2, rng.randrange(3, 8)))
+def session(rng: random.Random, i: int, c: int, day: date, m: int | None = None) -> list[dict]:
+    """One person's session on module ``m`` (default: a random one) of course ``c`` on ``day``."""
+    if m is None:
+        m = rng.choice((9, 9, 9, 8, 8, 0, 1, 2, rng.randrange(3, 8)))
     who = actor(i, rng)
     t = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(6 * 3600, 18 * 3600))
     out = [_statement(rng, i, who, "launched", c, m, t), _statement(rng, i, who, "initialized", c, m, t)]
@@ -173,6 +180,8 @@ def statements(people: int, certs: int, total: int, last_day: date, months: int 
             ks.update(role_certs(role, certs))
         ks.update(site_certs(i % SITES, certs))
         needs[i] = sorted(ks)
+    yearly = 0.9 * people * months / 12 if certs > ALL_STAFF else 0   # the all-staff course, most people yearly
+    sessions = max(0, int(sessions - yearly))
     per_month = sessions // months
     made = 0
     voided: list[tuple[str, datetime]] = []
@@ -184,6 +193,12 @@ def statements(people: int, certs: int, total: int, last_day: date, months: int 
             c = rng.choice(needs[i]) if rng.random() < 0.7 and needs[i] else rng.randrange(COURSES)
             day = first + timedelta(days=min(span - 1, month * span // months + rng.randrange(max(1, span // months))))
             batch.extend(session(rng, i, c, day))
+        if yearly:
+            for i in range(people):
+                if rng.random() < 0.9 / 12:
+                    day = first + timedelta(days=min(span - 1, month * span // months
+                                                     + rng.randrange(max(1, span // months))))
+                    batch.extend(session(rng, i, ALL_STAFF, day, 9))
         batch.sort(key=lambda s: s["timestamp"])
         for st in batch:
             if st["verb"]["id"] == ADL + "passed" and rng.random() < 0.002:

@@ -42,9 +42,11 @@ BATCH = 1000
 LEASE_SECONDS = 30.0
 # The engine shares its process with the HTTP requests: a thread that keeps the GIL for its whole
 # switch interval (5 ms) makes every request that waits on it slower, so the engine gives it up
-# every few statements and after every person it derives, when it runs in the background of the service
-# (``polite``; a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own does not).
-YIELD_EVERY = 32
+# after each YIELD_SECONDS of work when it runs in the background of the service (``polite``).
+# Each give-up costs the engine a wait for the GIL (up to a switch interval per busy thread), so
+# it is counted in time, not in statements or people: once every 32 statements and every person
+# made a pass of 1,000 statements wait 50-odd times, and the engine fell behind a full-speed ingest.
+YIELD_SECONDS = 0.002
 # While the stream is behind by more than a batch (a rebuild, a restart after a long stop, a burst), a
 # pass only reads: it keeps the facts, marks the people they concern dirty (or nobody, when everyone
 # is to be recomputed anyway) and moves the checkpoint; the people are derived once, by the pass
@@ -105,7 +107,17 @@ class Engine:
         self._leased_at = 0.0
         self._head = -1                    # the last history event this engine knows of
         self.polite = False                # give up the GIL often: set by run_forever (shares a process)
+        self._worked_since = time.perf_counter()
         self._running = threading.Lock()   # one pass at a time in this process (the lease covers the others)
+
+    def pause(self) -> None:
+        """Let the request threads of this process have the GIL, if this thread has had it for
+        YIELD_SECONDS (a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own
+        does not)."""
+        now = time.perf_counter()
+        if now - self._worked_since >= YIELD_SECONDS:
+            time.sleep(0)
+            self._worked_since = time.perf_counter()
 
     # -- the lease -------------------------------------------------------------------------
 
@@ -191,8 +203,8 @@ class Engine:
         rows = self.lrs.stream(seq, self.batch)
         facts, voids = [], []
         for i, (s, body) in enumerate(rows):
-            if self.polite and i % YIELD_EVERY == 0:
-                time.sleep(0)   # let the request threads of this process have the GIL (see YIELD_EVERY)
+            if self.polite:
+                self.pause()
             item = extract(s, body)
             if isinstance(item, Fact):
                 facts.append(item)
@@ -322,7 +334,7 @@ class _Work:
 
     def add(self, derived) -> None:
         if self.engine.polite:
-            time.sleep(0)   # give the GIL to the request threads (see YIELD_EVERY)
+            self.engine.pause()
         self.people += 1
         if derived is not None:
             bodies, records = derived
