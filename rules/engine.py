@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
@@ -298,7 +299,7 @@ class Engine:
                                           "who": a.who, "recorded": a.recorded},
                                "recorded": recorded})
         records = []
-        stored = {r.certification for r in self.store.records_for(person_id)}
+        stored = {r.certification: r for r in self.store.records_for(person_id)}
         for cert_id in sorted(derived):
             d = derived[cert_id]
             new = {day: status for day, status, _ in d.timeline}
@@ -314,7 +315,10 @@ class Engine:
                                    "status": status, "cause": cause, "definition_version": d.definition_version,
                                    "recorded": recorded})
             if d.status != "not_required" or d.timeline or old or d.next_change or cert_id in stored:
-                records.append(to_record(person_id, d, current.attributes, recorded))
+                rec = to_record(person_id, d, current.attributes, recorded)
+                was = stored.get(cert_id)
+                if was is None or replace(was, updated=rec.updated) != rec:
+                    records.append(rec)   # a record the derivation leaves as it was is not rewritten
         return bodies, records
 
 

@@ -115,7 +115,7 @@ class Record:
     site: str | None = None
     roles: tuple[str, ...] = ()
     timeline: tuple[tuple[str, str], ...] = ()   # (day, status) transitions up to the evaluation day
-    updated: str = ""
+    updated: str = ""                  # when the engine last wrote it (it writes a record only when it changed)
 
 
 @dataclass(frozen=True)
