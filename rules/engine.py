@@ -45,9 +45,11 @@ LEASE_SECONDS = 30.0
 # switch interval (5 ms) makes every request that waits on it slower, so the engine gives it up
 # after each YIELD_SECONDS of work when it runs in the background of the service (``polite``).
 # Each give-up costs the engine a wait for the GIL (up to a switch interval per busy thread), so
-# it is counted in time, not in statements or people: once every 32 statements and every person
-# made a pass of 1,000 statements wait 50-odd times, and the engine fell behind a full-speed ingest.
-YIELD_SECONDS = 0.002
+# it is counted in time, not in statements or people: giving it up every 32 statements and every
+# person made a pass of 1,000 statements wait 50-odd times, and the engine fell far behind a
+# full-speed ingest; at 2 ms the lag p95 was 19 s, at 5 ms 8 s, for the same ingest rate
+# (bench/RESULTS.md, "Rules engine").
+YIELD_SECONDS = 0.005
 # While the stream is behind by more than a batch (a rebuild, a restart after a long stop, a burst), a
 # pass only reads: it keeps the facts, marks the people they concern dirty (or nobody, when everyone
 # is to be recomputed anyway) and moves the checkpoint; the people are derived once, by the pass
