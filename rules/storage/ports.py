@@ -170,8 +170,9 @@ class RulesStore(Protocol):
         holder's lease has not expired, or another process took this term first."""
     def release_lease(self, holder: str, now: float) -> None: ...
     def checkpoint(self) -> dict:
-        """The engine's position: {"seq": last statement seq read, "publications": last publication
-        number applied, "day": last day evaluated} ({} before the first pass)."""
+        """The engine's position: {"seq": last statement seq read, "derived": last statement seq whose
+        people are derived (below ``seq`` while a rebuild only reads), "publications": last
+        publication number applied, "day": last day evaluated} ({} before the first pass)."""
     def set_checkpoint(self, checkpoint: dict) -> None: ...
     def mark_dirty(self, person_ids: list[str]) -> None:
         """Ask the engine to recompute these people (after an import or an admin action)."""
