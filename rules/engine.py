@@ -47,8 +47,8 @@ LEASE_SECONDS = 30.0
 # Each give-up costs the engine a wait for the GIL (up to a switch interval per busy thread), so
 # it is counted in time, not in statements or people: giving it up every 32 statements and every
 # person made a pass of 1,000 statements wait 50-odd times, and the engine fell far behind a
-# full-speed ingest; at 2 ms the lag p95 was 19 s, at 5 ms 8 s, for the same ingest rate
-# (bench/RESULTS.md, "Rules engine").
+# full-speed ingest; in single runs at 2 ms the lag p95 was 16-19 s, at 5 ms 8 s, for about the
+# same ingest rate (bench/RESULTS.md, "Rules engine").
 YIELD_SECONDS = 0.005
 # While the stream is behind by more than a batch (a rebuild, a restart after a long stop, a burst), a
 # pass only reads: it keeps the facts, marks the people they concern dirty (or nobody, when everyone
@@ -258,8 +258,10 @@ class Engine:
         events, count = work.events, work.people
         self.store.clear_dirty(marks)
         more = (len(marks) >= PAGE_LIMIT and not everyone) or len(due) >= PAGE_LIMIT
-        self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat(),
-                                   "derived": derived if more else new_seq})
+        checkpoint = {"seq": new_seq, "publications": npub, "day": today.isoformat(),
+                      "derived": derived if more else new_seq}
+        if checkpoint != cp:      # an idle pass (every LRS_RULES_ENGINE_INTERVAL_SECONDS) writes nothing
+            self.store.set_checkpoint(checkpoint)
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
                 "more": len(rows) >= self.batch or more}
 
