@@ -7,6 +7,8 @@ or a cycle (a completion rule among its own children, a certification among its 
 """
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -93,18 +95,37 @@ class Definitions:
         return {c["activity"] for c in self.completions.values() if "activity" in c}
 
 
+# store -> (its publications as last read, the Definitions they give): publications are only ever
+# appended and a definition version never changes, so the same publications give the same definitions
+_published: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def published(store) -> Definitions:
-    """The definitions in force: the version of the last publication of each (kind, id)."""
+    """The definitions in force: the version of the last publication of each (kind, id). One read of
+    the publications; the definitions are read again only when they changed (kept per store)."""
+    pubs = store.publications()
+    key = tuple((p.n, p.kind, p.id, p.version, p.at) for p in pubs)
+    try:
+        hit = _published.get(store)
+    except TypeError:       # a store that cannot be weakly referenced: nothing kept
+        hit = None
+    if hit is not None and hit[0] == key:
+        return hit[1]
     current: dict[tuple[str, str], int] = {}
     since: dict[tuple[str, str], date] = {}
-    for p in store.publications():
+    for p in pubs:
         current[(p.kind, p.id)] = p.version
         since.setdefault((p.kind, p.id), date.fromisoformat(p.at[:10]))
-    defs = Definitions(since=since)
+    parts: dict[str, dict] = {k: {} for k in KINDS}
+    versions: dict[tuple[str, str], int] = {}
     for (kind, def_id), version in sorted(current.items()):
         d = store.definition(kind, def_id, version)
         if d is not None:
-            defs = defs.with_version(kind, d.body, version)
+            parts[kind][d.body["id"]] = d.body
+            versions[(kind, d.body["id"])] = version
+    defs = Definitions(parts["completion"], parts["certification"], parts["requirement"], versions, since)
+    with contextlib.suppress(TypeError):
+        _published[store] = (key, defs)
     return defs
 
 

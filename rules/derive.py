@@ -92,7 +92,10 @@ def completions(defs: Definitions, facts: list[Fact], actions: list[Action] = ()
         if rule is None:
             pass
         elif "activity" in rule:
-            for f in by_activity.get(rule["activity"], ()):
+            candidates = by_activity.get(rule["activity"])
+            if not candidates and not out:
+                return []   # memo[rule_id] is already []
+            for f in candidates or ():
                 if matches(rule, f):
                     out.append(Completion(parse_instant(f.timestamp), (f.statement_id,)))
         else:
@@ -138,6 +141,32 @@ def rule_activities(defs: Definitions, rule_id: str, seen: set | None = None) ->
     if "activity" in rule:
         return {rule["activity"]}
     return set().union(*(rule_activities(defs, c, seen) for c in rule.get("children", ())), set())
+
+
+class _Plan:
+    """What derive needs of one set of definitions, whoever the person: computed once per
+    Definitions object (they are immutable) and kept on it."""
+
+    def __init__(self, defs: Definitions):
+        self.order = order(defs)
+        self.activities: dict[str, frozenset[str]] = {}     # certification -> activities of its rules
+        self.requirements: dict[str, dict[str, dict]] = {}  # certification -> requirements naming it
+        self.targets: dict[str, frozenset[str]] = {}        # certification -> action targets that concern it
+        for cert_id, cert in defs.certifications.items():
+            rules = {cert["initial"], cert.get("renewal", cert["initial"])}
+            self.activities[cert_id] = frozenset(a for rule in rules for a in rule_activities(defs, rule))
+            self.requirements[cert_id] = {rid: r for rid, r in defs.requirements.items()
+                                          if cert_id in r["certifications"]}
+            self.targets[cert_id] = frozenset(t for t in (cert_id, cert["initial"], cert.get("renewal")) if t)
+        self.all_activities = frozenset().union(*self.activities.values()) if self.activities else frozenset()
+
+
+def plan(defs: Definitions) -> _Plan:
+    p = defs.__dict__.get("_plan")
+    if p is None:
+        p = _Plan(defs)
+        object.__setattr__(defs, "_plan", p)   # a cache, not a field: Definitions stays frozen
+    return p
 
 
 # -- certification periods -------------------------------------------------------------------
@@ -246,7 +275,6 @@ def certification_periods(cert_id: str, defs: Definitions, comps: dict[str, list
     """The periods of one certification, from its completions and the admin actions on it; ``covers``:
     the days each prerequisite is current."""
     cert = defs.certifications[cert_id]
-    cal = Calendar(cert)
     events = []
     initial, renewal = cert["initial"], cert.get("renewal", cert["initial"])
     for c in comps.get(initial, ()):
@@ -268,6 +296,9 @@ def certification_periods(cert_id: str, defs: Definitions, comps: dict[str, list
                 ev.update({k: a.body[k] for k in ("issuer", "reference", "expires") if k in a.body})
             events.append((_action_instant(a), 3 if kind == "revoke" else 2, kind, True, ev))
     events = [e for e in events if e[0].date() <= today]
+    if not events:
+        return []
+    cal = Calendar(cert)
     events.sort(key=lambda e: (e[0], e[1], str(e[4])))
     prereqs = cert.get("prerequisites", ())
     periods: list[Period] = []
@@ -363,16 +394,23 @@ class Assignment:
     due: date | None
 
 
-def assignments(cert_id: str, defs: Definitions, versions: list[PersonVersion]) -> list[Assignment]:
+def assignments(cert_id: str, defs: Definitions, versions: list[PersonVersion],
+                version_days: list[date] | None = None, ever: set[str] | None = None) -> list[Assignment]:
     """When requirements that name ``cert_id`` applied to the person: from the later of the person
-    version that matched and the requirement's first publication (``defs.since``)."""
-    reqs = {rid: r for rid, r in defs.requirements.items() if cert_id in r["certifications"]}
+    version that matched and the requirement's first publication (``defs.since``). ``version_days``:
+    the day of each version's ``since``, and ``ever``: the requirements some version of the person
+    matches, when the caller has them."""
+    reqs = plan(defs).requirements.get(cert_id)
+    if not reqs or (ever is not None and ever.isdisjoint(reqs)):
+        return []   # no requirement names it, or none ever applies to the person: never assigned
+    if version_days is None:
+        version_days = [parse_instant(v.since).date() for v in versions]
     starts = {rid: defs.since.get(("requirement", rid), date.min) for rid in reqs}
-    moments = sorted({parse_instant(v.since).date() for v in versions} | {d for d in starts.values() if d != date.min})
+    moments = sorted(set(version_days) | {d for d in starts.values() if d != date.min})
     out: list[Assignment] = []
     cur: Assignment | None = None
     for day in moments:
-        in_force = [v for v in versions if parse_instant(v.since).date() <= day]
+        in_force = [v for v, vd in zip(versions, version_days) if vd <= day]
         if not in_force:
             continue
         v = in_force[-1]
@@ -419,15 +457,19 @@ class Derived:
 def derive(versions: list[PersonVersion], facts: list[Fact], actions: list[Action], defs: Definitions,
            today: date) -> dict[str, Derived]:
     """Certification id -> what a person's status on it is on ``today`` and how it got there."""
+    pl = plan(defs)
     comps = completions(defs, facts, actions, today)
     fact_days: dict[str, list[date]] = {}
     for f in facts:
-        fact_days.setdefault(f.activity_id, []).append(parse_instant(f.timestamp).date())
+        if f.activity_id in pl.all_activities:
+            fact_days.setdefault(f.activity_id, []).append(parse_instant(f.timestamp).date())
     own: dict[str, list[Period]] = {}
     covers: dict[str, list[tuple[date, date]]] = {}
-    for cert_id in order(defs):
+    for cert_id in pl.order:
         own[cert_id] = certification_periods(cert_id, defs, comps, actions, covers, today)
         covers[cert_id] = _cover(own[cert_id])
+    version_days = [parse_instant(v.since).date() for v in versions]
+    ever = {rid for rid, r in defs.requirements.items() if any(_applies(r, v.attributes) for v in versions)}
     out = {}
     for cert_id, cert in defs.certifications.items():
         periods = list(own[cert_id])
@@ -437,16 +479,21 @@ def derive(versions: list[PersonVersion], facts: list[Fact], actions: list[Actio
                     continue
                 copy = Period(**{**p.__dict__, "kind": "equivalent", "evidence": {**p.evidence, "via": other}})
                 periods.append(copy)
-        days = sorted(d for rule in {cert["initial"], cert.get("renewal", cert["initial"])}
-                      for a in rule_activities(defs, rule) for d in fact_days.get(a, ()))
+        days = sorted(d for a in pl.activities[cert_id] for d in fact_days.get(a, ()))
         progress = [d for d in days if d <= today]
         # statements and actions dated after today count from their day: the status may change then
+        targets = pl.targets[cert_id]
         upcoming = [d for d in days if d > today] + [
             _action_instant(a).date() for a in actions
-            if a.target in (cert_id, cert["initial"], cert.get("renewal")) and _action_instant(a).date() > today]
+            if a.target in targets and _action_instant(a).date() > today]
         exemptions = [(_action_instant(a).date(), parse_day(a.body["until"]) if a.body.get("until") else None, a)
                       for a in actions if a.kind == "exemption" and a.target == cert_id]
-        assigns = assignments(cert_id, defs, versions)
+        assigns = assignments(cert_id, defs, versions, version_days, ever)
+        if not (periods or days or upcoming or exemptions or assigns):
+            # nothing concerns the person: what _evaluate gives for no marks at all, without its work
+            out[cert_id] = Derived(cert_id, "not_required", None, [], None, [], None,
+                                   defs.versions.get(("certification", cert_id)), False)
+            continue
         d = _evaluate(cert_id, defs, periods, progress, exemptions, assigns, today)
         if upcoming and (d.next_change is None or min(upcoming) < d.next_change):
             d.next_change = min(upcoming)

@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable
 
@@ -42,9 +43,17 @@ BATCH = 1000
 LEASE_SECONDS = 30.0
 # The engine shares its process with the HTTP requests: a thread that keeps the GIL for its whole
 # switch interval (5 ms) makes every request that waits on it slower, so the engine gives it up
-# every few statements and after every person it derives, when it runs in the background of the service
-# (``polite``; a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own does not).
-YIELD_EVERY = 32
+# after each YIELD_SECONDS of work when it runs in the background of the service (``polite``).
+# Each give-up costs the engine a wait for the GIL (up to a switch interval per busy thread), so
+# it is counted in time, not in statements or people: giving it up every 32 statements and every
+# person made a pass of 1,000 statements wait 50-odd times, and the engine fell far behind a
+# full-speed ingest; in single runs at 2 ms the lag p95 was 16-19 s, at 5 ms 8 s, for about the
+# same ingest rate (bench/RESULTS.md, "Rules engine").
+YIELD_SECONDS = 0.005
+# While the stream is behind by more than a batch (a rebuild, a restart after a long stop, a burst), a
+# pass only reads: it keeps the facts, marks the people they concern dirty (or nobody, when everyone
+# is to be recomputed anyway) and moves the checkpoint; the people are derived once, by the pass
+# that reads the last batch, instead of once per batch they appear in.
 
 
 def extract(seq: int, body: bytes | str, own: dict | None = None) -> Fact | Void | None:
@@ -104,11 +113,21 @@ class Engine:
         self._leased_at = 0.0
         self._head = -1                    # the last history event this engine knows of
         self.polite = False                # give up the GIL often: set by run_forever (shares a process)
+        self._worked_since = time.perf_counter()
         self._running = threading.Lock()   # one pass at a time in this process (the lease covers the others)
         self.own_authority: dict | None = None   # statements stored with it are the rules' own: not facts
         # called as hook(engine, now) at the end of each pass, under the lease (rules/outbox.py), returning
         # how many statements it wrote to the LRS; one that fails is logged and the pass still counts
         self.hooks: list[Callable[["Engine", datetime], None]] = []
+
+    def pause(self) -> None:
+        """Let the request threads of this process have the GIL, if this thread has had it for
+        YIELD_SECONDS (a sleep(0) costs a system call, 10-120 us here, so a rebuild on its own
+        does not)."""
+        now = time.perf_counter()
+        if now - self._worked_since >= YIELD_SECONDS:
+            time.sleep(0)
+            self._worked_since = time.perf_counter()
 
     # -- the lease -------------------------------------------------------------------------
 
@@ -194,20 +213,39 @@ class Engine:
         rows = self.lrs.stream(seq, self.batch)
         facts, voids = [], []
         for i, (s, body) in enumerate(rows):
-            if self.polite and i % YIELD_EVERY == 0:
-                time.sleep(0)   # let the request threads of this process have the GIL (see YIELD_EVERY)
+            if self.polite:
+                self.pause()
             item = extract(s, body, self.own_authority)
             if isinstance(item, Fact):
                 facts.append(item)
             elif isinstance(item, Void):
                 voids.append(item)
         self.store.add_facts(facts, voids)
-        agents = {f.agent_key for f in facts} | self._voided_agents(voids)
+        new_seq = rows[-1][0] if rows else seq
+        # only statements on an activity a completion rule names can change a status (derive reads
+        # no other fact); a definition naming another activity is a publication: everyone is recomputed
+        relevant = defs.activities()
+        agents = {f.agent_key for f in facts if f.activity_id in relevant}
+        if voids:
+            agents |= self._voided_agents(voids, relevant)
+        derived = cp.get("derived", seq)
+        if len(rows) >= self.batch and self.lrs.last_seq() - new_seq >= self.batch:
+            if agents and not everyone:
+                self.store.mark_dirty(sorted(set(self.store.persons_for(sorted(agents)).values())))
+            self.store.set_checkpoint({**cp, "seq": new_seq, "derived": derived})
+            return {"leased": True, "statements": len(rows), "people": 0, "events": 0, "more": True}
         if agents:
             people.update(self.store.persons_for(sorted(agents)).values())
         due = self.store.due_people(today.isoformat())   # their status changes with the day, by today
         people.update(due)
         marks = self.store.dirty()
+        while everyone and len(marks) % PAGE_LIMIT == 0 and marks:
+            # everyone is derived now: every mark is done with (read before the derivations, so a
+            # mark made meanwhile keeps its new stamp and stays), not a page of them a pass
+            page = self.store.dirty(after=marks[-1][0])
+            if not page:
+                break
+            marks += page
         people.update(p for p, _ in marks)
 
         work = _Work(self)
@@ -226,8 +264,11 @@ class Engine:
         work.flush()
         events, count = work.events, work.people
         self.store.clear_dirty(marks)
-        new_seq = rows[-1][0] if rows else seq
-        self.store.set_checkpoint({"seq": new_seq, "publications": npub, "day": today.isoformat()})
+        more = (len(marks) >= PAGE_LIMIT and not everyone) or len(due) >= PAGE_LIMIT
+        checkpoint = {"seq": new_seq, "publications": npub, "day": today.isoformat(),
+                      "derived": derived if more else new_seq}
+        if checkpoint != cp:      # an idle pass (every LRS_RULES_ENGINE_INTERVAL_SECONDS) writes nothing
+            self.store.set_checkpoint(checkpoint)
         wrote = 0
         for hook in self.hooks:
             try:
@@ -237,16 +278,16 @@ class Engine:
             except Exception:
                 log.exception("rules engine hook %r failed", hook)
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
-                "more": len(rows) >= self.batch or len(marks) >= PAGE_LIMIT or len(due) >= PAGE_LIMIT
-                or wrote > 0}   # a hook wrote statements: read past them (they are no facts) before resting
+                "more": len(rows) >= self.batch or more or wrote > 0}   # a hook wrote: read past its statements
 
-    def _voided_agents(self, voids: list[Void]) -> set[str]:
-        """Whose statements the voids take back (read from the LRS store: voids are rare)."""
+    def _voided_agents(self, voids: list[Void], relevant: set[str]) -> set[str]:
+        """Whose statements on ``relevant`` activities the voids take back (read from the LRS store:
+        voids are rare)."""
         agents = set()
         for v in voids:
             body = self.lrs.get(v.voided_id, True)
             item = extract(0, body) if body else None
-            if isinstance(item, Fact):
+            if isinstance(item, Fact) and item.activity_id in relevant:
                 agents.add(item.agent_key)
         return agents
 
@@ -277,7 +318,7 @@ class Engine:
                                           "who": a.who, "recorded": a.recorded},
                                "recorded": recorded})
         records = []
-        stored = {r.certification for r in self.store.records_for(person_id)}
+        stored = {r.certification: r for r in self.store.records_for(person_id)}
         for cert_id in sorted(derived):
             d = derived[cert_id]
             new = {day: status for day, status, _ in d.timeline}
@@ -293,7 +334,10 @@ class Engine:
                                    "status": status, "cause": cause, "definition_version": d.definition_version,
                                    "recorded": recorded})
             if d.status != "not_required" or d.timeline or old or d.next_change or cert_id in stored:
-                records.append(to_record(person_id, d, current.attributes, recorded))
+                rec = to_record(person_id, d, current.attributes, recorded)
+                was = stored.get(cert_id)
+                if was is None or replace(was, updated=rec.updated) != rec:
+                    records.append(rec)   # a record the derivation leaves as it was is not rewritten
         return bodies, records
 
 
@@ -313,7 +357,7 @@ class _Work:
 
     def add(self, derived) -> None:
         if self.engine.polite:
-            time.sleep(0)   # give the GIL to the request threads (see YIELD_EVERY)
+            self.engine.pause()
         self.people += 1
         if derived is not None:
             bodies, records = derived

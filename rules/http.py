@@ -239,7 +239,7 @@ def create_app(rules: Rules) -> Starlette:
     async def engine_state(request: Request) -> Response:
         cp = await run_in_threadpool(rules.store.checkpoint)
         last = await run_in_threadpool(rules.lrs.last_seq)
-        return _json({"checkpoint": cp, "last_seq": last, "behind": last > cp.get("seq", 0)})
+        return _json({"checkpoint": cp, "last_seq": last, "behind": last > cp.get("derived", cp.get("seq", 0))})
 
     async def engine_run(request: Request) -> Response:
         done = await run_in_threadpool(rules.engine.run_until_idle)

@@ -50,7 +50,7 @@ class Settings:
     scorm_again_dir: str = ""
     # -- rules (issue 11) --
     rules_engine: bool = True
-    rules_engine_interval_seconds: float = 1.0
+    rules_engine_interval_seconds: float = 0.2
     rules_lease_seconds: float = 30.0
     rules_reminder_days: str = "90,30,7"
     rules_escalation_days: int = 7

@@ -279,8 +279,9 @@ class AsyncMongoRulesStore:
             except DuplicateKeyError:
                 await self.dirty_.replace_one({"_id": p}, doc, upsert=True)
 
-    async def dirty(self, limit=PAGE_LIMIT):
-        docs = await self.dirty_.find({}).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+    async def dirty(self, limit=PAGE_LIMIT, after=None):
+        query = {"_id": {"$gt": after}} if after is not None else {}
+        docs = await self.dirty_.find(query).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [(d["_id"], d["stamp"]) for d in docs]
 
     async def clear_dirty(self, marks):

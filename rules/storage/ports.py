@@ -115,7 +115,7 @@ class Record:
     site: str | None = None
     roles: tuple[str, ...] = ()
     timeline: tuple[tuple[str, str], ...] = ()   # (day, status) transitions up to the evaluation day
-    updated: str = ""
+    updated: str = ""                  # when the engine last wrote it (it writes a record only when it changed)
 
 
 @dataclass(frozen=True)
@@ -170,13 +170,15 @@ class RulesStore(Protocol):
         holder's lease has not expired, or another process took this term first."""
     def release_lease(self, holder: str, now: float) -> None: ...
     def checkpoint(self) -> dict:
-        """The engine's position: {"seq": last statement seq read, "publications": last publication
-        number applied, "day": last day evaluated} ({} before the first pass)."""
+        """The engine's position: {"seq": last statement seq read, "derived": last statement seq whose
+        people are derived (below ``seq`` while a rebuild only reads), "publications": last
+        publication number applied, "day": last day evaluated} ({} before the first pass)."""
     def set_checkpoint(self, checkpoint: dict) -> None: ...
     def mark_dirty(self, person_ids: list[str]) -> None:
         """Ask the engine to recompute these people (after an import or an admin action)."""
-    def dirty(self, limit: int = PAGE_LIMIT) -> list[tuple[str, str]]:
-        """(person id, stamp) of people marked; ``clear_dirty`` removes a mark only if its stamp is unchanged."""
+    def dirty(self, limit: int = PAGE_LIMIT, after: str | None = None) -> list[tuple[str, str]]:
+        """(person id, stamp) of people marked, by person id (those after ``after``); ``clear_dirty``
+        removes a mark only if its stamp is unchanged."""
     def clear_dirty(self, marks: list[tuple[str, str]]) -> None: ...
 
     # -- records -------------------------------------------------------------------------

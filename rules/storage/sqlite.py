@@ -7,6 +7,7 @@ with other processes on the same file); reads use a connection per thread.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 import threading
 import uuid
@@ -82,8 +83,21 @@ def _bool(v):
     return None if v is None else bool(v)
 
 
+_FACT_FIELDS = tuple(f.name for f in dataclasses.fields(Fact))
+_new = object.__new__
+
+
 def _fact(row) -> Fact:
-    return Fact(row[0], row[1], row[2], row[3], row[4], row[5], _bool(row[6]), _bool(row[7]), row[8], row[9])
+    # what Fact(*row) gives (with 0/1 as booleans), without the frozen dataclass's __init__, which
+    # sets each field through object.__setattr__: a person's derivation reads all their facts
+    f = _new(Fact)
+    d = f.__dict__
+    d.update(zip(_FACT_FIELDS, row))
+    if row[6] is not None:
+        d["success"] = bool(row[6])
+    if row[7] is not None:
+        d["completion"] = bool(row[7])
+    return f
 
 
 def _action(row) -> Action:
@@ -307,9 +321,10 @@ class SqliteRulesStore:
         with self._write() as conn:
             conn.executemany("INSERT OR REPLACE INTO dirty VALUES (?, ?)", [(p, uuid.uuid4().hex) for p in person_ids])
 
-    def dirty(self, limit=PAGE_LIMIT):
-        return [tuple(r) for r in self._read().execute("SELECT person_id, stamp FROM dirty ORDER BY person_id LIMIT ?",
-                                                        (page_limit(limit),))]
+    def dirty(self, limit=PAGE_LIMIT, after=None):
+        return [tuple(r) for r in self._read().execute(
+            "SELECT person_id, stamp FROM dirty WHERE person_id > ? ORDER BY person_id LIMIT ?",
+            (after or "", page_limit(limit)))]
 
     def clear_dirty(self, marks):
         if marks:
@@ -372,15 +387,14 @@ class SqliteRulesStore:
             n, prev = (row[0], row[1]) if row else (-1, GENESIS)
             if after is not None and n != after:
                 raise LeaseLost(f"the history has event {n}, not {after}: another process appended since")
-            out = []
+            out, rows = [], []
             for body in bodies:
                 n += 1
                 h = link(prev, body)
-                ev = HistoryEvent(n, prev, h, body)
-                conn.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                             (n, prev, h, body.get("person"), body.get("certification"), orjson.dumps(body)))
-                out.append(ev)
+                out.append(HistoryEvent(n, prev, h, body))
+                rows.append((n, prev, h, body.get("person"), body.get("certification"), orjson.dumps(body)))
                 prev = h
+            conn.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)", rows)
             return out
 
     def history(self, after=-1, limit=PAGE_LIMIT):

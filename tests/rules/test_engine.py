@@ -223,3 +223,50 @@ def test_engines_in_two_processes_share_one_store_one_at_a_time(tmp_path, backen
         assert w.store.checkpoint()["seq"] == w.lrs.last_seq()
     finally:
         w.close()
+
+
+def test_far_behind_the_engine_only_reads_then_derives_each_person_once(world):
+    world.rules.engine.run_until_idle()               # the import and the publications are done with
+    world.rules.engine.release()
+    world.insert([statement(i % 3, "bus-course", START + timedelta(minutes=i)) for i in range(12)])
+    engine = Engine(world.lrs, world.store, clock=world.clock, batch=4)
+    first = engine.run_once()                         # 8 statements behind after it: only read
+    cp = world.store.checkpoint()
+    assert first["people"] == 0 and first["more"]
+    assert cp["seq"] == world.lrs.last_seq() - 8 and cp["derived"] < cp["seq"]
+    assert {p for p, _ in world.store.dirty()} == {"p0", "p1", "p2"}
+    done = engine.run_until_idle()
+    assert done["people"] == 3                        # once each, not once per batch they appear in
+    cp = world.store.checkpoint()
+    assert cp["derived"] == cp["seq"] == world.lrs.last_seq() and world.store.dirty() == []
+    assert world.records()[("p0", "bus-operator")][0] == "certified"
+
+
+def test_a_statement_on_an_activity_no_rule_names_recomputes_nobody(world):
+    world.rules.engine.run_until_idle()
+    world.insert([statement(0, "canteen-menu", START)])
+    assert world.rules.engine.run_until_idle()["people"] == 0
+    world.insert([statement(0, "bus-course", START)])
+    assert world.rules.engine.run_until_idle()["people"] == 1
+
+
+def test_a_derivation_that_changes_nothing_leaves_the_records_as_they_were(world):
+    world.insert([statement(0, "bus-course", START)])
+    world.rules.engine.run_until_idle()
+    before = {r.certification: r for r in world.store.records_for("p0")}
+    world.clock.tick(3600)
+    world.insert([statement(0, "bus-course", START, success=False)])   # counts for nothing
+    assert world.rules.engine.run_until_idle()["people"] == 1
+    after = {r.certification: r for r in world.store.records_for("p0")}
+    assert after == before                            # same records, same `updated`: none rewritten
+
+
+def test_a_publication_is_seen_by_the_next_pass_of_an_engine_that_kept_the_definitions(world):
+    world.insert([statement(0, "bus-course", START)])
+    world.rules.engine.run_until_idle()
+    assert world.records()[("p0", "bus-operator")][3] == "2027-01-01"
+    world.rules.create_definition("certification", {"id": "bus-operator", "initial": "bus-course",
+                                                    "validity": {"months": 24}}, "admin", "longer")
+    world.rules.publish("certification", "bus-operator", 2, "admin", "longer")
+    world.rules.engine.run_until_idle()
+    assert world.records()[("p0", "bus-operator")][3] == "2028-01-01"

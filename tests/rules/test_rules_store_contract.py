@@ -146,6 +146,14 @@ def test_checkpoint_and_dirty_marks(store):
     assert [m[0] for m in store.dirty()] == ["p1"]
 
 
+def test_dirty_marks_are_read_page_by_page_after_a_person_id(store):
+    store.mark_dirty(["p3", "p1", "p4", "p2"])
+    first = store.dirty(limit=2)
+    assert [m[0] for m in first] == ["p1", "p2"]
+    assert [m[0] for m in store.dirty(limit=2, after=first[-1][0])] == ["p3", "p4"]
+    assert store.dirty(after="p4") == []
+
+
 def _record(pid, cert="bus", status="certified", expires="2027-01-01", site="north", roles=("driver",), nxt=None):
     return Record(pid, cert, status, "2026-01-01", "2026-01-01", expires, None, nxt, 1, {"statements": ["s1"]},
                   site, roles, (("2026-01-01", "certified"),), "2026-01-02T00:00:00.000Z")

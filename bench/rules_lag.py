@@ -1,0 +1,143 @@
+"""Rules lag under full ingest: how long after a statement is stored the engine has derived it.
+
+    python bench/rules_lag.py --total 200000 --clients 4 --batch 100 [--people 10000 --certs 50]
+
+A fresh data folder gets the world of bench/rules_world.py (people ``learner{i}@example.com``,
+i < PEOPLE, and the certifications over courses 0..CERTS-1 of bench/common.py, all published), then
+``lrs serve`` runs on it with the rules engine in the server process (the default; ``--engine
+process``: in ``lrs rules run``, a process of its own) while
+bench/ingest.py's clients post its statements at full speed (the same code: random learners of
+20,000, random modules of 200 courses, so about one statement in 40 concerns a rule of a person in
+the directory). A monitor reads, every 20 ms, the LRS store's last seq and the engine's checkpoint
+(``derived``: the seq up to which the people concerned have been derived and their records
+written). The lag of a sample is the time from the moment a seq was seen stored until the first
+moment ``derived`` reached it; printed as percentiles over the samples taken during the ingest.
+Embedded SQLite store.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, Server, machine, percentile  # noqa: E402
+from ingest import make_batches, run  # noqa: E402
+from rules_rebuild import setup  # noqa: E402
+
+from lrs.storage import open_store  # noqa: E402
+from rules.core import Rules  # noqa: E402
+from rules.storage import open_rules_store  # noqa: E402
+from service.config import Settings  # noqa: E402
+
+
+class Monitor(threading.Thread):
+    def __init__(self, data_dir: Path, every: float):
+        super().__init__(daemon=True)
+        self.data_dir, self.every = data_dir, every
+        self.samples: list[tuple[float, int, int]] = []     # (time, last seq stored, seq derived)
+        self._halt = threading.Event()
+
+    def run(self):
+        lrs = sqlite3.connect(f"file:{self.data_dir / 'lrs.sqlite3'}?mode=ro", uri=True, timeout=30)
+        rules = sqlite3.connect(f"file:{self.data_dir / 'rules.sqlite3'}?mode=ro", uri=True, timeout=30)
+        while not self._halt.is_set():
+            top = lrs.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
+            row = rules.execute("SELECT body FROM checkpoint WHERE id = 1").fetchone()
+            cp = orjson.loads(row[0]) if row else {}
+            self.samples.append((time.perf_counter(), top, cp.get("derived", 0)))
+            time.sleep(self.every)
+
+    def stop(self):
+        self._halt.set()
+        self.join()
+
+
+def lags(samples: list[tuple[float, int, int]], start: float, end: float) -> list[float]:
+    out = []
+    j = 0
+    for t, top, _ in samples:
+        if not start <= t <= end or top == 0:
+            continue
+        j = max(j, 0)
+        while j < len(samples) and (samples[j][0] < t or samples[j][2] < top):
+            j += 1
+        if j == len(samples):
+            break
+        out.append(samples[j][0] - t)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--total", type=int, default=200_000)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--certs", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--every", type=float, default=0.02, help="monitor period (s)")
+    ap.add_argument("--engine", choices=["server", "process"], default="server",
+                    help="the engine in the server process (LRS_RULES_ENGINE=true), or the server with "
+                         "LRS_RULES_ENGINE=false and `lrs rules run` in a process of its own")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lrs-lag-") as tmp:
+        data_dir = Path(tmp)
+        lrs = open_store(data_dir)
+        store = open_rules_store(data_dir)
+        rules = Rules(store, lrs)
+        setup(rules, args.people, args.certs)
+        rules.engine.run_until_idle()         # everyone derived under the new definitions, before the clock starts
+        rules.engine.release()                # the server's engine takes the lease at once
+        store.close()
+        lrs.close()
+        batches = make_batches(args.total, args.batch, args.seed)
+        interval = os.environ.get("LRS_RULES_ENGINE_INTERVAL_SECONDS", f"{Settings.rules_engine_interval_seconds} (default)")
+        load = os.getloadavg()
+        engine = None
+        if args.engine == "process":
+            os.environ["LRS_RULES_ENGINE"] = "false"
+            env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_LOG_LEVEL="warning")
+            engine = subprocess.Popen([sys.executable, "-m", "service.cli", "rules", "run"], env=env, cwd=REPO)
+        with Server(data_dir) as server:
+            monitor = Monitor(data_dir, args.every)
+            monitor.start()
+            start = time.perf_counter()
+            took, latencies, errors, stored = asyncio.run(run(server.url, batches, args.clients))
+            end = time.perf_counter()
+            deadline = time.time() + 600
+            while time.time() < deadline:
+                if monitor.samples and monitor.samples[-1][2] >= monitor.samples[-1][1] >= stored:
+                    break
+                time.sleep(0.1)
+            caught_up = time.perf_counter() - end
+            monitor.stop()
+        if engine is not None:
+            engine.terminate()
+            engine.wait(30)
+    lag = lags(monitor.samples, start, end)
+    print(f"machine: {machine()}; load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+          f"after {os.getloadavg()[0]:.2f}")
+    print(f"data: {args.people:,} people, {args.certs} certifications; ingest {stored:,} statements, batches of "
+          f"{args.batch}, {args.clients} clients, embedded SQLite store, engine "
+          f"{'in the server process' if args.engine == 'server' else 'in its own process (lrs rules run)'}, "
+          f"LRS_RULES_ENGINE_INTERVAL_SECONDS={interval}")
+    print(f"ingest: {stored / took:,.0f} statements/s over {took:.1f} s; errors {len(errors)}; request p95 "
+          f"{percentile(latencies, 95) * 1000:.0f} ms")
+    print(f"lag ({len(lag)} samples every {args.every * 1000:.0f} ms during the ingest): p50 "
+          f"{percentile(lag, 50):.2f} s, p95 {percentile(lag, 95):.2f} s, p99 {percentile(lag, 99):.2f} s, "
+          f"max {max(lag) if lag else 0:.2f} s; caught up {caught_up:.1f} s after the last request")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
