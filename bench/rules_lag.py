@@ -37,6 +37,7 @@ from ingest import make_batches, run  # noqa: E402
 from rules_rebuild import setup  # noqa: E402
 
 from lrs.storage import open_store  # noqa: E402
+from rules.cli import _outbox  # noqa: E402
 from rules.core import Rules  # noqa: E402
 from rules.storage import open_rules_store  # noqa: E402
 from service.config import Settings  # noqa: E402
@@ -98,7 +99,12 @@ def main() -> int:
         store = open_rules_store(data_dir)
         rules = Rules(store, lrs)
         setup(rules, args.people, args.certs)
+        # what the engine's process sends out (statements, the day's reminders: rules/outbox.py), as in `lrs
+        # rules run`, so its first pass of the day over the world is done before the clock starts too
+        outbox = _outbox(Settings(data_dir=data_dir), store, lrs)
+        outbox.attach(rules.engine)
         rules.engine.run_until_idle()         # everyone derived under the new definitions, before the clock starts
+        outbox.outbox.close()
         rules.engine.release()                # the server's engine takes the lease at once
         store.close()
         lrs.close()
