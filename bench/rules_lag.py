@@ -4,8 +4,10 @@
 
 A fresh data folder gets the world of bench/rules_world.py (people ``learner{i}@example.com``,
 i < PEOPLE, and the certifications over courses 0..CERTS-1 of bench/common.py, all published), then
-``lrs serve`` runs on it with the rules engine in the server process (the default; ``--engine
-process``: in ``lrs rules run``, a process of its own) while
+``lrs serve`` runs on it with the rules engine as the server runs it by default (``--engine server``,
+LRS_RULES_ENGINE=true: since the engine left the server's process, in the child process ``lrs serve``
+starts, ``lrs rules run``; ``--engine process``: the server with LRS_RULES_ENGINE=false and ``lrs rules
+run`` started by this script) while
 bench/ingest.py's clients post its statements at full speed (the same code: random learners of
 20,000, random modules of 200 courses, so about one statement in 40 concerns a rule of a person in
 the directory). A monitor reads, every 20 ms, the LRS store's last seq and the engine's checkpoint
@@ -35,6 +37,7 @@ from ingest import make_batches, run  # noqa: E402
 from rules_rebuild import setup  # noqa: E402
 
 from lrs.storage import open_store  # noqa: E402
+from rules.cli import _outbox  # noqa: E402
 from rules.core import Rules  # noqa: E402
 from rules.storage import open_rules_store  # noqa: E402
 from service.config import Settings  # noqa: E402
@@ -87,8 +90,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--every", type=float, default=0.02, help="monitor period (s)")
     ap.add_argument("--engine", choices=["server", "process"], default="server",
-                    help="the engine in the server process (LRS_RULES_ENGINE=true), or the server with "
-                         "LRS_RULES_ENGINE=false and `lrs rules run` in a process of its own")
+                    help="the engine as `lrs serve` runs it (LRS_RULES_ENGINE=true: its child process), or "
+                         "the server with LRS_RULES_ENGINE=false and `lrs rules run` started by this script")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lrs-lag-") as tmp:
         data_dir = Path(tmp)
@@ -96,7 +99,12 @@ def main() -> int:
         store = open_rules_store(data_dir)
         rules = Rules(store, lrs)
         setup(rules, args.people, args.certs)
+        # what the engine's process sends out (statements, the day's reminders: rules/outbox.py), as in `lrs
+        # rules run`, so its first pass of the day over the world is done before the clock starts too
+        outbox = _outbox(Settings(data_dir=data_dir), store, lrs)
+        outbox.attach(rules.engine)
         rules.engine.run_until_idle()         # everyone derived under the new definitions, before the clock starts
+        outbox.outbox.close()
         rules.engine.release()                # the server's engine takes the lease at once
         store.close()
         lrs.close()
@@ -129,7 +137,7 @@ def main() -> int:
           f"after {os.getloadavg()[0]:.2f}")
     print(f"data: {args.people:,} people, {args.certs} certifications; ingest {stored:,} statements, batches of "
           f"{args.batch}, {args.clients} clients, embedded SQLite store, engine "
-          f"{'in the server process' if args.engine == 'server' else 'in its own process (lrs rules run)'}, "
+          f"{'as lrs serve runs it (its child process)' if args.engine == 'server' else 'in its own process (lrs rules run)'}, "
           f"LRS_RULES_ENGINE_INTERVAL_SECONDS={interval}")
     print(f"ingest: {stored / took:,.0f} statements/s over {took:.1f} s; errors {len(errors)}; request p95 "
           f"{percentile(latencies, 95) * 1000:.0f} ms")

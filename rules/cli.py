@@ -178,6 +178,7 @@ def cmd_rules_run(args, settings_factory) -> int:
             return 0
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
         sender = _sender(outbox, settings.rules_delivery_interval_seconds, stop)
+        _watch_parent(stop)
         try:
             while not stop:
                 if not engine.run_once().get("more"):
@@ -195,6 +196,37 @@ def cmd_rules_run(args, settings_factory) -> int:
         outbox.outbox.close()
         store.close()
         lrs.close()
+
+
+# Set by `lrs serve` when it starts this command as its engine's child process (service/server.py): the
+# pid of the server. Not a setting.
+PARENT_PID_ENV = "LRS_RULES_PARENT_PID"
+
+
+def _watch_parent(stop: list, every: float = 0.2):
+    """When started by `lrs serve` (``LRS_RULES_PARENT_PID``), a thread that stops this command once its
+    parent is no longer that server (it died, say of SIGKILL, and this process was handed to another
+    parent): the engine finishes its pass, gives the lease back and exits."""
+    import os
+    import threading
+    import time
+
+    raw = os.environ.get(PARENT_PID_ENV, "")
+    if not raw.isdigit():
+        return None
+    parent = int(raw)
+
+    def run():
+        while not stop:
+            if os.getppid() != parent:
+                print(f"lrs: the server (process {parent}) is gone: the rules engine stops", file=sys.stderr)
+                stop.append(True)
+                return
+            time.sleep(every)
+
+    t = threading.Thread(target=run, name="lrs-rules-parent", daemon=True)
+    t.start()
+    return t
 
 
 def _sender(outbox, interval: float, stop: list):

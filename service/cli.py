@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args) -> int:
-    from .server import serve
+    from .server import serve, start_rules_engine
 
     settings = Settings.from_env(host=args.host, port=args.port, content_port=args.content_port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -138,11 +138,18 @@ def cmd_serve(args) -> int:
     print(f"  content origin: {settings.content_url} (course files and the learner's player; launch links "
           "open there)")
     print(f"  data:           {_data_location(settings)}", flush=True)
+    engine = None
+    if settings.rules_engine:  # one child process, whatever --workers says (service/server.py)
+        engine = start_rules_engine(settings)
+        print(f"  rules engine:   process {engine.pid} (lrs rules run, started and stopped with this server)",
+              flush=True)
+    else:
+        print("  rules engine:   not run here (LRS_RULES_ENGINE=false; run it with lrs rules run)", flush=True)
     browser = scorm_again_dir(settings)
     if not (browser / "scorm12.min.js").is_file():
         print(f"  warning: scorm-again is not installed at {browser}: courses cannot talk to the player. Run "
               "`npm ci --omit=dev` in the project folder, or set LRS_SCORM_AGAIN_DIR.", flush=True)
-    return serve(settings, workers=args.workers)
+    return serve(settings, workers=args.workers, rules_engine=engine)
 
 
 def _data_location(settings: Settings) -> str:

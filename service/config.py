@@ -152,8 +152,10 @@ HELP = {
                          "and the home page of the player's authority account; default LRS_PUBLIC_URL "
                          "(else http://HOST:PORT)",
     # -- rules (issue 11) --
-    "rules_engine": "run the rules engine in this process (true/false); it takes the lease, so one process at "
-                    "a time does the work whatever this says",
+    "rules_engine": "lrs serve runs the rules engine and its webhook deliveries in a child process of its own "
+                    "(lrs rules run; one whatever --workers says; it stops with the server, and when the server "
+                    "dies); false: none (run lrs rules run elsewhere). The engine takes a lease, so one process "
+                    "at a time does the work whatever this says",
     "rules_engine_interval_seconds": "pause of the rules engine when it has caught up with the statement stream",
     "rules_lease_seconds": "how long the rules engine's lease lasts unless renewed; another process takes over "
                            "after it",

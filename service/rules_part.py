@@ -45,7 +45,9 @@ class RulesPart:
         self._deliveries: asyncio.Task | None = None
 
     def start(self) -> None:
-        """Run the engine in the background (when configured); call inside the app's lifespan."""
+        """Run the engine in the background of this app (when ``settings.rules_engine``): apps built in
+        process (tests, with ``rules_clock``). `lrs serve` builds its app with ``rules_engine`` false and runs
+        the engine in a child process instead (service/server.py); call inside the app's lifespan."""
         if self.settings.rules_engine:
             self._task = asyncio.get_running_loop().create_task(
                 self.rules.engine.run_forever(self.settings.rules_engine_interval_seconds))

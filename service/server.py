@@ -22,6 +22,12 @@ counts the connections of both together.
 
 SIGTERM and SIGINT stop the server gracefully (requests in flight finish, for at most
 ``shutdown_timeout`` seconds), log it, and `lrs serve` exits with status 0.
+
+The rules engine (``LRS_RULES_ENGINE``) runs in a child process of its own, `lrs rules run`
+(``start_rules_engine``), not in the server's processes: in them it would compete for the GIL with
+the requests (bench/RESULTS.md, "Rules engine"). There is one such child whatever ``--workers``
+says; it is stopped when the server stops, and it stops by itself when the server dies (it watches
+its parent process: rules/cli.py).
 """
 from __future__ import annotations
 
@@ -29,8 +35,11 @@ import contextlib
 import contextvars
 import functools
 import logging
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -327,18 +336,55 @@ def bind_sockets(config: uvicorn.Config, settings: Settings) -> list[socket.sock
     return [config.bind_socket(), content.bind_socket()]
 
 
-def serve(settings: Settings, workers: int = 1) -> int:
-    """Run the service until SIGTERM or SIGINT; 0 after a graceful stop."""
+def start_rules_engine(settings: Settings) -> subprocess.Popen:
+    """Start the rules engine and its webhook deliveries in a child process, `lrs rules run`, with this
+    process's environment and the settings resolved here (command-line host and ports included, so the
+    activity IRIs it writes out are the server's), and the server's pid in ``LRS_RULES_PARENT_PID``: the
+    child exits when its parent is no longer that process (the server died, say of SIGKILL)."""
+    from rules.cli import PARENT_PID_ENV
+
+    env = dict(os.environ, LRS_HOST=settings.host, LRS_PORT=str(settings.port),
+               LRS_CONTENT_PORT=str(settings.content_port), LRS_DATA_DIR=str(settings.data_dir),
+               **{PARENT_PID_ENV: str(os.getpid())})
+    return subprocess.Popen([sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())",
+                             "rules", "run"], env=env)
+
+
+def stop_rules_engine(child: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM the engine's child process and wait for it (it finishes its pass and gives the lease back);
+    SIGKILL after ``timeout`` seconds."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("the rules engine (process %d) did not stop within %g s: killed", child.pid, timeout)
+        child.kill()
+        child.wait()
+
+
+def serve(settings: Settings, workers: int = 1, rules_engine: subprocess.Popen | None = None) -> int:
+    """Run the service until SIGTERM or SIGINT; 0 after a graceful stop. ``rules_engine``: the engine's
+    child process (``start_rules_engine``), stopped when the server stops; the server's own app then
+    runs no engine."""
+    from dataclasses import replace
+
     from .logs import configure_logging
 
     configure_logging(settings)
-    config = make_config(settings, workers=workers)
-    sockets = bind_sockets(config, settings)
-    if workers > 1:  # uvicorn's supervisor: it stops its workers on SIGTERM and returns
-        from uvicorn.supervisors import Multiprocess
+    if rules_engine is not None:
+        settings = replace(settings, rules_engine=False)
+    try:
+        config = make_config(settings, workers=workers)
+        sockets = bind_sockets(config, settings)
+        if workers > 1:  # uvicorn's supervisor: it stops its workers on SIGTERM and returns
+            from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, sockets=sockets).run()
-    else:
-        LRSServer(config).run(sockets=sockets)
+            Multiprocess(config, sockets=sockets).run()
+        else:
+            LRSServer(config).run(sockets=sockets)
+    finally:
+        if rules_engine is not None:
+            stop_rules_engine(rules_engine)
     log.info("stopped")
     return 0
