@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import quote
 
-import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -33,7 +32,7 @@ from lrs.errors import XAPIError
 from . import pages
 from .launch import Launcher, TokenRejected
 from .registrations import Registrations
-from .runtime_http import SCORM_AGAIN_VERSION, Runtime, runtime_routes
+from .runtime_http import SCORM_AGAIN_VERSION, Runtime, json_object, runtime_routes
 
 COOKIE = "lrs_player"
 COOKIE_PATH = "/"  # the learner pages (/player/...) and the course files (/content/files/...)
@@ -188,19 +187,7 @@ def _start(scos: list[dict]) -> str:
 
 
 async def _json_body(request: Request) -> dict:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise XAPIError(415, "send the launch request as JSON (Content-Type: application/json)", "Content-Type")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise XAPIError(413, f"a launch request is at most {MAX_BODY} bytes", "body")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise XAPIError(400, "the body is not valid JSON", "body") from None
-    if not isinstance(body, dict):
-        raise XAPIError(400, "the body must be a JSON object", "body")
+    body = await json_object(request, MAX_BODY, "a launch request")
     for name in body:
         if name not in FIELDS:
             raise XAPIError(400, f"unknown field {name!r}; the fields are {', '.join(FIELDS)}", name)

@@ -273,14 +273,19 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
 
 
 async def _json_body(request: Request) -> dict:
+    return await json_object(request, MAX_COMMIT_BYTES, "a commit")
+
+
+async def json_object(request: Request, limit: int, what: str) -> dict:
+    """The request's body: a JSON object of at most ``limit`` bytes (415, 413 or 400 otherwise)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise XAPIError(415, "send the body as JSON (Content-Type: application/json)", "Content-Type")
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_COMMIT_BYTES:
-            raise XAPIError(413, f"a commit is at most {MAX_COMMIT_BYTES} bytes", "body")
+        if len(raw) > limit:
+            raise XAPIError(413, f"{what} is at most {limit} bytes", "body")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -10,6 +10,7 @@ from datetime import timezone
 import schemas
 from lrs.statements.validate import parse_timestamp
 
+from ..runtime.durations import iso_duration as _iso_duration
 from .vocabulary import CONTENT_LANGUAGE
 
 _ISO_DURATION = re.compile(
@@ -52,17 +53,7 @@ def centiseconds(text) -> int | None:
 
 def duration(cs: int) -> str:
     """0.01 s as an ISO 8601 duration in hours, minutes and seconds: ``PT1H2M3.45S``, ``PT0S``."""
-    hours, rest = divmod(max(0, cs), 360000)
-    minutes, rest = divmod(rest, 6000)
-    seconds, hundredths = divmod(rest, 100)
-    out = "PT"
-    if hours:
-        out += f"{hours}H"
-    if minutes:
-        out += f"{minutes}M"
-    if seconds or hundredths or out == "PT":
-        out += f"{seconds}.{hundredths:02d}".rstrip("0").rstrip(".") + "S"
-    return out
+    return _iso_duration(cs)
 
 
 def iso_duration(text) -> str | None:
