@@ -4,6 +4,10 @@
     lrs audit verify
     lrs rules run [--once]
     lrs rules evidence (--person ID | --certification ID) [--csv] [--after CURSOR] [--limit N]
+    lrs rules transcript PERSON [--csv]
+    lrs rules roster CERTIFICATION [--status S,S] [--site S] [--role R] [--expiring-within-days N]
+                     [--as-of DAY] [--after ID] [--limit N] [--all] [--csv]
+    lrs rules compliance [CERTIFICATION ...] [--as-of DAY] [--site S] [--role R] [--csv]
 
 They open the rules store the service uses (LRS_DATA_DIR/rules.sqlite3, or LRS_MONGODB_URL) and call
 the same functions as the HTTP API (rules.core.Rules).
@@ -16,7 +20,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .core import Rules, RulesError
+from . import tables
+from .core import ROSTER_LIMIT, Rules, RulesError
+from .derive import STATUSES
 from .storage import open_rules_store
 
 
@@ -67,6 +73,36 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
     ev.add_argument("--after", help="the page after this certification id (person) or person id (certification)")
     ev.add_argument("--limit", type=int, default=20, help="entries per page (1 to 100; default 20)")
     ev.set_defaults(func=lambda a: cmd_rules_evidence(a, settings_factory))
+    tr = rsub.add_parser("transcript", help="print a person's transcript: completions and certifications with "
+                         "their status, dates and evidence (JSON, or CSV with --csv)", epilog=epilog,
+                         formatter_class=fmt)
+    tr.add_argument("person", help="a person id")
+    tr.add_argument("--csv", action="store_true", help="CSV rows instead of JSON")
+    tr.set_defaults(func=lambda a: cmd_rules_read(a, settings_factory, _transcript))
+    ro = rsub.add_parser("roster", help="print the people of a certification with their status, filtered "
+                         "(JSON, or CSV with --csv); one page, or every page with --all", epilog=epilog,
+                         formatter_class=fmt)
+    ro.add_argument("certification", help="a certification id")
+    ro.add_argument("--status", help="statuses, comma-separated: " + ", ".join(STATUSES))
+    ro.add_argument("--site", help="people of this site")
+    ro.add_argument("--role", help="people with this role")
+    ro.add_argument("--expiring-within-days", type=int, metavar="N", help="people whose certification "
+                    "expires within N days (certified or in renewal window unless --status says otherwise)")
+    ro.add_argument("--as-of", metavar="YYYY-MM-DD", help="the status on a past day, from the history")
+    ro.add_argument("--after", help="the page after this person id")
+    ro.add_argument("--limit", type=int, default=100, help=f"people per page (1 to {ROSTER_LIMIT}; default 100)")
+    ro.add_argument("--all", action="store_true", help="every page, one after the other")
+    ro.add_argument("--csv", action="store_true", help="CSV rows instead of JSON")
+    ro.set_defaults(func=lambda a: cmd_rules_read(a, settings_factory, _roster))
+    co = rsub.add_parser("compliance", help="print the share of people current, in all, by site and by role, "
+                         "for each certification named (default: every published one) and all of them together "
+                         "(JSON, or CSV with --csv)", epilog=epilog, formatter_class=fmt)
+    co.add_argument("certification", nargs="*", help="certification ids (default: every published one)")
+    co.add_argument("--as-of", metavar="YYYY-MM-DD", help="compliance on a past day, from the history")
+    co.add_argument("--site", help="only people of this site")
+    co.add_argument("--role", help="only people with this role")
+    co.add_argument("--csv", action="store_true", help="CSV rows instead of JSON")
+    co.set_defaults(func=lambda a: cmd_rules_read(a, settings_factory, _compliance))
     rules.set_defaults(func=lambda a: rules.print_help() or 2)
 
 
@@ -118,13 +154,72 @@ def cmd_audit_verify(args, settings_factory) -> int:
     return 0 if result["ok"] else 1
 
 
-def cmd_rules_evidence(args, settings_factory) -> int:
-    import csv
+def cmd_rules_read(args, settings_factory, read) -> int:
+    """Open both stores, ``read(rules, args)`` an answer and print it (``read`` prints CSV itself)."""
+    from lrs.storage import open_store
 
+    settings = settings_factory()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lrs = open_store(settings.data_dir, settings.mongodb_url)
+    store = open_rules_store(settings.data_dir, settings.mongodb_url)
+    try:
+        answer = read(Rules(store, lrs), args)
+    except RulesError as exc:
+        print(f"lrs: {exc.message}" + (f" ({exc.path})" if exc.path else ""), file=sys.stderr)
+        return 2 if exc.status == 400 else 1
+    finally:
+        store.close()
+        lrs.close()
+    if answer is not None:
+        print(json.dumps(answer, indent=1))
+    return 0
+
+
+def _transcript(rules: Rules, args):
+    t = rules.transcript(args.person)
+    if not args.csv:
+        return t
+    tables.write(sys.stdout, tables.TRANSCRIPT, tables.transcript_rows(t), lineterminator="\n")
+    return None
+
+
+def _roster(rules: Rules, args):
+    status = [s for s in (args.status or "").split(",") if s] or None
+    bad = next((s for s in status or () if s not in STATUSES), None)
+    if bad:
+        raise RulesError(400, f"status {bad!r} is not one of {', '.join(STATUSES)}", "--status")
+    if not 1 <= args.limit <= ROSTER_LIMIT:
+        raise RulesError(400, f"--limit is from 1 to {ROSTER_LIMIT}", "--limit")
+    if args.expiring_within_days is not None and not 0 <= args.expiring_within_days <= 36500:
+        raise RulesError(400, "--expiring-within-days is from 0 to 36500", "--expiring-within-days")
+    after, people, first = args.after, [], True
+    while True:
+        page = rules.roster(args.certification, status, args.site, args.role, args.expiring_within_days,
+                            args.as_of, after, args.limit)
+        if args.csv:
+            tables.write(sys.stdout, tables.ROSTER, tables.roster_rows(page), header=first, lineterminator="\n")
+        else:
+            people += page["people"]
+        first, after = False, page["next"]
+        if not args.all or after is None:
+            break
+    if args.csv:
+        return None
+    return {**page, "people": people, "next": after}
+
+
+def _compliance(rules: Rules, args):
+    report = rules.compliance_report(args.as_of, args.site, args.role, args.certification or None)
+    if not args.csv:
+        return report
+    tables.write(sys.stdout, tables.COMPLIANCE, tables.report_rows(report), lineterminator="\n")
+    return None
+
+
+def cmd_rules_evidence(args, settings_factory) -> int:
     from lrs.storage import open_store
 
     from .evidence import CSV_COLUMNS, MAX_LIMIT, csv_rows, evidence_pack
-    from .http import _cell
 
     if not 1 <= args.limit <= MAX_LIMIT:
         print(f"lrs: --limit is from 1 to {MAX_LIMIT}", file=sys.stderr)
@@ -142,10 +237,7 @@ def cmd_rules_evidence(args, settings_factory) -> int:
         store.close()
         lrs.close()
     if args.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
-        for row in csv_rows(pack):
-            w.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
+        tables.write(sys.stdout, CSV_COLUMNS, csv_rows(pack), lineterminator="\n")
     else:
         print(json.dumps(pack, indent=1))
     return 0

@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 
 from .chain import verify
+from .compliance import across, summarise
 from .definitions import KINDS, DefinitionError, check, check_set, published
-from .derive import COMPLIANT, completions, derive
+from .derive import completions, derive
 from .engine import Engine, replay, status_as_of
 from .people import Parsed, parse_csv, parse_json
 from .storage.ports import PAGE_LIMIT, Action, timestamp, utc_now
@@ -281,27 +282,35 @@ class Rules:
     def _roster_as_of(self, certification, as_of, status, site, role, after, limit, head) -> dict:
         """Status on a past day, from the history (transitions effective by then), not from the records.
         Site and role are the person's attributes on that day."""
+        rows = []
+        for row in self._statuses_as_of(certification, as_of, after):
+            if status and row["status"] not in status:
+                continue
+            if site is not None and row["site"] != site:
+                continue
+            if role is not None and role not in row["roles"]:
+                continue
+            rows.append(row)
+            if len(rows) > limit:
+                break
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"certification": certification, "as_of": as_of, "people": rows,
+                "next": rows[-1]["person_id"] if more else None, "chain_head": head}
+
+    def _statuses_as_of(self, certification: str, as_of: str, after: str | None = None):
+        """(person id, status, site, roles) on a past day of everyone the certification's history names,
+        in person id order above ``after``."""
         if not _is_day(as_of):
             raise RulesError(400, "as_of is a day (YYYY-MM-DD)", "as_of")
         by_person: dict[str, list] = {}
         for ev in self.store.history_of(certification):
             by_person.setdefault(ev.body["person"], []).append(ev)
-        rows = []
         for pid in sorted(p for p in by_person if after is None or p > after):
             known, _ = replay(by_person[pid])
-            s = status_as_of(known.get(certification, {}), as_of)
             attrs = self._attributes_on(pid, as_of)
-            if status and s not in status:
-                continue
-            if site is not None and attrs.get("site") != site:
-                continue
-            if role is not None and role not in (attrs.get("roles") or ()):
-                continue
-            rows.append({"person_id": pid, "status": s, "site": attrs.get("site"), "roles": attrs.get("roles") or []})
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"certification": certification, "as_of": as_of, "people": rows,
-                "next": rows[-1]["person_id"] if more else None, "chain_head": head}
+            yield {"person_id": pid, "status": status_as_of(known.get(certification, {}), as_of),
+                   "site": attrs.get("site"), "roles": list(attrs.get("roles") or [])}
 
     def _attributes_on(self, person_id: str, day: str) -> dict:
         attrs = {}
@@ -312,21 +321,33 @@ class Rules:
 
     def compliance(self, certification: str, as_of: str | None = None, site: str | None = None,
                    role: str | None = None) -> dict:
-        """Share of the people it concerns who are compliant (certified, in renewal window or exempt)."""
-        counts: dict[str, int] = {}
-        after = None
-        while True:
-            page = self.roster(certification, None, site, role, None, as_of, after, ROSTER_LIMIT)
-            for row in page["people"]:
-                counts[row["status"]] = counts.get(row["status"], 0) + 1
-            after = page["next"]
-            if after is None:
-                break
-        concerned = sum(n for s, n in counts.items() if s != "not_required")
-        current = sum(n for s, n in counts.items() if s in COMPLIANT and s != "not_required")
-        return {"certification": certification, "as_of": page["as_of"], "people": concerned, "compliant": current,
-                "share": (current / concerned) if concerned else None, "by_status": counts,
-                "chain_head": page["chain_head"]}
+        """Share of the people it concerns who are compliant (certified, in renewal window or exempt),
+        in all and by site and role (rules/compliance.py); on a past day when ``as_of`` is given."""
+        if certification not in published(self.store).certifications:
+            raise RulesError(404, f"no published certification {certification!r}", "certification")
+        head = self.store.chain_head()[1]
+        if as_of is None:
+            groups = self.store.status_counts(certification)
+        else:
+            groups = [(r["status"], r["site"], tuple(r["roles"]), 1)
+                      for r in self._statuses_as_of(certification, as_of)]
+        return {"certification": certification, "as_of": as_of or self.today().isoformat(),
+                **summarise(groups, site, role), "chain_head": head}
+
+    def compliance_report(self, as_of: str | None = None, site: str | None = None, role: str | None = None,
+                          certifications: list[str] | None = None) -> dict:
+        """Compliance of every published certification (or those named), and all of them added up,
+        by site and by role."""
+        published_ids = sorted(published(self.store).certifications)
+        for cid in certifications or ():
+            if cid not in published_ids:
+                raise RulesError(404, f"no published certification {cid!r}", "certification")
+        head = self.store.chain_head()[1]
+        answers = [self.compliance(cid, as_of, site, role) for cid in (certifications or published_ids)]
+        for a in answers:
+            del a["chain_head"], a["as_of"]
+        return {"as_of": as_of or self.today().isoformat(), "site": site, "role": role,
+                "total": across(answers), "certifications": answers, "chain_head": head}
 
     def verify_chain(self) -> dict:
         def events():

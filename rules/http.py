@@ -12,18 +12,19 @@
     POST /definitions/{kind}/{id}/versions/{v}/preview   who would change status if it were published
     POST /definitions/{kind}/{id}/versions/{v}/publish   {"reason": "..."}
     GET  /certifications/{id}/roster               ?status=a,b&site=&role=&expiring_within_days=&as_of=&after=&limit= (<= 500)
-    GET  /certifications/{id}/compliance           ?as_of=&site=&role=
+    GET  /certifications/{id}/compliance           ?as_of=&site=&role=: the share compliant, in all, by site, by role
+    GET  /compliance                               ?as_of=&site=&role=&certification=a,b: every published
+                                                   certification's compliance and their sum, by site and role
     GET  /engine                                   the engine's checkpoint and lag
     POST /engine/run                               run the engine until it has caught up (under the lease)
     GET  /audit/verify                             recompute the history's hash chain
     ... and the evidence, reminder and webhook routes of rules/http_outbox.py
 
-``Accept: text/csv`` gives the transcript and the roster as CSV. Errors: 4xx with
+``Accept: text/csv`` gives the transcript, the roster and compliance as CSV (rules/tables.py). Errors: 4xx with
 ``{"error": {"status", "message", "path"}}``; an import with bad rows adds ``"errors"`` (line, path, message).
 """
 from __future__ import annotations
 
-import csv
 import io
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import tables
 from .core import ROSTER_LIMIT, Rules, RulesError
 from .definitions import DefinitionError
 from .derive import STATUSES
@@ -62,20 +64,9 @@ def _wants_csv(request: Request) -> bool:
 
 def _csv(rows: list[dict], columns: list[str], headers: dict | None = None) -> Response:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(columns)
-    for row in rows:
-        w.writerow([_cell(row.get(c)) for c in columns])
+    tables.write(buf, columns, rows)
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Cache-Control": "no-store", **(headers or {})})
-
-
-def _cell(value) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with '."""
-    if value is None:
-        return ""
-    text = ";".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 async def _body(request: Request) -> bytes:
@@ -165,15 +156,7 @@ def create_app(rules: Rules) -> Starlette:
         t = await run_in_threadpool(rules.transcript, request.path_params["pid"])
         if not _wants_csv(request):
             return _json(t)
-        rows = [{"person_id": t["person_id"], "kind": "certification", "id": c["certification"], "status": c["status"],
-                 "at": c["valid_from"], "expires": c["expires"], "due": c["due"],
-                 "definition_version": c["definition_version"], "statements": c["evidence"].get("statements", []),
-                 "action": c["evidence"].get("action")} for c in t["certifications"]]
-        rows += [{"person_id": t["person_id"], "kind": "completion", "id": c["completion"], "status": "completed",
-                  "at": c["at"], "definition_version": c["definition_version"], "statements": c["statements"],
-                  "action": c["action"]} for c in t["completions"]]
-        return _csv(rows, ["person_id", "kind", "id", "status", "at", "expires", "due", "definition_version",
-                           "statements", "action"], {"X-Chain-Head": t["chain_head"]})
+        return _csv(tables.transcript_rows(t), tables.TRANSCRIPT, {"X-Chain-Head": t["chain_head"]})
 
     async def add_action(request: Request) -> Response:
         body = await _json_body(request)
@@ -226,15 +209,24 @@ def create_app(rules: Rules) -> Starlette:
                                        q.get("after"), limit)
         link = _next_link(request, page["next"])
         if _wants_csv(request):
-            rows = [{**r, "statements": (r.get("evidence") or {}).get("statements", [])} for r in page["people"]]
-            return _csv(rows, ["person_id", "status", "earned", "valid_from", "expires", "due", "site", "roles",
-                               "definition_version", "statements"], {**link, "X-Chain-Head": page["chain_head"]})
+            return _csv(tables.roster_rows(page), tables.ROSTER, {**link, "X-Chain-Head": page["chain_head"]})
         return _json(page, headers=link)
 
     async def compliance(request: Request) -> Response:
         q = request.query_params
-        return _json(await run_in_threadpool(rules.compliance, request.path_params["cert"], q.get("as_of"),
-                                             q.get("site"), q.get("role")))
+        answer = await run_in_threadpool(rules.compliance, request.path_params["cert"], q.get("as_of"),
+                                         q.get("site"), q.get("role"))
+        if _wants_csv(request):
+            return _csv(tables.compliance_rows(answer), tables.COMPLIANCE, {"X-Chain-Head": answer["chain_head"]})
+        return _json(answer)
+
+    async def compliance_report(request: Request) -> Response:
+        q = request.query_params
+        named = [c for c in q.get("certification", "").split(",") if c] or None
+        report = await run_in_threadpool(rules.compliance_report, q.get("as_of"), q.get("site"), q.get("role"), named)
+        if _wants_csv(request):
+            return _csv(tables.report_rows(report), tables.COMPLIANCE, {"X-Chain-Head": report["chain_head"]})
+        return _json(report)
 
     async def engine_state(request: Request) -> Response:
         cp = await run_in_threadpool(rules.store.checkpoint)
@@ -261,6 +253,7 @@ def create_app(rules: Rules) -> Starlette:
         Route("/definitions/{kind}/{def_id}/versions/{version}/publish", handler(publish), methods=["POST"]),
         Route("/certifications/{cert}/roster", handler(roster), methods=["GET"]),
         Route("/certifications/{cert}/compliance", handler(compliance), methods=["GET"]),
+        Route("/compliance", handler(compliance_report), methods=["GET"]),
         Route("/engine", handler(engine_state), methods=["GET"]),
         Route("/engine/run", handler(engine_run), methods=["POST"]),
         Route("/audit/verify", handler(audit_verify), methods=["GET"]),

@@ -324,6 +324,13 @@ class AsyncMongoRulesStore:
         docs = await self.records.find(flt).sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_record(d) for d in docs]
 
+    async def status_counts(self, certification):
+        pipeline = [{"$match": {"c": certification}},
+                    {"$group": {"_id": {"st": "$st", "site": "$site", "roles": "$roles"}, "n": {"$sum": 1}}}]
+        cursor = await self.records.aggregate(pipeline)
+        return [(d["_id"]["st"], d["_id"].get("site"), tuple(d["_id"].get("roles") or ()), d["n"])
+                async for d in cursor]
+
     async def due_people(self, day, limit=PAGE_LIMIT):
         docs = await self.records.find({"nx": {"$ne": None, "$lte": day}}, {"p": 1}).limit(page_limit(limit)).to_list(None)
         return sorted({d["p"] for d in docs})
@@ -382,7 +389,7 @@ def _record_body(r: Record) -> bytes:
 _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
             "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
-            "put_records", "records_for", "roster", "due_people", "append_history", "history", "history_for",
+            "put_records", "records_for", "roster", "status_counts", "due_people", "append_history", "history", "history_for",
             "history_of", "chain_head"]
 
 

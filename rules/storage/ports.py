@@ -189,6 +189,9 @@ class RulesStore(Protocol):
                limit: int = PAGE_LIMIT) -> list[Record]:
         """Records of a certification in person id order above ``after``, filtered; ``expires_by``:
         those whose ``expires`` is on or before that day."""
+    def status_counts(self, certification: str) -> list[tuple[str, str | None, tuple[str, ...], int]]:
+        """How many records of a certification there are per (status, site, roles): what compliance
+        by site and role adds up, without reading every record."""
     def due_people(self, day: str, limit: int = PAGE_LIMIT) -> list[str]:
         """People with a record whose ``next_change`` is on or before ``day``."""
 

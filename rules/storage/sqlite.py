@@ -368,6 +368,11 @@ class SqliteRulesStore:
                     break
         return out
 
+    def status_counts(self, certification):
+        rows = self._read().execute("SELECT status, site, roles, COUNT(*) FROM records WHERE certification = ? "
+                                    "GROUP BY status, site, roles", (certification,))
+        return [(status, site, tuple(orjson.loads(roles)), n) for status, site, roles, n in rows]
+
     def due_people(self, day, limit=PAGE_LIMIT):
         return [r[0] for r in self._read().execute(
             "SELECT DISTINCT person_id FROM records WHERE next_change IS NOT NULL AND next_change <= ? LIMIT ?",

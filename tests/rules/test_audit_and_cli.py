@@ -107,3 +107,48 @@ def test_rules_run_once_catches_up_from_the_command_line(tmp_path, monkeypatch, 
         assert "another process holds" in capsys.readouterr().err
     finally:
         w.close()
+
+
+def test_transcript_roster_and_compliance_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from rules.core import Rules
+    from rules.tables import COMPLIANCE, ROSTER, TRANSCRIPT
+
+    monkeypatch.setenv("LRS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LRS_MONGODB_URL", raising=False)
+    w = World(tmp_path, "", Clock(START))
+    try:
+        w.insert([statement(0, "bus-course", START)])
+        w.rules.engine.run_until_idle()
+        today = Rules(w.store, w.lrs)          # the command line reads with the real clock, as this does
+
+        assert main(["rules", "transcript", "p0"]) == 0
+        assert orjson.loads(capsys.readouterr().out) == orjson.loads(orjson.dumps(today.transcript("p0")))
+        assert main(["rules", "transcript", "p0", "--csv"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == ",".join(TRANSCRIPT) and lines[1].startswith("p0,certification,bus-operator,")
+        assert main(["rules", "transcript", "nobody"]) == 1
+        assert "no person 'nobody'" in capsys.readouterr().err
+
+        assert main(["rules", "roster", "bus-operator", "--limit", "2"]) == 0
+        page = orjson.loads(capsys.readouterr().out)
+        assert [r["person_id"] for r in page["people"]] == ["p0", "p1"] and page["next"] == "p1"
+        assert main(["rules", "roster", "bus-operator", "--limit", "1", "--all", "--csv"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == ",".join(ROSTER) and [line.split(",")[0] for line in lines[1:]] == ["p0", "p1", "p2"]
+        assert main(["rules", "roster", "bus-operator", "--status", "certified,nope"]) == 2
+        assert "status 'nope' is not one of" in capsys.readouterr().err
+        assert main(["rules", "roster", "bus-operator", "--as-of", "2026-01-02", "--status", "certified"]) == 0
+        assert [r["person_id"] for r in orjson.loads(capsys.readouterr().out)["people"]] == ["p0"]
+
+        assert main(["rules", "compliance", "bus-operator"]) == 0
+        report = orjson.loads(capsys.readouterr().out)
+        assert report == orjson.loads(orjson.dumps(today.compliance_report(certifications=["bus-operator"])))
+        assert report["certifications"][0]["people"] == 3
+        assert main(["rules", "compliance", "--csv", "--as-of", "2026-01-02"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == ",".join(COMPLIANCE)
+        assert lines[1].startswith("bus-operator,all,,3,1,0.3333,")
+        assert main(["rules", "compliance", "nope"]) == 1
+        assert "no published certification 'nope'" in capsys.readouterr().err
+    finally:
+        w.close()

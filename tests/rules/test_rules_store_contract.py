@@ -176,6 +176,16 @@ def test_records_are_replaced_and_filtered_for_a_roster(store):
     assert store.due_people("2026-01-20") == ["p3"]
 
 
+def test_status_counts_add_records_up_by_status_site_and_roles(store):
+    store.put_records([_record("p1"), _record("p2"), _record("p3", status="expired", site="south"),
+                       _record("p4", site=None, roles=()), _record("p5", roles=("driver", "mechanic")),
+                       _record("p1", cert="forklift")])
+    assert sorted(store.status_counts("bus"), key=repr) == sorted([
+        ("certified", "north", ("driver",), 2), ("expired", "south", ("driver",), 1),
+        ("certified", None, (), 1), ("certified", "north", ("driver", "mechanic"), 1)], key=repr)
+    assert store.status_counts("none") == []
+
+
 def test_history_is_a_hash_chain(store):
     assert store.chain_head() == (-1, GENESIS)
     store.take_lease("A", 1000.0, 1e9)

@@ -281,3 +281,53 @@ def test_a_requirement_published_after_the_import_is_due_from_its_publication(sv
                                "certifications": ["first-aid"], "due": {"days": 30}})
     rec = svc.record("ada", "first-aid")
     assert (rec["status"], rec["due"]) == ("assigned", "2026-07-01")
+
+
+def test_compliance_is_broken_down_by_site_and_role_in_one_answer(svc):
+    bus_definitions(svc)
+    svc.define("completion", {"id": "first-aid-course", "activity": BASE + "first-aid"})
+    svc.define("certification", {"id": "first-aid", "initial": "first-aid-course"})
+    svc.define("requirement", {"id": "supervisors", "applies_to": {"roles": ["supervisor"]},
+                               "certifications": ["first-aid"]})
+    svc.people("person_id,email,roles,site,hire_date\n"
+               "ada,ada@example.com,bus_operator,north,2025-06-01\n"
+               "ben,ben@example.com,bus_operator;supervisor,north,2025-06-01\n"
+               "cy,cy@example.com,bus_operator,south,2025-06-01\n"
+               "dee,dee@example.com,mechanic,,2025-06-01\n")
+    svc.travel("2026-03-01")
+    svc.statement("ada", "bus-course")
+    svc.statement("ben", "first-aid")
+    svc.run()
+    c = svc.client.get("/rules/certifications/bus-operator/compliance", headers=ADMIN).json()
+    assert (c["people"], c["compliant"]) == (3, 1)
+    assert [(s["site"], s["people"], s["compliant"], s["share"]) for s in c["by_site"]] == [
+        ("north", 2, 1, 0.5), ("south", 1, 0, 0.0)]
+    assert [(r["role"], r["people"], r["compliant"]) for r in c["by_role"]] == [
+        ("bus_operator", 3, 1), ("supervisor", 1, 0)]
+    north = svc.client.get("/rules/certifications/bus-operator/compliance", params={"site": "north"},
+                           headers=ADMIN).json()
+    assert (north["people"], [s["site"] for s in north["by_site"]]) == (2, ["north"])
+
+    report = svc.client.get("/rules/compliance", headers=ADMIN).json()
+    assert [a["certification"] for a in report["certifications"]] == ["bus-operator", "first-aid"]
+    assert (report["total"]["requirements"], report["total"]["compliant"]) == (4, 2)
+    assert [(s["site"], s["requirements"], s["compliant"]) for s in report["total"]["by_site"]] == [
+        ("north", 3, 2), ("south", 1, 0)]
+    assert report["chain_head"] == c["chain_head"]
+
+    csv = svc.client.get("/rules/compliance", params={"certification": "first-aid"},
+                         headers={**ADMIN, "Accept": "text/csv"})
+    assert csv.headers["content-type"].startswith("text/csv") and csv.headers["x-chain-head"] == c["chain_head"]
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("certification,by,value,people,compliant,share,not_required,assigned")
+    assert "first-aid,all,,1,1,1.0000,,,,1," in lines[1]
+    assert ",site,north,1,1,1.0000" in csv.text and "first-aid,role,supervisor,1,1,1.0000" in csv.text
+    assert [line.rstrip(",") for line in lines[-4:]] == [
+        ",all,,1,1,1.0000", ",site,north,1,1,1.0000", ",role,bus_operator,1,1,1.0000", ",role,supervisor,1,1,1.0000"]
+
+    past = svc.client.get("/rules/certifications/bus-operator/compliance", params={"as_of": "2026-02-01"},
+                          headers=ADMIN).json()
+    assert (past["people"], past["compliant"], past["as_of"]) == (3, 0, "2026-02-01")
+    assert [(s["site"], s["people"]) for s in past["by_site"]] == [("north", 2), ("south", 1)]
+    unknown = svc.client.get("/rules/compliance", params={"certification": "nope"}, headers=ADMIN)
+    assert unknown.status_code == 404 and unknown.json()["error"]["path"] == "certification"
