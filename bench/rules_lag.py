@@ -1,6 +1,7 @@
 """Rules lag under full ingest: how long after a statement is stored the engine has derived it.
 
     python bench/rules_lag.py --total 200000 --clients 4 --batch 100 [--people 10000 --certs 50]
+                              [--day-pass before|during]
 
 A fresh data folder gets the world of bench/rules_world.py (people ``learner{i}@example.com``,
 i < PEOPLE, and the certifications over courses 0..CERTS-1 of bench/common.py, all published), then
@@ -39,7 +40,9 @@ from rules_rebuild import setup  # noqa: E402
 from lrs.storage import open_store  # noqa: E402
 from rules.cli import _outbox  # noqa: E402
 from rules.core import Rules  # noqa: E402
+from rules.outbox import CURSOR  # noqa: E402
 from rules.storage import open_rules_store  # noqa: E402
+from rules.storage.outbox import open_outbox_store  # noqa: E402
 from service.config import Settings  # noqa: E402
 
 
@@ -63,6 +66,13 @@ class Monitor(threading.Thread):
     def stop(self):
         self._halt.set()
         self.join()
+
+
+def new_day(data_dir: Path) -> None:
+    """As if the day had changed: the engine's next pass starts the day's sweep of the reminders."""
+    outbox = open_outbox_store(data_dir)
+    outbox.set_cursor(CURSOR, {"day": "2000-01-01", "n": outbox.cursor(CURSOR).get("n", -1)})
+    outbox.close()
 
 
 def lags(samples: list[tuple[float, int, int]], start: float, end: float) -> list[float]:
@@ -92,6 +102,9 @@ def main() -> int:
     ap.add_argument("--engine", choices=["server", "process"], default="server",
                     help="the engine as `lrs serve` runs it (LRS_RULES_ENGINE=true: its child process), or "
                          "the server with LRS_RULES_ENGINE=false and `lrs rules run` started by this script")
+    ap.add_argument("--day-pass", choices=["before", "during"], default="before",
+                    help="the reminders' sweep of the day over every record (rules/outbox.py): done before "
+                         "the clock starts only, or also started again 5 s into the ingest (as if the day changed)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lrs-lag-") as tmp:
         data_dir = Path(tmp)
@@ -120,6 +133,8 @@ def main() -> int:
             monitor = Monitor(data_dir, args.every)
             monitor.start()
             start = time.perf_counter()
+            if args.day_pass == "during":
+                threading.Timer(5.0, new_day, (data_dir,)).start()
             took, latencies, errors, stored = asyncio.run(run(server.url, batches, args.clients))
             end = time.perf_counter()
             deadline = time.time() + 600
@@ -138,7 +153,7 @@ def main() -> int:
     print(f"data: {args.people:,} people, {args.certs} certifications; ingest {stored:,} statements, batches of "
           f"{args.batch}, {args.clients} clients, embedded SQLite store, engine "
           f"{'as lrs serve runs it (its child process)' if args.engine == 'server' else 'in its own process (lrs rules run)'}, "
-          f"LRS_RULES_ENGINE_INTERVAL_SECONDS={interval}")
+          f"LRS_RULES_ENGINE_INTERVAL_SECONDS={interval}; the reminders' day pass {args.day_pass} the ingest")
     print(f"ingest: {stored / took:,.0f} statements/s over {took:.1f} s; errors {len(errors)}; request p95 "
           f"{percentile(latencies, 95) * 1000:.0f} ms")
     print(f"lag ({len(lag)} samples every {args.every * 1000:.0f} ms during the ingest): p50 "

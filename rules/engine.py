@@ -278,7 +278,7 @@ class Engine:
             except Exception:
                 log.exception("rules engine hook %r failed", hook)
         return {"leased": True, "statements": len(rows), "people": count, "events": events,
-                "more": len(rows) >= self.batch or more or wrote > 0}   # a hook wrote: read past its statements
+                "more": len(rows) >= self.batch or more or wrote > 0}   # a hook wrote (read past it) or goes on
 
     def _voided_agents(self, voids: list[Void], relevant: set[str]) -> set[str]:
         """Whose statements on ``relevant`` activities the voids take back (read from the LRS store:

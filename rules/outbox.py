@@ -25,6 +25,7 @@ from .storage.ports import timestamp
 from .webhooks import Deliverer, Transport, WebhookTransport
 
 CURSOR = "reminders"
+SWEEP_PAGE = 1000     # records the day's sweep over every near or overdue record reads in one engine pass
 NEAR = ("certified", "in_renewal_window")
 
 
@@ -38,59 +39,85 @@ class Outbox:
         self.statements = StatementsOut(store, outbox, lrs, iri_base)
         self.transports = transports if transports is not None else {"webhook": WebhookTransport(timeout)}
         self.deliverer = Deliverer(outbox, self.transports, clock, retry_seconds, max_attempts)
+        self.sweeping = False      # the day's sweep of the reminders is not done
 
     def attach(self, engine) -> None:
         engine.own_authority = self.statements.authority
         engine.hooks.append(self.after_pass)
 
     def after_pass(self, engine, now: datetime) -> int:
-        """The engine's hook: the number of statements written."""
+        """The engine's hook: the number of statements written, plus one while the day's sweep of the
+        reminders goes on (either way the engine passes again at once)."""
         wrote = self.statements.run(now)
         self.remind(now)
-        return wrote
+        return wrote + (1 if self.sweeping else 0)
 
     # -- reminders -------------------------------------------------------------------------
 
     def remind(self, now: datetime) -> int:
-        """Store the reminders due today and their deliveries; how many reminders were new."""
-        today = now.date()
+        """Store the reminders due today and their deliveries; how many reminders were new.
+
+        The people the new history events concern are looked at on every pass. When the day changes
+        (or the history was rebuilt) every record near expiry or overdue is too: that sweep goes a page of
+        SWEEP_PAGE records a pass, its place kept in the cursor, so no pass of the engine (and so no
+        statement's derivation) waits for the whole world at once."""
+        today = now.date().isoformat()
         cur = self.outbox.cursor(CURSOR)
         head = self.store.chain_head()
         n = cur.get("n", -1)
-        if cur.get("day") == today.isoformat() and n == head[0]:
+        sweep = cur.get("sweep")
+        self.sweeping = False
+        if cur.get("day") == today and n == head[0] and not sweep:
             return 0
         defs = published(self.store)
         policies = {cid: policy(c, self.reminder_days, self.escalation_days) for cid, c in defs.certifications.items()}
         records = []
-        if cur.get("day") != today.isoformat() or n > head[0]:
-            for cid, pol in policies.items():
-                horizon = (today + timedelta(days=max(pol.before, default=0))).isoformat()
-                if pol.before:
-                    records += self._roster(cid, list(NEAR), horizon)
-                records += self._roster(cid, ["overdue"], None)
+        if cur.get("day") != today or n > head[0]:
+            sweep = {"certs": sorted(policies), "phase": "near", "after": None}
         else:
-            people = set()
-            after = n
-            while True:
-                events = self.store.history(after)
-                if not events:
-                    break
-                people.update(ev.body.get("person") for ev in events if ev.body.get("person"))
-                after = events[-1].n
-            for pid in sorted(people):
-                records += [r for r in self.store.records_for(pid) if r.certification in policies]
-        count = self._store(records, policies, today, now)
-        self.outbox.set_cursor(CURSOR, {"day": today.isoformat(), "n": head[0]})
+            records += self._changed_since(n, policies)
+        if sweep:
+            page, sweep = self._sweep_page(sweep, policies, now.date())
+            records += page
+        count = self._store(records, policies, now.date(), now)
+        self.outbox.set_cursor(CURSOR, {"day": today, "n": head[0], **({"sweep": sweep} if sweep else {})})
+        self.sweeping = bool(sweep)
         return count
 
-    def _roster(self, cid: str, status: list[str], expires_by: str | None) -> list:
-        out, after = [], None
+    def _changed_since(self, n: int, policies: dict) -> list:
+        people = set()
+        after = n
         while True:
-            page = self.store.roster(cid, status, None, None, expires_by, after, 1000)
-            out += page
-            if len(page) < 1000:
-                return out
-            after = page[-1].person_id
+            events = self.store.history(after)
+            if not events:
+                break
+            people.update(ev.body.get("person") for ev in events if ev.body.get("person"))
+            after = events[-1].n
+        return [r for pid in sorted(people) for r in self.store.records_for(pid) if r.certification in policies]
+
+    def _sweep_page(self, sweep: dict, policies: dict, today: date) -> tuple[list, dict | None]:
+        """One page of the day's sweep, and where the next one starts (None: the sweep is done). Near
+        expiry: certified or in the renewal window, expiring within the farthest offset; then overdue."""
+        certs = [c for c in sweep["certs"] if c in policies]
+        while certs:
+            cid, pol = certs[0], policies[certs[0]]
+            if sweep["phase"] == "near" and not pol.before:
+                sweep = {**sweep, "phase": "overdue", "after": None}
+            if sweep["phase"] == "near":
+                horizon = (today + timedelta(days=max(pol.before))).isoformat()
+                page = self.store.roster(cid, list(NEAR), None, None, horizon, sweep["after"], SWEEP_PAGE)
+            else:
+                page = self.store.roster(cid, ["overdue"], None, None, None, sweep["after"], SWEEP_PAGE)
+            if len(page) == SWEEP_PAGE:
+                return page, {"certs": certs, "phase": sweep["phase"], "after": page[-1].person_id}
+            if sweep["phase"] == "near":
+                sweep = {"certs": certs, "phase": "overdue", "after": None}
+            else:
+                certs = certs[1:]
+                sweep = {"certs": certs, "phase": "near", "after": None}
+            if page:
+                return page, (sweep if certs else None)
+        return [], None
 
     def _store(self, records, policies, today: date, now: datetime) -> int:
         created = timestamp(now)

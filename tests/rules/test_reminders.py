@@ -278,3 +278,28 @@ def test_lrs_rules_run_sends_deliveries_on_a_thread_of_its_own_until_stopped():
     stop.append(True)
     t.join(2)
     assert len(calls) >= 3 and not t.is_alive()
+
+
+def test_the_days_sweep_goes_a_page_a_pass_and_misses_nobody(tmp_path, backend, clock, monkeypatch):
+    import rules.outbox
+
+    monkeypatch.setattr(rules.outbox, "SWEEP_PAGE", 2)
+    clock.set("2026-01-05T09:00:00Z")
+    with start(tmp_path, backend, clock) as svc:
+        svc.define("completion", {"id": "c", "activity": "http://example.com/activities/c"})
+        for cert in ("a", "b"):
+            svc.define("certification", {"id": cert, "initial": "c", "validity": {"days": 100}})
+        svc.define("requirement", {"id": "all", "applies_to": {"roles": ["r"]}, "certifications": ["a", "b"]})
+        svc.people("person_id,email,roles\n" + "".join(f"p{i},p{i}@example.com,r\n" for i in range(5)))
+        for i in range(5):
+            svc.statement(f"p{i}", "c")
+        svc.run()
+        assert svc.client.get("/rules/reminders", headers=ADMIN).json()["reminders"] == []
+        # 90 days before expiry falls on 15 January: nothing changes status that day, only the sweep
+        # over every record near expiry finds the 10 reminders, 2 records a pass
+        svc.clock.set("2026-01-20T09:00:00Z")
+        done = svc.run()
+        assert done["passes"] >= 5
+        listed = svc.client.get("/rules/reminders", params={"limit": 100}, headers=ADMIN).json()["reminders"]
+        assert sorted((r["person_id"], r["certification"], r["kind"], r["offset_days"]) for r in listed) == [
+            (f"p{i}", c, "expiring", 90) for i in range(5) for c in ("a", "b")]
