@@ -1,4 +1,5 @@
-"""Rules reads: the roster of one certification (expiring within 30 days) and people's transcripts.
+"""Rules reads: the roster of one certification (expiring within 30 days), people's transcripts and
+compliance (one certification; every certification by site and role).
 
     python bench/rules_rebuild.py --data-dir /tmp/rw --make 1000000     # the world (once)
     python bench/rules_rebuild.py --data-dir /tmp/rw --keep             # its rules store
@@ -7,7 +8,9 @@
 Starts ``lrs serve`` on DATA_DIR (a bench credential with the ``all`` scope), then, one request at
 a time: ``GET /rules/certifications/{c}/roster?expiring_within_days=30&limit=500`` (JSON and CSV)
 for the certification with the most records, and ``GET /rules/people/{id}/transcript`` for random
-people; then the same calls in process (``Rules.roster``, ``Rules.transcript``), without HTTP.
+people, ``GET /rules/certifications/{c}/compliance`` and ``GET /rules/compliance`` (every published
+certification, by site and role, and their sum: a tenth as many requests); then the roster and the
+transcript in process (``Rules.roster``, ``Rules.transcript``), without HTTP.
 Prints p50/p95/p99 of each and the data size. Embedded SQLite store.
 """
 from __future__ import annotations
@@ -80,6 +83,10 @@ def main() -> None:
                                   .raise_for_status(), args.requests)
             transcript, last = timed(lambda i: http.get(f"{base}/people/{sample[i]}/transcript").raise_for_status(),
                                      args.requests)
+            compliance, _ = timed(lambda i: http.get(f"{base}/certifications/{cert}/compliance").raise_for_status(),
+                                  args.requests)
+            report, last_report = timed(lambda i: http.get(f"{base}/compliance").raise_for_status().json(),
+                                        max(1, args.requests // 10))
     lrs = open_store(args.data_dir)
     store = open_rules_store(args.data_dir)
     rules = Rules(store, lrs)
@@ -97,6 +104,8 @@ def main() -> None:
     show("HTTP roster page (JSON)", roster_json)
     show("HTTP roster page (CSV)", roster_csv)
     show("HTTP transcript (JSON)", transcript)
+    show("HTTP compliance of one certification, by site and role", compliance)
+    show(f"HTTP compliance of all {len(last_report['certifications'])} certifications, by site and role", report)
     show("in-process Rules.roster", core_roster)
     show("in-process Rules.transcript", core_transcript)
 
