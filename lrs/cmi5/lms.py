@@ -35,7 +35,7 @@ from .rules import Rejected
 from .store import ACTIVE, Cmi5Store
 
 TOKEN_PREFIX = "cmi5-"
-TOKEN_B64_PREFIX = "Y21pNS0"          # base64 of "cmi5-": a cheap test of an Authorization header
+TOKEN_B64_PREFIX = "Y21pNS"           # how base64 of "cmi5-..." starts: a cheap test of an Authorization header
 LAUNCH_DATA = "LMS.LaunchData"
 LEARNER_PREFS = "cmi5LearnerPreferences"
 TOKEN_SCOPES = ["statements/write", "state", "profile"]
@@ -209,7 +209,7 @@ class Cmi5LMS:
     def credential(self, authorization: str | None) -> dict | None:
         """The credential an AU session's auth token stands for; None when the header is not such a
         token; Cmi5Error(401) when it is one whose session is over or that is forged."""
-        if not authorization or authorization[6:].lstrip()[:7] != TOKEN_B64_PREFIX \
+        if not authorization or authorization[6:].lstrip()[:6] != TOKEN_B64_PREFIX \
                 or authorization[:6].lower() != "basic ":
             return None
         try:

@@ -154,7 +154,7 @@ def _judged(verb: str, result: dict, ext: dict, session: dict, au: dict, verbs: 
         raise Rejected("a raw score needs min and max (cmi5 9.5.1)", p + "result.score")
     mastery = session.get("mastery_score")
     if mastery is not None:
-        if ext.get(EXT_MASTERY) != mastery:
+        if (score or EXT_MASTERY in ext) and ext.get(EXT_MASTERY) != mastery:
             raise Rejected(f"{name} needs the masteryscore extension {mastery} of the launch (cmi5 9.6.3.2)",
                            p + "context.extensions")
         scaled = score.get("scaled") if score else None

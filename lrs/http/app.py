@@ -154,7 +154,7 @@ class XAPIApp:
             req.credential = await self._authenticate(req.headers.get("authorization"), client)
 
     async def _authenticate(self, authorization: str | None, client: str) -> dict:
-        if self.cmi5 is not None and authorization and authorization[6:].lstrip().startswith("Y21pNS0"):
+        if self.cmi5 is not None and authorization and authorization[6:].lstrip().startswith("Y21pNS"):
             # an AU session's token (base64 of "cmi5-..."): lrs/cmi5/lms.py
             from ..cmi5.lms import Cmi5Error
 
