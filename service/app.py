@@ -109,8 +109,9 @@ def create_apps(settings: Settings | None = None, *,
     guard_launches = functools.partial(admin_only, public=(), what="the player admin API",
                                        action="making launch links and reading registrations",
                                        realm="player")
+    player_registrations = Registrations(player_store, content_api.state.store, store)
     player_admin = create_admin_app(launcher, content_origin, guard=guard_launches,
-                                    registrations=Registrations(player_store, content_api.state.store, store))
+                                    registrations=player_registrations)
     player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
     player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge, scorm_again_dir(settings)))
@@ -123,6 +124,7 @@ def create_apps(settings: Settings | None = None, *,
     cmi5_lms = Cmi5LMS(store, cmi5_store, store.secret("cmi5"), player_authority(activity_iri_base(settings)),
                        session_timeout=settings.cmi5_session_timeout_seconds)
     lrs_app.cmi5 = cmi5_lms
+    player_registrations.cmi5 = cmi5_lms
     lrs_app.routes["/statements"].cmi5 = cmi5_lms
     cmi5_launcher = Cmi5Launcher(launcher, cmi5_lms, content_api.state.store, settings.main_url, content_origin,
                                  activity_iri_base(settings))

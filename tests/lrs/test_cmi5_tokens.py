@@ -108,3 +108,12 @@ def test_waiving_an_au_records_waived_then_satisfied_for_the_course(lms):
     lms.waive(REG, "https://pub.example/au1", "Administrative")
     assert verbs(lms) == ["waived", "satisfied"]
     assert lms.status(REG)["satisfied"] is True
+
+
+def test_the_sweep_abandons_sessions_idle_past_the_timeout_once(lms):
+    s = lms.start_session(REG, "https://pub.example/au1")
+    assert lms.sweep() == 0
+    lms.clock_.t += 61
+    assert lms.sweep() == 1 and lms.sweep() == 0
+    assert lms.session(s["id"])["state"] == "abandoned"
+    assert verbs(lms) == ["launched", "abandoned"]

@@ -160,6 +160,8 @@ def test_completed_meets_move_on_and_the_lms_records_satisfied_for_the_block_the
                                                         "satisfied", "terminated"]
     status = service.get(f"/player/cmi5/registrations/{launched['registration']}", headers=ADMIN).json()
     assert status["satisfied"] is True and status["blocks"] == [{"id": "https://example.org/block/b1", "satisfied": True}]
+    player = service.get(f"/player/registrations/{launched['registration']}", headers=ADMIN).json()
+    assert player["status"]["satisfied"] is True and player["cmi5"]["aus"][0]["completed"] is True
     # the token ended with the session
     after = service.post("/xapi/statements", json=statement(launched, "experienced"), headers=auth)
     assert after.status_code == 401
