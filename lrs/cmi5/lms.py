@@ -293,22 +293,20 @@ class Cmi5LMS:
 
     # -- statements of a session ---------------------------------------------------------------
 
-    def begin(self, credential: dict, batch: list) -> "StatementCheck | None":
-        """A check for a batch that holds statements of a cmi5 session (sent with a session's token,
-        or naming a cmi5 registration and one of its AUs); None, cheaply, for any other batch."""
+    def begin(self, credential: dict, batch: list) -> "StatementCheck | TincanCheck | None":
+        """A check for a batch that holds statements of a cmi5 session: all of a batch sent with a
+        session's token; from any other credential, the statements that carry the cmi5 session id
+        extension. None for any other batch, after a look at each statement's context extensions
+        and no I/O: statements outside cmi5 sessions cost nothing more."""
         token = credential.get("cmi5")
-        if token is not None and token["kind"] == "tincan":
-            return TincanCheck(self, token)
-        if token is None:
-            regs = set()
-            for st in batch:
-                ctx = st.get("context") if isinstance(st, dict) else None
-                reg = ctx.get("registration") if isinstance(ctx, dict) else None
-                if isinstance(reg, str):
-                    regs.add(reg.lower())
-            if not regs or not any(self.is_cmi5_registration(r) for r in regs):
-                return None
-        return StatementCheck(self, token)
+        if token is not None:
+            return TincanCheck(self, token) if token["kind"] == "tincan" else StatementCheck(self, token)
+        for st in batch:
+            ctx = st.get("context") if isinstance(st, dict) else None
+            ext = ctx.get("extensions") if isinstance(ctx, dict) else None
+            if isinstance(ext, dict) and rules.EXT_SESSION in ext:
+                return StatementCheck(self, None)
+        return None
 
     # -- LMS statements ------------------------------------------------------------------
 
@@ -424,16 +422,18 @@ class StatementCheck:
             if st["verb"]["id"] == rules.VOIDED:
                 raise XAPIError(403, "an AU session's token cannot void statements (cmi5 6.3)", path + "verb.id")
         else:
-            reg_id = str(ctx.get("registration", "")).lower()
-            if not reg_id or not lms.is_cmi5_registration(reg_id):
-                return
-            reg = self._reg(reg_id)
-            if st["object"].get("id") not in {a["activity_id"] for a in reg["tree"]["aus"]}:
-                return
             sid = ext.get(rules.EXT_SESSION)
             if not isinstance(sid, str):
-                raise XAPIError(403, "a statement about a cmi5 AU needs the session id extension (cmi5 9.6.3.1)",
-                                path + "context.extensions")
+                return          # not a statement of a cmi5 session
+            stored = self.sessions.get(sid) or lms.store.get_session(sid)
+            if stored is not None and stored.get("kind") == "tincan":
+                return          # TinCan sessions have no cmi5 rules
+            if stored is None:
+                reg_id = str(ctx.get("registration", "")).lower()
+                if reg_id and lms.is_cmi5_registration(reg_id):
+                    raise XAPIError(403, f"cmi5 session {sid} is not a session of registration {reg_id}",
+                                    path + "context.extensions")
+                return          # a session id no launch of this LMS made: not its business
         session = self.sessions.get(sid)
         if session is None:
             session = lms._live(lms.store.get_session(sid))

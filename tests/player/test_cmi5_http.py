@@ -191,12 +191,23 @@ def test_statements_outside_cmi5_sessions_are_untouched(service):
     assert service.post("/xapi/statements", json=st, headers=ADMIN).status_code == 200
 
 
-def test_a_statement_about_a_cmi5_au_without_a_session_is_refused_even_for_an_admin(service):
+def test_a_statement_naming_an_ended_cmi5_session_is_refused_even_for_an_admin(service):
     launched = launch(service)
+    service.post(f"/player/cmi5/sessions/{launched['session']}/abandon", headers=ADMIN)
     st = statement(launched, "completed", result={"completion": True, "duration": "PT5S"})
-    del st["context"]["extensions"]
     r = service.post("/xapi/statements", json=st, headers=ADMIN)
     assert r.status_code == 403 and r.json()["error"]["path"] == "context.extensions"
+    st["context"]["extensions"][EXT] = str(uuid.uuid4())    # a session id the LMS never made
+    r = service.post("/xapi/statements", json=st, headers=ADMIN)
+    assert r.status_code == 403 and r.json()["error"]["path"] == "context.extensions"
+
+
+def test_a_statement_with_a_cmi5_registration_but_no_session_id_from_another_client_is_untouched(service):
+    launched = launch(service)
+    st = statement(launched, "experienced")
+    del st["context"]["extensions"]
+    del st["timestamp"]
+    assert service.post("/xapi/statements", json=st, headers=ADMIN).status_code == 200
 
 
 def test_waiving_an_au_from_the_admin_api(service):
