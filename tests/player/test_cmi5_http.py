@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import time
 import uuid
 import zipfile
@@ -44,18 +45,31 @@ def package() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def service(tmp_path):
-    store = open_store(tmp_path)
+MONGO_URL = os.environ.get("LRS_TEST_MONGODB_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+def service(request, tmp_path):
+    url = ""
+    if request.param == "mongo":
+        if not MONGO_URL:
+            pytest.skip("LRS_TEST_MONGODB_URL is not set")
+        url = MONGO_URL.rstrip("/") + f"/cmi5_http_{uuid.uuid4().hex[:10]}"
+    store = open_store(tmp_path, url)
     Credentials(store).create("admin", "admin-secret", ["all"])
     store.close()
-    settings = Settings(data_dir=tmp_path, content_origin=CONTENT, public_url=MAIN, log_level="warning",
-                        cmi5_session_timeout_seconds=2)
+    settings = Settings(data_dir=tmp_path, mongodb_url=url, content_origin=CONTENT, public_url=MAIN,
+                        log_level="warning", cmi5_session_timeout_seconds=2)
     with TestClient(create_service(settings), base_url=MAIN) as client:
         r = client.post("/content/packages", content=package(), headers={**ADMIN, "Content-Type": "application/zip"})
         assert r.status_code == 201, r.text
         client.course_id = r.json()["course"]["id"]
         yield client
+    if url:
+        import pymongo
+
+        with pymongo.MongoClient(url) as mc:
+            mc.drop_database(mc.get_default_database().name)
 
 
 def launch(client, registration=None) -> dict:
