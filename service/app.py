@@ -110,8 +110,10 @@ def create_apps(settings: Settings | None = None, *,
                                        action="making launch links and reading registrations",
                                        realm="player")
     player_registrations = Registrations(player_store, content_api.state.store, store)
+    other_formats: list = []    # the cmi5 and TinCan launcher, made below
     player_admin = create_admin_app(launcher, content_origin, guard=guard_launches,
-                                    registrations=player_registrations)
+                                    registrations=player_registrations,
+                                    other_formats=lambda body: other_formats[0](body) if other_formats else None)
     player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
     player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge, scorm_again_dir(settings)))
@@ -128,6 +130,7 @@ def create_apps(settings: Settings | None = None, *,
     lrs_app.routes["/statements"].cmi5 = cmi5_lms
     cmi5_launcher = Cmi5Launcher(launcher, cmi5_lms, content_api.state.store, settings.main_url, content_origin,
                                  activity_iri_base(settings))
+    other_formats.append(cmi5_launcher.for_player_launches)
     cmi5_admin = create_cmi5_admin_app(cmi5_launcher, guard=functools.partial(
         admin_only, public=(), what="the cmi5 admin API", action="launching cmi5 and TinCan courses", realm="player"))
     cmi5_learner = create_cmi5_learner_app(cmi5_launcher, secure_cookie=content_origin.lower().startswith("https:"))

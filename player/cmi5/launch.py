@@ -144,6 +144,21 @@ class Cmi5Launcher:
         return {"launch_url": url, "registration": reg.id, "session": session["id"], "au": node["pub"], "actor": actor,
                 "activity_id": node["activity_id"], "launch_method": node["launch_method"]}
 
+    def for_player_launches(self, body: dict) -> dict | None:
+        """``POST /player/launches`` for a cmi5 or TinCan course (its first AU; ``version`` is not
+        taken: a registration keeps its version); None for any other course."""
+        course_id = body.get("course_id")
+        course = self.content.course(course_id) if isinstance(course_id, str) else None
+        if course is None or course.get("latest_version") is None:
+            return None
+        version = self.content.version(course_id, course["latest_version"]) or {}
+        if version.get("format") not in ("cmi5", "tincan"):
+            return None
+        if body.get("version") is not None:
+            raise XAPIError(400, "version cannot be chosen for a cmi5 or TinCan launch", "version")
+        return self.create(body.get("learner"), course_id, 0, body.get("registration"), "Normal",
+                           body.get("return_url"))
+
     def _tincan(self, reg, version, return_url) -> dict:
         tincan = version["structure"]["tincan"]
         main = next(a for a in tincan["activities"] if a["id"] == tincan["launch_activity"])

@@ -240,3 +240,11 @@ def test_a_new_launch_abandons_the_active_session(service):
     second = launch(service, registration=first["registration"])
     assert verbs(service, first["registration"]) == ["launched", "abandoned", "launched"]
     assert second["session"] != first["session"]
+
+
+def test_post_player_launches_launches_a_cmi5_course_as_cmi5(service):
+    r = service.post("/player/launches", json={"learner": LEARNER, "course_id": service.course_id}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["launch_url"].startswith(CONTENT + "/player/cmi5/launch/") and body["au"] == "https://example.org/au/a1"
+    assert verbs(service, body["registration"]) == ["launched"]
