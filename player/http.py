@@ -41,15 +41,22 @@ FIELDS = ("learner", "course_id", "registration", "version", "return_url")
 
 
 def create_admin_app(launcher: Launcher, content_origin: str = "",
-                     guard: Callable = lambda app: app, registrations: Registrations | None = None) -> Starlette:
+                     guard: Callable = lambda app: app, registrations: Registrations | None = None,
+                     other_formats: Callable | None = None) -> Starlette:
     """The admin routes, each wrapped in ``guard`` (an ASGI middleware: the composition root's
     RequireAdmin), so that a path that is no route is a 404 for everyone.
 
     ``content_origin``: the content origin's URL (launch links point there); default: the request's.
-    ``registrations``: the status API's reader (without it, /registrations answers 404)."""
+    ``registrations``: the status API's reader (without it, /registrations answers 404).
+    ``other_formats``: ``(body) -> dict | None``, the launch of a course SCORM does not play (cmi5,
+    TinCan: player/cmi5), None for a SCORM course."""
     async def create_launch(request: Request) -> Response:
         try:
             body = await _json_body(request)
+            if other_formats is not None:
+                other = await run_in_threadpool(other_formats, body)
+                if other is not None:
+                    return JSONResponse(other, status_code=201, headers={"Cache-Control": "no-store"})
             base = content_origin.rstrip("/") or str(request.base_url).rstrip("/")
             launch = await run_in_threadpool(
                 launcher.create, body.get("learner"), body.get("course_id"), base,

@@ -30,6 +30,7 @@ class Registrations:
     player: object          # the player store
     content: object         # the content store
     lrs: object             # the LRS store (statements)
+    cmi5: object = None     # lrs.cmi5.lms.Cmi5LMS: a cmi5 registration's moveOn status (AUs, blocks, course)
 
     def page(self, learner: str | None = None, course: str | None = None, limit: int | None = None,
              after: str | None = None) -> dict:
@@ -70,6 +71,12 @@ class Registrations:
         out = {"id": r.id, "learner": r.learner,
                "course": {"id": r.course_id, "title": course.get("title"), "version": r.version},
                "created": r.created, "updated": r.updated, "status": status}
+        if self.cmi5 is not None and version.get("format") == "cmi5":
+            cmi5 = self.cmi5.status(r.id)
+            if cmi5 is not None:
+                status["satisfied"] = cmi5["satisfied"]   # the course's moveOn met (cmi5 9.3.9)
+                if detail:
+                    out["cmi5"] = cmi5
         if detail:
             out["scos"] = scos
             out["attempts"] = [{"sco": a.sco_id, "number": a.number, "started": a.started, "updated": a.updated,

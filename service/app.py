@@ -27,6 +27,11 @@ from player.registrations import Registrations
 from player.runtime_http import Runtime
 from player.launch import Launcher
 from player.storage import open_player_store
+from lrs.cmi5.lms import Cmi5LMS
+from lrs.cmi5.store import open_cmi5_store
+from player.cmi5.http import create_cmi5_admin_app, create_cmi5_learner_app
+from player.cmi5.launch import Cmi5Launcher
+from player.bridge.vocabulary import player_authority
 
 from .config import Settings, activity_iri_base, scorm_again_dir
 from .guard import RequireAdmin
@@ -104,8 +109,11 @@ def create_apps(settings: Settings | None = None, *,
     guard_launches = functools.partial(admin_only, public=(), what="the player admin API",
                                        action="making launch links and reading registrations",
                                        realm="player")
+    player_registrations = Registrations(player_store, content_api.state.store, store)
+    other_formats: list = []    # the cmi5 and TinCan launcher, made below
     player_admin = create_admin_app(launcher, content_origin, guard=guard_launches,
-                                    registrations=Registrations(player_store, content_api.state.store, store))
+                                    registrations=player_registrations,
+                                    other_formats=lambda body: other_formats[0](body) if other_formats else None)
     player_admin.add_exception_handler(Exception, _internal_error)
     bridge = Bridge(store, iri_base=activity_iri_base(settings))
     player_learner = create_learner_app(launcher, content_origin, runtime=Runtime(launcher, bridge, scorm_again_dir(settings)))
@@ -113,19 +121,41 @@ def create_apps(settings: Settings | None = None, *,
 
     rules_part = RulesPart(settings, store, admin_only, rules_clock)
 
+    # cmi5 and TinCan launch (player/cmi5) and the LRS's side of cmi5 sessions (lrs/cmi5)
+    cmi5_store = open_cmi5_store(settings.data_dir, settings.mongodb_url)
+    cmi5_lms = Cmi5LMS(store, cmi5_store, store.secret("cmi5"), player_authority(activity_iri_base(settings)),
+                       session_timeout=settings.cmi5_session_timeout_seconds)
+    lrs_app.cmi5 = cmi5_lms
+    player_registrations.cmi5 = cmi5_lms
+    lrs_app.routes["/statements"].cmi5 = cmi5_lms
+    cmi5_launcher = Cmi5Launcher(launcher, cmi5_lms, content_api.state.store, settings.main_url, content_origin,
+                                 activity_iri_base(settings))
+    other_formats.append(cmi5_launcher.for_player_launches)
+    cmi5_admin = create_cmi5_admin_app(cmi5_launcher, guard=functools.partial(
+        admin_only, public=(), what="the cmi5 admin API", action="launching cmi5 and TinCan courses", realm="player"))
+    cmi5_learner = create_cmi5_learner_app(cmi5_launcher, secure_cookie=content_origin.lower().startswith("https:"))
+
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
                    Mount("/content/files", app=not_found),  # served on the content origin only
-                   Mount("/content", app=guarded_content), Mount("/player", app=player_admin),
+                   Mount("/content", app=guarded_content), Mount("/player/cmi5", app=cmi5_admin),
+                   Mount("/player", app=player_admin),
                    rules_part.mount]
     content_routes = [Mount("/content/files", app=SessionFiles(content_files, launcher)),
+                      Mount("/player/cmi5", app=cmi5_learner),
                       Mount("/player", app=player_learner)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
         rules_part.start()
+        sweeper = anyio.create_task_group()
+        await sweeper.__aenter__()
+        sweeper.start_soon(_sweep_cmi5, cmi5_lms, settings.cmi5_sweep_seconds)
         yield
+        sweeper.cancel_scope.cancel()
+        await sweeper.__aexit__(None, None, None)
         await rules_part.stop()
+        cmi5_store.close()
         store.close()
         content_api.state.store.close()
         player_store.close()
@@ -151,6 +181,18 @@ def create_service(settings: Settings | None = None) -> ByListener:
     settings = settings or Settings.from_env()
     main, content = create_apps(settings)
     return ByListener(main, content, settings.content_port)
+
+
+async def _sweep_cmi5(lms, every: float) -> None:
+    """Abandon idle cmi5 sessions now and then (the next launch of a registration also does)."""
+    import logging
+
+    while True:
+        await anyio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(lms.sweep)
+        except Exception:
+            logging.getLogger("lrs.cmi5").exception("the sweep of idle cmi5 sessions failed")
 
 
 class _WithSlash:

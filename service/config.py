@@ -46,6 +46,8 @@ class Settings:
     auth_failure_window_seconds: int = 60
     launch_token_seconds: int = 300
     player_session_seconds: int = 8 * 3600
+    cmi5_session_timeout_seconds: int = 1800
+    cmi5_sweep_seconds: float = 60.0
     activity_iri_base: str = ""
     scorm_again_dir: str = ""
     # -- rules (issue 11) --
@@ -146,6 +148,9 @@ HELP = {
     "launch_token_seconds": "how long a launch link works after it is made (it opens once)",
     "scorm_again_dir": "the folder of scorm-again's browser builds (its dist folder) that the player serves; "
                        "default: node_modules/scorm-again/dist in the project folder, where npm ci puts it",
+    "cmi5_session_timeout_seconds": "a cmi5 or TinCan session idle this long is over: its token stops working "
+                                    "and a cmi5 session without terminated gets an abandoned statement",
+    "cmi5_sweep_seconds": "how often lrs serve looks for idle cmi5 sessions to abandon",
     "player_session_seconds": "how long a learner's player session (the lrs_player cookie) lasts after "
                               "opening a launch link",
     "activity_iri_base": "base of the activity IRIs the player's statements use ({base}/courses/{course id}/...) "

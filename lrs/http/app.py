@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ..auth import AuthLimits, Credentials, NotAuthenticated, unauthorized
@@ -35,6 +36,7 @@ class XAPIApp:
                  alternate_auth_prefix_bytes: int = 65536, auth_limits: AuthLimits | None = None):
         self.store = store
         self.credentials = Credentials(store, limits=auth_limits)
+        self.cmi5 = None   # lrs.cmi5.lms.Cmi5LMS when cmi5 launches are served: AU session tokens and rules
         self.max_request_bytes = max_request_bytes
         self.alternate_auth_prefix_bytes = alternate_auth_prefix_bytes
         self._last_version: dict[str | None, str] = {}
@@ -103,9 +105,19 @@ class XAPIApp:
             raise
         scope.setdefault("state", {})["xapi_version"] = req.version
         self._last_version[key] = req.version
+        if "cmi5" in req.credential:
+            await self._cmi5_limit(req)
         if not req.alternate:
             req.body = await read_body(receive, headers, self.max_request_bytes)
         return await resource(req)
+
+    async def _cmi5_limit(self, req: XRequest) -> None:
+        from ..cmi5.lms import Cmi5Error
+
+        try:
+            await run_in_threadpool(self.cmi5.limit, req.credential, req.method, req.path, req.params)
+        except Cmi5Error as exc:
+            raise XAPIError(exc.status, exc.message, exc.path) from None
 
     async def _authenticate_alternate(self, req: XRequest, receive, client: str) -> None:
         """The alternate syntax (Communication 1.3) may carry Authorization as a form field. Only a
@@ -142,6 +154,16 @@ class XAPIApp:
             req.credential = await self._authenticate(req.headers.get("authorization"), client)
 
     async def _authenticate(self, authorization: str | None, client: str) -> dict:
+        if self.cmi5 is not None and authorization and authorization[6:].lstrip().startswith("Y21pNS"):
+            # an AU session's token (base64 of "cmi5-..."): lrs/cmi5/lms.py
+            from ..cmi5.lms import Cmi5Error
+
+            try:
+                credential = await run_in_threadpool(self.cmi5.credential, authorization)
+            except Cmi5Error as exc:
+                raise XAPIError(exc.status, exc.message, headers={"WWW-Authenticate": 'Basic realm="xAPI"'}) from None
+            if credential is not None:
+                return credential
         try:
             return await self.credentials.require(authorization, client)
         except NotAuthenticated as exc:

@@ -36,6 +36,7 @@ class StatementsResource:
         self.max_batch = max_batch
         self.max_limit = max_limit
         self._cursors: Cursors | None = None  # signs `more` cursors with the store's key, read at first use
+        self.cmi5 = None   # lrs.cmi5.lms.Cmi5LMS: the rules of cmi5 sessions (set by XAPIApp's owner)
 
     async def __call__(self, req: XRequest) -> Response:
         if req.method in ("GET", "HEAD"):
@@ -73,8 +74,9 @@ class StatementsResource:
             raise XAPIError(400, "PUT statements takes one Statement (a JSON object)")
         if "id" in body and isinstance(body["id"], str) and body["id"].lower() != sid:
             raise XAPIError(400, f"the Statement's id {body['id']} differs from statementId {sid}", "id")
+        check = self.cmi5.begin(req.credential, [body]) if self.cmi5 is not None else None
         body.setdefault("id", sid)
-        return _prepare(req, [body], parts, single=True)
+        return _checked(req, [body], parts, True, check, [True])
 
     def _prepare_post(self, req: XRequest) -> "_Batch":
         body, parts = _read_body(req)
@@ -87,7 +89,8 @@ class StatementsResource:
         if len(batch) > self.max_batch:
             raise XAPIError(413, f"the batch has {len(batch)} Statements; the limit is {self.max_batch} "
                                  "(LRS_MAX_BATCH_STATEMENTS)")
-        return _prepare(req, batch, parts, single=single)
+        check = self.cmi5.begin(req.credential, batch) if self.cmi5 is not None else None
+        return _checked(req, batch, parts, single, check)
 
     async def _store(self, req: XRequest, b: "_Batch") -> list[str]:
         scopes = set(req.credential["scopes"])
@@ -102,10 +105,13 @@ class StatementsResource:
                 # read scope, only the Statements stored with its own authority (README, "Scopes").
                 await run_in_threadpool(self._check_own_targets, b.voiding_targets, req.credential["authority"])
         try:
-            return await run_in_threadpool(self.store.insert, b.new, b.attachments, bool(DEFINE_SCOPES & scopes))
+            ids = await run_in_threadpool(self.store.insert, b.new, b.attachments, bool(DEFINE_SCOPES & scopes))
         except Conflict as exc:
             raise XAPIError(409, f"Statement {exc.statement_id} is already stored with different content; "
                                  "Statements are immutable") from None
+        if b.cmi5 is not None:
+            await run_in_threadpool(b.cmi5.after)   # the LMS's satisfied statements, after the AU's
+        return ids
 
     def _check_own_targets(self, targets: dict[str, str], authority: dict) -> None:
         mine = agent_term(authority)
@@ -255,9 +261,31 @@ class _Batch:
     new: list[NewStatement]
     attachments: dict[str, tuple[str, bytes]]       # the parts the Statements name: sha2 -> (type, bytes)
     voiding_targets: dict[str, str]                  # id of a Statement voided -> path of the voiding one
+    cmi5: object = None                              # lrs.cmi5.lms.StatementCheck of a cmi5 session's batch
 
 
-def _prepare(req: XRequest, batch: list, parts: dict, single: bool) -> _Batch:
+def _checked(req: XRequest, batch: list, parts: dict, single: bool, check, had_ids: list | None = None) -> _Batch:
+    """``_prepare``, with the cmi5 rules on each statement as sent (``check``: None for a batch outside
+    cmi5 sessions, the cheap case) and the sessions' state committed before the batch is stored."""
+    if check is None:
+        return _prepare(req, batch, parts, single=single)
+    if had_ids is None:
+        had_ids = [isinstance(st, dict) and "id" in st for st in batch]
+    seen = iter(had_ids)
+
+    def inspect(st: dict, path: str) -> None:
+        had = next(seen)
+        if not had:
+            st = {k: v for k, v in st.items() if k != "id"}
+        check.inspect(st, path)
+
+    b = _prepare(req, batch, parts, single=single, inspect=inspect)
+    check.commit()
+    b.cmi5 = check
+    return b
+
+
+def _prepare(req: XRequest, batch: list, parts: dict, single: bool, inspect=None) -> _Batch:
     """Validate and prepare the Statements of a request (blocking: run it in a worker thread)."""
     version = req.version
     authority = req.credential["authority"]
@@ -270,6 +298,8 @@ def _prepare(req: XRequest, batch: list, parts: dict, single: bool) -> _Batch:
         validate_statement(st, version, path)
         _check_attachments(st, parts, path + "." if path else "")
         check_signatures(st, parts, path + "." if path else "")
+        if inspect is not None:
+            inspect(st, path + "." if path else "")
         prepare(st, authority, version)
         sid = st["id"]
         if sid in seen:
