@@ -5,7 +5,11 @@
 //   node driver.mjs < script.json      (or: node driver.mjs script.json)
 //
 // script: {"settings": <the sequencing settings>, "seed": 1 (optional: a fixed Math.random),
-//          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end)}
+//          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end),
+//          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
+//          tree to restore>, "save_state": true (report the serialized tree)}
+// report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
+//          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
 //                  "previous" | "{target=x}choice" | "{target=x}jump" | "exit" | "exitAll" |
 //                  "suspendAll" | "abandon" | "abandonAll", "terminate": true (default)}}
@@ -97,6 +101,11 @@ function validity() {
   };
 }
 
+// A learner's saved state from an earlier session: global objectives (what the player keeps per
+// learner when objectivesGlobalToSystem is true, per registration otherwise) and the activity tree.
+if (script.globals) api.restoreGlobalObjectiveSnapshot(script.globals);
+if (script.sequencing_state) api.deserializeSequencingState(script.sequencing_state);
+
 let needsReset = false;
 const results = [];
 for (const step of script.steps || []) {
@@ -147,5 +156,7 @@ for (const step of script.steps || []) {
 }
 
 const report = { delivered, steps: results, session_ended: ended };
+report.globals = api._globalObjectiveManager?.captureGlobalObjectiveSnapshot?.() ?? {};
+if (script.save_state) report.sequencing_state = api.serializeSequencingState();
 if (script.state) report.state = Object.fromEntries(script.state.map((id) => [id, tracking(id)]));
 out.write(JSON.stringify(report));
