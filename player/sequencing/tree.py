@@ -85,7 +85,8 @@ def settings_for(structure: dict, organization: str | None = None) -> dict:
 
     Returns ``{"activityTree": <ActivitySettings of the organization>}``; an activity is
     ``{"id", "title", "isVisible", "sequencingControls", "children"?, "sequencingRules"?,
-    "rollupRules"?, "rollupConsiderations"?, "attemptLimit"?, "attemptAbsoluteDurationLimit"?,
+    "rollupRules"?, "rollupConsiderations"?, "attemptLimit"?, "timeLimitDuration"? (the
+    manifest's attemptAbsoluteDurationLimit),
     "primaryObjective"?, "objectives"?, "completionThreshold"?, "hideLmsUi"?, "sharedDataMaps"?}``.
     Raises ValueError when the structure has no such organization.
     """
@@ -173,7 +174,11 @@ def _activity(node: dict, collection: dict, edition: str, *, is_org: bool = Fals
     if isinstance(limits.get("attemptLimit"), int) and limits["attemptLimit"] > 0:
         act["attemptLimit"] = limits["attemptLimit"]
     if isinstance(limits.get("attemptAbsoluteDurationLimit"), str):
-        act["attemptAbsoluteDurationLimit"] = limits["attemptAbsoluteDurationLimit"]
+        # Given as the engine's timeLimitDuration, which its timeLimitExceeded condition reads: in
+        # scorm-again 3.4.3 an attemptAbsoluteDurationLimit makes the activity undeliverable (its
+        # attemptAbsoluteDuration getter returns the limit, so the limit check always fails, DB.1.1-3).
+        # cmi.max_time_allowed is then the player's to set from the manifest.
+        act["timeLimitDuration"] = limits["attemptAbsoluteDurationLimit"]
     primary, others = _objectives(seq)
     if primary:
         act["primaryObjective"] = primary

@@ -15,6 +15,8 @@
 //                  "suspendAll" | "abandon" | "abandonAll", "terminate": true (default)}}
 //           the delivered SCO: Initialize (after resetting the API if the SCO before it terminated),
 //           the reads and writes, adl.nav.request, Terminate.
+//         {"calls": [["Initialize"], ["SetValue", element, value], ["GetValue", element], ["Terminate"]]}
+//           raw API calls of the delivered SCO: each call's return value, error code and time.
 //         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
 //           a navigation request from the player's own controls (processNavigationRequest).
 //         {"state": ["activity id", ...]}  tracking data of these activities now.
@@ -106,6 +108,16 @@ function validity() {
 if (script.globals) api.restoreGlobalObjectiveSnapshot(script.globals);
 if (script.sequencing_state) api.deserializeSequencingState(script.sequencing_state);
 
+function resolveIndex(element) {
+  return element.replace(/^(cmi\.objectives|adl\.data)\.&([^&]*)&/, (_, base, id) => {
+    const count = Number(api.GetValue(`${base}._count`)) || 0;
+    for (let n = 0; n < count; n++) {
+      if (api.GetValue(`${base}.${n}.id`) === id) return `${base}.${n}`;
+    }
+    return `${base}.${count}`;
+  });
+}
+
 let needsReset = false;
 const results = [];
 for (const step of script.steps || []) {
@@ -140,6 +152,25 @@ for (const step of script.steps || []) {
       r.terminate_ms = performance.now() - t0;
       r.terminate_error = String(api.GetLastError());
       needsReset = true;
+    }
+  } else if (step.calls) {
+    // Raw API calls of the delivered SCO, in order: [["Initialize"], ["SetValue", el, v],
+    // ["GetValue", el], ["Commit"], ["Terminate"], ["GetLastError"], ...]. "&x&" in an element
+    // stands for the index of the objective (or adl.data store) whose id is x.
+    r.calls = [];
+    for (const [fn, ...args] of step.calls) {
+      if (fn === "Initialize" && needsReset) {
+        api.reset();
+        needsReset = false;
+      }
+      if (args.length && typeof args[0] === "string" && args[0].includes("&")) args[0] = resolveIndex(args[0]);
+      const t0 = performance.now();
+      const ret = api[fn](...args.map(String));
+      const ms = performance.now() - t0;
+      const err = fn === "GetLastError" ? "" : String(api.GetLastError());
+      r.calls.push({ fn, args, ret: String(ret), err, ms });
+      if (fn === "Initialize") r.activity = current();
+      if (fn === "Terminate") needsReset = true;
     }
   } else if (step.lms) {
     const t0 = performance.now();

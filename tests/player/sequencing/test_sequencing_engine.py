@@ -165,6 +165,21 @@ def test_attempt_limit_exceeded_condition_stops_a_retry_rule():
     assert order(report) == ["a", "a", "b"]
 
 
+def test_an_attempt_duration_limit_does_not_keep_the_activity_from_being_delivered():
+    report = run(three(a='<imsss:limitConditions attemptAbsoluteDurationLimit="PT1H"/>'), [completed()])
+    assert order(report) == ["a", "b"]
+
+
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 refuses to deliver any activity with an "
+                   "attemptAbsoluteDurationLimit (DB.1.1-3): Activity.attemptAbsoluteDuration returns the limit "
+                   "itself, so the Limit Conditions Check (UP.1) always finds it used up; settings_for passes the "
+                   "limit as timeLimitDuration instead")
+def test_engine_delivers_an_activity_given_an_attempt_absolute_duration_limit():
+    tree = {"activityTree": {"id": "r", "title": "r", "sequencingControls": {"flow": True}, "children": [
+        {"id": "a", "title": "a", "attemptAbsoluteDurationLimit": "PT1H"}, {"id": "b", "title": "b"}]}}
+    assert order(run(tree, [completed()])) == ["a", "b"]
+
+
 # -- rollup (SN 4.6) ---------------------------------------------------------------------------
 
 def rollup_rule(action: str, condition: str, child_set: str = "all", *, operator: str = "", **attrs) -> str:
