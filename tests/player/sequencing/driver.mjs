@@ -18,7 +18,8 @@
 //         {"calls": [["Initialize"], ["SetValue", element, value], ["GetValue", element], ["Terminate"]]}
 //           raw API calls of the delivered SCO: each call's return value, error code and time.
 //         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
-//           a navigation request from the player's own controls (processNavigationRequest).
+//           a navigation request from the player's own controls (processNavigationRequest);
+//           "else_choice": "x" then chooses x when the request delivered nothing.
 //         {"state": ["activity id", ...]}  tracking data of these activities now.
 // Nothing here decides anything: every answer is the engine's.
 import { readFileSync } from "node:fs";
@@ -176,6 +177,10 @@ for (const step of script.steps || []) {
     const t0 = performance.now();
     r.result = api.processNavigationRequest(step.lms, step.target ?? null);
     r.ms = performance.now() - t0;
+    if (delivered.length === before && step.else_choice) {
+      // nothing to deliver (a Start under flow="false"): the learner picks from the table of contents
+      r.else_choice = api.processNavigationRequest("choice", step.else_choice);
+    }
     if (delivered.length > before) needsReset = true;
   }
   if (step.state) {
