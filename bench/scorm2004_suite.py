@@ -164,7 +164,7 @@ def items_of(structure: dict, organization: str) -> tuple[dict[int, str], dict[s
         for item in items:
             m = re.search(r"act=(\d+)", item.get("parameters") or "")
             if m:
-                by_act[int(m.group(1))] = item["identifier"]
+                by_act.setdefault(int(m.group(1)), item["identifier"])
             by_title.setdefault((item.get("title") or "").strip(), item["identifier"])
             walk(item.get("items") or [])
 
@@ -327,7 +327,8 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
                 call_bad += 1
                 call_first_bad = call_first_bad or (f"{call['fn']}({', '.join(call['args'])}) -> {call['ret']!r} "
                                                     f"err {call['err']}, expected {want['ret']!r} err {want['err']}")
-    return {"case": name, "status": "run", "order_ok": order_ok, "expected": expected_order,
+    covers = "; ".join(re.findall(r"<li>(.*?)</li>", info.get("seqInfo", "")))
+    return {"case": name, "status": "run", "covers": covers, "order_ok": order_ok, "expected": expected_order,
             "delivered": delivered_order, "detail": first_wrong, "calls": call_total, "calls_bad": call_bad,
             "call_detail": call_first_bad, "terminate_ms": ms, "sessions": len(sessions)}
 
@@ -391,9 +392,10 @@ def main(argv=None) -> int:
             if r["status"] != "run":
                 print(f"  {r['case']}: {r['status']}: {r.get('detail')}")
             elif not r["order_ok"]:
-                print(f"  {r['case']}: order: {r['detail']}")
+                print(f"  {r['case']}: order: {r['detail']} [{r['covers']}]")
             elif r["calls_bad"]:
-                print(f"  {r['case']}: calls: {r['calls_bad']} of {r['calls']}, first: {r['call_detail']}")
+                print(f"  {r['case']}: calls: {r['calls_bad']} of {r['calls']}, first: {r['call_detail']} "
+                      f"[{r['covers']}]")
     return 0
 
 
