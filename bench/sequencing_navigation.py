@@ -14,7 +14,8 @@ Terminate: end of attempt, rollup, the request, the next delivery), then makes `
 choice requests to random activities and as many ``previous`` requests from the player's controls.
 Times are measured inside the engine run (performance.now around Terminate / processNavigationRequest),
 so they leave out Node's start-up and the pipe; the first request of the run (the engine's warm-up)
-is counted too.
+is counted too. The CPU time of the Node process over the same calls is printed as well: on a
+shared machine the wall clock also counts the time other processes held the cores.
 """
 from __future__ import annotations
 
@@ -120,13 +121,7 @@ def main(argv=None) -> int:
         print(done.stderr[-3000:], file=sys.stderr)
         return 1
     out = json.loads(done.stdout)
-    flow_ms = [c["ms"] for s in out["steps"] if "calls" in s for c in s["calls"] if c["fn"] == "Terminate"]
-    lms_ms = {"choice": [], "previous": []}
-    for step, result in zip(steps, out["steps"]):
-        if "lms" in step:
-            lms_ms[step["lms"]].append(result["ms"])
     delivered_in_order = out["delivered"][:len(leaves)] == leaves
-    every = flow_ms + lms_ms["choice"] + lms_ms["previous"]
     globals_count = args.modules if args.globals == "module" else len(leaves)
     print(f"course: {activities} activities ({args.modules} clusters x {args.leaves} SCOs + root), "
           f"{globals_count} global objectives, "
@@ -134,11 +129,19 @@ def main(argv=None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"flow: every SCO delivered in order: {delivered_in_order} ({len(out['delivered'])} deliveries in all)")
-    for name, values in (("continue (content, with Terminate)", flow_ms), ("choice (player)", lms_ms["choice"]),
-                         ("previous (player)", lms_ms["previous"]), ("all", every)):
-        if values:
-            print(f"{name:36} n={len(values):4}  p50 {percentile(values, 0.5):7.2f} ms  "
-                  f"p95 {percentile(values, 0.95):7.2f} ms  max {max(values):7.2f} ms")
+    for clock, key in (("wall clock", "ms"), ("CPU time of the process", "cpu_ms")):
+        flow_ms = [c[key] for s in out["steps"] if "calls" in s for c in s["calls"] if c["fn"] == "Terminate"]
+        lms_ms: dict[str, list[float]] = {"choice": [], "previous": []}
+        for step, result in zip(steps, out["steps"]):
+            if "lms" in step:
+                lms_ms[step["lms"]].append(result[key])
+        every = flow_ms + lms_ms["choice"] + lms_ms["previous"]
+        print(f"{clock}:")
+        for name, values in (("continue (content, with Terminate)", flow_ms), ("choice (player)", lms_ms["choice"]),
+                             ("previous (player)", lms_ms["previous"]), ("all", every)):
+            if values:
+                print(f"  {name:36} n={len(values):4}  p50 {percentile(values, 0.5):7.2f} ms  "
+                      f"p95 {percentile(values, 0.95):7.2f} ms  max {max(values):7.2f} ms")
     return 0
 
 

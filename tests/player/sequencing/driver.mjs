@@ -166,17 +166,22 @@ for (const step of script.steps || []) {
       }
       if (args.length && typeof args[0] === "string" && args[0].includes("&")) args[0] = resolveIndex(args[0]);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const ret = api[fn](...args.map(String));
       const ms = performance.now() - t0;
+      const c1 = process.cpuUsage(c0);
       const err = fn === "GetLastError" ? "" : String(api.GetLastError());
-      r.calls.push({ fn, args, ret: String(ret), err, ms });
+      r.calls.push({ fn, args, ret: String(ret), err, ms, cpu_ms: (c1.user + c1.system) / 1000 });
       if (fn === "Initialize") r.activity = current();
       if (fn === "Terminate") needsReset = true;
     }
   } else if (step.lms) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     r.result = api.processNavigationRequest(step.lms, step.target ?? null);
     r.ms = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    r.cpu_ms = (c1.user + c1.system) / 1000;
     if (delivered.length === before && step.else_choice) {
       // nothing to deliver (a Start under flow="false"): the learner picks from the table of contents
       r.else_choice = api.processNavigationRequest("choice", step.else_choice);
