@@ -14,6 +14,8 @@ return value and error code) and the instruction shown to the tester afterwards 
 Continue, choose an activity, exit...). Only the manifest matters to sequencing, so the cases are run
 on the manifests read by the content store's parser (files the build would copy in are not needed):
 
+- each SCO is launched with the values the player takes from the manifest (scaled passing score,
+  max time allowed, time limit action, launch data: ``player.runtime.attempts.ScoContext``);
 - the learner's side is replayed: a Start (the learner choosing the first activity from the table of
   contents when Start finds nothing, as under the default flow="false"), each expected visit's calls,
   then Terminate, then the CUI as a navigation request from the player's controls (continue,
@@ -47,6 +49,7 @@ sys.path.insert(0, str(REPO))
 from content_store.manifests import scorm  # noqa: E402
 from content_store.report import Report  # noqa: E402
 from content_store.xmlparse import parse as parse_xml  # noqa: E402
+from player.runtime.attempts import ScoContext  # noqa: E402
 from player.sequencing import global_to_system, settings_for  # noqa: E402
 
 DRIVER = REPO / "tests" / "player" / "sequencing" / "driver.mjs"
@@ -173,6 +176,25 @@ def items_of(structure: dict, organization: str) -> tuple[dict[int, str], dict[s
     return by_act, by_title, org["identifier"]
 
 
+def launch_values(structure: dict) -> dict[str, dict[str, str]]:
+    """The read-only values the player launches each SCO with that come from the manifest
+    (player.runtime.attempts.ScoContext; the engine sets only cmi.completion_threshold itself)."""
+    out: dict[str, dict[str, str]] = {}
+    for launchable in structure.get("launchables") or []:
+        if launchable.get("type") != "sco":
+            continue
+        sco = ScoContext.from_structure(structure, launchable["id"])
+        values = {"cmi.time_limit_action": sco.time_limit_action() or "continue,no message"}
+        if sco.scaled_passing_score() is not None:
+            values["cmi.scaled_passing_score"] = repr(sco.scaled_passing_score())
+        if sco.max_time_allowed():
+            values["cmi.max_time_allowed"] = sco.max_time_allowed()
+        if sco.launch_data() is not None:
+            values["cmi.launch_data"] = sco.launch_data()
+        out[launchable["id"]] = values
+    return out
+
+
 def _package_key(name: str) -> str:
     """CM-05, CM5 and cm05 name the same package."""
     return re.sub(r"(?<=[a-z])0+(?=\d)", "", name.replace("-", "").lower())
@@ -208,6 +230,7 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
     settings = settings_for(structure)
     org_id = structure["scorm"]["default_organization"]
     system_wide = global_to_system(structure)["objectives"]
+    launch = launch_values(structure)
     by_act, by_title, root_id = items_of(structure, org_id)
 
     sessions: list[list[dict]] = [[]]
@@ -273,7 +296,7 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
     outputs = []
     saved: dict = {}
     for number, steps in enumerate(sessions):
-        script = {"settings": settings, "steps": steps, "save_state": True}
+        script = {"settings": settings, "steps": steps, "save_state": True, "launch": launch}
         if not saved and system_wide and learner_globals:
             script["globals"] = learner_globals
         if saved:

@@ -7,7 +7,9 @@
 // script: {"settings": <the sequencing settings>, "seed": 1 (optional: a fixed Math.random),
 //          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end),
 //          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
-//          tree to restore>, "save_state": true (report the serialized tree)}
+//          tree to restore>, "save_state": true (report the serialized tree),
+//          "launch": {"activity id": {"cmi.max_time_allowed": "PT1H", ...}} (loaded before a "calls"
+//          step's Initialize of that activity, as the player loads its launch values)}
 // report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
 //          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
@@ -163,6 +165,9 @@ for (const step of script.steps || []) {
       if (fn === "Initialize" && needsReset) {
         api.reset();
         needsReset = false;
+      }
+      if (fn === "Initialize" && script.launch?.[current()]) {
+        api.loadFromFlattenedJSON(script.launch[current()], ""); // what the player launches the SCO with
       }
       if (args.length && typeof args[0] === "string" && args[0].includes("&")) args[0] = resolveIndex(args[0]);
       const t0 = performance.now();
