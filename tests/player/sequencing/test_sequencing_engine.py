@@ -331,6 +331,21 @@ def test_adlseq_objective_map_shares_raw_score_and_completion_through_a_global()
     assert got["cmi.objectives.0.completion_status"] == "completed"
 
 
+def test_adlcp_data_maps_share_a_store_between_scos():
+    write = '<adlcp:data><adlcp:map targetID="notes" readSharedData="true" writeSharedData="true"/></adlcp:data>'
+    read = '<adlcp:data><adlcp:map targetID="notes" readSharedData="true" writeSharedData="false"/></adlcp:data>'
+    xml = manifest(item("a", write) + item("b", read), seq(flow()))
+    report = run(xml, [{"sco": {"get": ["adl.data._count", "adl.data.0.id"],
+                                "set": [["adl.data.0.store", "hello"], ["cmi.completion_status", "completed"]],
+                                "nav": "continue"}},
+                       {"sco": {"get": ["adl.data.0.id", "adl.data.0.store"],
+                                "set": [["adl.data.0.store", "overwrite"]]}}])
+    first, second = report["steps"]
+    assert first["get"] == {"adl.data._count": "1", "adl.data.0.id": "notes"}
+    assert second["get"] == {"adl.data.0.id": "notes", "adl.data.0.store": "hello"}
+    assert second["set_errors"] == {"adl.data.0.store": "404"}  # read-only for b (RTE 4.3.1)
+
+
 def test_global_objectives_saved_from_one_session_are_read_in_the_next():
     """objectivesGlobalToSystem: the player keeps the snapshot per learner (true) or per registration
     (false) and gives it back to the engine at the next launch."""
