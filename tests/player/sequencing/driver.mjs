@@ -1,0 +1,151 @@
+// Runs scorm-again's SCORM 2004 API and sequencing engine (node_modules/scorm-again) under Node on a
+// script, and prints what happened as JSON: the activities delivered, the navigation each SCO was
+// allowed, the values it read, the errors of its calls, and the activities' tracking status.
+//
+//   node driver.mjs < script.json      (or: node driver.mjs script.json)
+//
+// script: {"settings": <the sequencing settings>, "seed": 1 (optional: a fixed Math.random),
+//          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end)}
+// step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
+//                  "previous" | "{target=x}choice" | "{target=x}jump" | "exit" | "exitAll" |
+//                  "suspendAll" | "abandon" | "abandonAll", "terminate": true (default)}}
+//           the delivered SCO: Initialize (after resetting the API if the SCO before it terminated),
+//           the reads and writes, adl.nav.request, Terminate.
+//         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
+//           a navigation request from the player's own controls (processNavigationRequest).
+//         {"state": ["activity id", ...]}  tracking data of these activities now.
+// Nothing here decides anything: every answer is the engine's.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = process.env.SCORM_AGAIN_DIR || path.resolve(here, "../../../node_modules/scorm-again");
+const out = process.stdout;
+console.log = (...args) => console.error(...args); // the library logs deliveries to stdout
+console.info = console.debug = console.warn = console.trace = console.log;
+const { Scorm2004API } = await import(pathToFileURL(path.join(root, "dist/esm/scorm2004.js")).href);
+
+const script = JSON.parse(readFileSync(process.argv[2] || 0, "utf8"));
+if (script.seed !== undefined) {
+  let s = script.seed >>> 0 || 1;
+  Math.random = () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+const delivered = [];
+const ended = [];
+const api = new Scorm2004API({
+  logLevel: 5,
+  ...(script.api || {}),
+  sequencing: {
+    ...script.settings,
+    eventListeners: {
+      onActivityDelivery: (activity) => delivered.push(activity.id),
+      onSequencingSessionEnd: (data) => ended.push(data?.reason ?? "end"),
+    },
+  },
+});
+
+function ids(activity, acc = []) {
+  if (!activity) return acc;
+  acc.push(activity.id);
+  for (const child of activity.children || []) ids(child, acc);
+  return acc;
+}
+const allIds = ids(api.getSequencingState().rootActivity);
+
+function tracking(id) {
+  const a = api._sequencing?.activityTree?.getActivity(id);
+  if (!a) return null;
+  return {
+    completion: a.completionStatus || "unknown",
+    success: a.successStatus || "unknown",
+    satisfied_known: !!a.objectiveSatisfiedStatusKnown,
+    satisfied: !!a.objectiveSatisfiedStatus,
+    measure: a.objectiveMeasureStatus ? a.objectiveNormalizedMeasure : null,
+    attempts: a.attemptCount,
+    active: !!a.isActive,
+    suspended: !!a.isSuspended,
+    available: a.isAvailable !== false,
+    hidden_from_choice: !!a.isHiddenFromChoice,
+    children: (a.children || []).map((c) => c.id),
+    available_children: (a.getAvailableChildren ? a.getAvailableChildren() : a.children || []).map((c) => c.id),
+  };
+}
+
+function current() {
+  return api.getSequencingState().currentActivity?.id ?? null;
+}
+
+function validity() {
+  const choice = {};
+  const jump = {};
+  for (const id of allIds) {
+    choice[id] = api.GetValue(`adl.nav.request_valid.choice.{target=${id}}`);
+    jump[id] = api.GetValue(`adl.nav.request_valid.jump.{target=${id}}`);
+  }
+  return {
+    continue: api.GetValue("adl.nav.request_valid.continue"),
+    previous: api.GetValue("adl.nav.request_valid.previous"),
+    choice,
+    jump,
+    hide_lms_ui: api._sequencing?.getCurrentActivity?.()?.hideLmsUi ?? [],
+  };
+}
+
+let needsReset = false;
+const results = [];
+for (const step of script.steps || []) {
+  const before = delivered.length;
+  const r = {};
+  if (step.sco) {
+    const sco = step.sco;
+    if (needsReset) {
+      api.reset();
+      needsReset = false;
+    }
+    r.initialize = api.Initialize("");
+    r.initialize_error = api.GetLastError();
+    r.activity = current();
+    r.valid = validity();
+    r.get = {};
+    for (const element of sco.get || []) r.get[element] = api.GetValue(element);
+    r.set_errors = {};
+    const pairs = Array.isArray(sco.set) ? sco.set : Object.entries(sco.set || {});
+    for (const [element, value] of pairs) {
+      api.SetValue(element, String(value));
+      const code = api.GetLastError();
+      if (code !== "0" && code !== 0) r.set_errors[element] = String(code);
+    }
+    if (sco.nav) {
+      api.SetValue("adl.nav.request", sco.nav);
+      r.nav_error = String(api.GetLastError());
+    }
+    if (sco.terminate !== false) {
+      const t0 = performance.now();
+      r.terminate = api.Terminate("");
+      r.terminate_ms = performance.now() - t0;
+      r.terminate_error = String(api.GetLastError());
+      needsReset = true;
+    }
+  } else if (step.lms) {
+    const t0 = performance.now();
+    r.result = api.processNavigationRequest(step.lms, step.target ?? null);
+    r.ms = performance.now() - t0;
+    if (delivered.length > before) needsReset = true;
+  }
+  if (step.state) {
+    r.state = Object.fromEntries(step.state.map((id) => [id, tracking(id)]));
+  }
+  r.delivered = delivered.slice(before);
+  r.current = current();
+  results.push(r);
+}
+
+const report = { delivered, steps: results, session_ended: ended };
+if (script.state) report.state = Object.fromEntries(script.state.map((id) => [id, tracking(id)]));
+out.write(JSON.stringify(report));
