@@ -299,7 +299,11 @@
       // throttled: the first change schedules a save a second later, and the changes made meanwhile
       // ride along with it, so a SCO writing all the time (a video's position) still saves each second
       if (debounce) return;
-      debounce = setTimeout(function () { debounce = null; if (!made.isTerminated()) enqueue('commit'); }, DEBOUNCE_MS);
+      var key = current && current.key;   // one API object serves every SCO of a sequenced course
+      debounce = setTimeout(function () {
+        debounce = null;
+        if (made.isInitialized() && !made.isTerminated() && current && current.key === key) enqueue('commit');
+      }, DEBOUNCE_MS);
     });
     return made;
   }
@@ -488,6 +492,7 @@
     }).then(function (opened) {
       var q = load(), key = id + '|' + opened.attempt;
       if (!q.items.some(function (i) { return i.key === key; })) { q.seqs[key] = opened.seq; save(q); }
+      if (debounce) { clearTimeout(debounce); debounce = null; }   // the SCO before has terminated
       current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
       engine.reset(API_SETTINGS, {preserveListeners: true});
       engine.loadFromFlattenedJSON(opened.values, '');

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from learners import (PASS, QUIZ, REMEDIATION_PAGES, Plan, dialog_answers, frame_of, golf_answer, golf_next,
-                      golf_submit, golf_wait_ready, page_of, play_prerequisites, PREREQUISITE_ITEMS)
+from learners import (PASS, PREREQUISITE_ITEMS, QUIZ, REMEDIATION_PAGES, Plan, dialog_answers, expected_full_play,
+                      frame_of, golf_answer, golf_next, golf_submit, golf_wait_ready, page_of, play_prerequisites)
+from profile_checks import Course
 from real_player import open_launch_link
 
 PACKAGE = "SequencingSimpleRemediation_SCORM20043rdEdition"
@@ -125,6 +126,14 @@ def test_simple_remediation_passed_first_time_delivers_each_activity_once_and_ro
     assert [v for v, _ in verbs if v in ("completed", "passed", "failed")] == ["completed", "passed"]
     assert all(r.get("completion") is True for v, r in verbs if v in ("completed", "passed"))
     assert answers.alerts == []
+    # every SCO's own statements and documents exactly as the profile says; nothing else but the course's
+    lrs = Course(srv, person, course["id"], registration, "2004", srv.imported[PACKAGE]["version"]["version"])
+    everything = lrs.statements()
+    seen = 0
+    for expected in expected_full_play(PACKAGE, PASS):
+        seen += len(lrs.check_attempt(expected, 1, statements=everything))
+        lrs.check_documents(expected.item, attempts=1, activity_profile=None)
+    assert seen + len(verbs) == len(everything)
 
 
 def test_simple_remediation_failed_test_sends_the_learner_back_through_what_is_not_mastered(module_server, context):
