@@ -248,3 +248,64 @@ def test_one_file_per_sco_12_plays_in_order_with_previous_and_next(module_server
     assert visited == ids[:4]
     player.prev()
     assert player.current_item() == ids[2]
+
+
+# -- a course built by the test: choice, jump, hideLMSUI ----------------------------------------------
+
+def choice_course_zip() -> bytes:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "player" / "sequencing"))
+    from cs_helpers import zip_bytes
+    from seq_kit import item, manifest, seq
+
+    hide = ('<adlnav:presentation><adlnav:navigationInterface><adlnav:hideLMSUI>continue</adlnav:hideLMSUI>'
+            '<adlnav:hideLMSUI>previous</adlnav:hideLMSUI></adlnav:navigationInterface></adlnav:presentation>')
+    xml = manifest(item("a", title="A") + item("b", hide, title="B") + item("c", title="C"),
+                   seq('<imsss:controlMode choice="true" flow="true"/>'))
+    return zip_bytes({"imsmanifest.xml": xml, "index.html": "<!doctype html><title>lesson</title><h1>Lesson</h1>"})
+
+
+SCO_CALLS = """([request, initialize]) => {
+  const api = window.parent.API_1484_11;
+  if (initialize) api.Initialize('');
+  if (request === null) return api.GetLastError();
+  api.SetValue('cmi.completion_status', 'completed');
+  api.SetValue('adl.nav.request', request);
+  api.SetValue('cmi.exit', '');
+  api.Terminate('');
+  return api.GetLastError();
+}"""
+
+
+def test_choice_and_jump_from_content_and_the_contents_are_honoured_and_hide_lms_ui_hides_buttons(lrs_server,
+                                                                                                     context):
+    srv = lrs_server()
+    r = srv.request("POST", "/content/packages", content=choice_course_zip(), headers={"Content-Type": "application/zip"})
+    assert r.status_code in (200, 201), r.text
+    course = r.json()["course"]
+    link = srv.launch(course["id"], learner("seqchoice"))
+    page = context.new_page()
+    player, _ = open_launch_link(page, link["launch_url"])
+    assert wait_delivered(player, 1) == "a"
+    assert allowed(page) == {"previous": False, "continue": True, "choice": ["a", "b", "c"]}
+    # the SCO asks for a choice: the engine delivers it
+    assert frame_of(player.sco()).evaluate(SCO_CALLS, ["{target=c}choice", True]) == "0"
+    assert wait_delivered(player, 2) == "c"
+    # the learner picks B in the contents while C is open: C is taken away, B delivered
+    frame_of(player.sco()).evaluate(SCO_CALLS, [None, True])
+    player.open_contents()
+    page.locator('#contents button[data-activity="b"]').click()
+    assert wait_delivered(player, 3) == "b"
+    # B hides the player's Previous and Next (adlnav:hideLMSUI)
+    assert page.locator("#next").is_hidden() and page.locator("#prev").is_hidden()
+    # the SCO jumps back to A (4th edition): delivered
+    assert frame_of(player.sco()).evaluate(SCO_CALLS, ["{target=a}jump", True]) == "0"
+    assert wait_delivered(player, 4) == "a"
+    assert page.locator("#next").is_visible()
+    assert delivered(page) == ["a", "c", "b", "a"]
+    assert page.evaluate("() => window.lrsPlayer.refusals") == []
+    attempts = {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])}
+    assert attempts == {("a", 1), ("a", 2), ("b", 1), ("c", 1)}
