@@ -479,9 +479,33 @@
   function refused(request, target) {
     var code = seqError || (engine.GetLastError && engine.GetLastError()) || 'unknown';
     var what = request + (target ? ' ' + target : '');
-    report('That move is not allowed now (' + what + ': ' + code + ').');
     window.lrsPlayer.refusals.push({request: request, target: target || null, code: String(code)});
+    if (!validity) validity = startValidity();
     renderContents();
+    var toc = document.querySelector('details.toc');
+    if (request === 'start' && toc && document.querySelector('#contents button:not([disabled])')) {
+      // a course without flow from its root (choice only): the learner picks where to begin
+      toc.open = true;
+      report('Choose where to begin in the contents below.');
+      return;
+    }
+    report('That move is not allowed now (' + what + ': ' + code + ').');
+  }
+
+  // Before anything is delivered the engine publishes no validity: ask it, request by request, which
+  // choices it would take (a course without flow from its root starts with the learner's choice).
+  function startValidity() {
+    try {
+      var service = engine.getSequencingService().getOverallSequencingProcess().navigationValidityService;
+      var choice = {};
+      (function walk(node) {
+        choice[node.id] = service.validateRequest('choice', node.id).valid ? 'true' : 'false';
+        (node.children || []).forEach(walk);
+      })(seqCfg.settings.activityTree);
+      return {continue: false, previous: false, choice: choice, jump: {}, hideLmsUi: []};
+    } catch (e) {
+      return null;
+    }
   }
 
   function deliver(id) {

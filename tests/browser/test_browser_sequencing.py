@@ -252,7 +252,7 @@ def test_one_file_per_sco_12_plays_in_order_with_previous_and_next(module_server
 
 # -- a course built by the test: choice, jump, hideLMSUI ----------------------------------------------
 
-def choice_course_zip() -> bytes:
+def choice_course_zip(flow: bool = True) -> bytes:
     import sys
     from pathlib import Path
 
@@ -264,7 +264,7 @@ def choice_course_zip() -> bytes:
     hide = ('<adlnav:presentation><adlnav:navigationInterface><adlnav:hideLMSUI>continue</adlnav:hideLMSUI>'
             '<adlnav:hideLMSUI>previous</adlnav:hideLMSUI></adlnav:navigationInterface></adlnav:presentation>')
     xml = manifest(item("a", title="A") + item("b", hide, title="B") + item("c", title="C"),
-                   seq('<imsss:controlMode choice="true" flow="true"/>'))
+                   seq(f'<imsss:controlMode choice="true" flow="{str(flow).lower()}"/>'))
     return zip_bytes({"imsmanifest.xml": xml, "index.html": "<!doctype html><title>lesson</title><h1>Lesson</h1>"})
 
 
@@ -309,3 +309,22 @@ def test_choice_and_jump_from_content_and_the_contents_are_honoured_and_hide_lms
     assert page.evaluate("() => window.lrsPlayer.refusals") == []
     attempts = {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])}
     assert attempts == {("a", 1), ("a", 2), ("b", 1), ("c", 1)}
+
+
+def test_a_choice_only_course_opens_its_contents_for_the_learner_to_pick_where_to_begin(lrs_server, context):
+    srv = lrs_server()
+    r = srv.request("POST", "/content/packages", content=choice_course_zip(flow=False),
+                    headers={"Content-Type": "application/zip"})
+    course = r.json()["course"]
+    link = srv.launch(course["id"], learner("seqpick"))
+    page = context.new_page()
+    page.goto(link["launch_url"])
+    page.locator("#notice").wait_for()
+    assert "Choose where to begin" in page.locator("#notice").inner_text()
+    assert page.locator("details.toc").get_attribute("open") is not None
+    assert delivered(page) == []
+    assert allowed(page) == {"previous": False, "continue": False, "choice": ["a", "b", "c"]}
+    page.locator('#contents button[data-activity="b"]').click()
+    player = __import__("real_player").LaunchPagePlayer(page)
+    assert wait_delivered(player, 1) == "b"
+    assert page.locator("#notice").is_hidden()
