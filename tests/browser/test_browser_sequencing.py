@@ -328,3 +328,27 @@ def test_a_choice_only_course_opens_its_contents_for_the_learner_to_pick_where_t
     player = __import__("real_player").LaunchPagePlayer(page)
     assert wait_delivered(player, 1) == "b"
     assert page.locator("#notice").is_hidden()
+
+
+def test_simple_remediation_tab_closed_mid_sco_reopens_that_activity(module_server, context):
+    srv = module_server
+    person, course, link = start(srv, PACKAGE, "seqclosed")
+    registration = link["registration"]["id"]
+    page = context.new_page()
+    player, answers = open_launch_link(page, link["launch_url"])
+    play_through(player, {}, 4)
+    assert wait_delivered(player, 5) == "test_1"
+    golf_wait_ready(player.sco())
+    page.evaluate("() => window.lrsPlayer.sequencingSaved()")
+    page.close(run_before_unload=True)                    # no Save and exit: the tab is just closed
+
+    page = context.new_page()
+    player, answers = open_launch_link(page, srv.launch(course["id"], person)["launch_url"])
+    assert wait_delivered(player, 1) == "test_1"          # the activity the learner was in
+    assert allowed(page)["previous"] is True and allowed(page)["continue"] is True
+    rest = play_through(player, {}, 4)
+    assert [i for i, _ in rest] == ["test_1", "test_2", "test_3", "test_4"]
+    player.wait_ended()
+    page.evaluate("() => window.lrsPlayer.sequencingSaved()")
+    status = srv.registration_status(registration)
+    assert (status["completion_status"], status["success_status"]) == ("completed", "passed")
