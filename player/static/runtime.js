@@ -446,7 +446,9 @@
       try { saved = JSON.parse(seqCfg.state); } catch (e) { saved = null; }
       if (saved && !engine.deserializeSequencingState(seqCfg.state)) saved = null;
     }
-    if (!saved && seqCfg.global_objectives && Object.keys(seqCfg.global_objectives).length) {
+    // The learner's global objectives (objectivesGlobalToSystem) are the newest there are: another
+    // course may have changed them since this registration's state was saved.
+    if (seqCfg.global_to_system && seqCfg.global_objectives && Object.keys(seqCfg.global_objectives).length) {
       engine.restoreGlobalObjectiveSnapshot(seqCfg.global_objectives);
     }
     var seqState = saved && saved.sequencing ? saved.sequencing : {};
@@ -585,13 +587,25 @@
 
   var seqSending = null;
 
+  // Only the objectives this course knows something about: an entry it never touched must not
+  // overwrite what another course of the learner recorded.
+  function known(snapshot) {
+    var out = {};
+    Object.keys(snapshot).forEach(function (id) {
+      var o = snapshot[id] || {};
+      if (o.satisfiedStatusKnown || o.normalizedMeasureKnown || o.completionStatusKnown || o.progressMeasureKnown ||
+          o.rawScoreKnown) out[id] = o;
+    });
+    return out;
+  }
+
   // The engine's state, the course rollup and the global objectives, newest save wins on the server.
   function saveSequencing() {
     if (!engine || !cfg.urls.sequencing) return Promise.resolve(false);
     var globals = {};
     try {
       var process = engine.getSequencingService().getOverallSequencingProcess();
-      if (seqCfg.global_to_system && process) globals = process.getGlobalObjectiveMapSnapshot() || {};
+      if (seqCfg.global_to_system && process) globals = known(process.getGlobalObjectiveMapSnapshot() || {});
     } catch (e) { globals = {}; }
     seqSeq += 1;
     var body = {registration: cfg.registration, seq: seqSeq, state: engine.serializeSequencingState(),

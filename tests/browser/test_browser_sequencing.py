@@ -352,3 +352,58 @@ def test_simple_remediation_tab_closed_mid_sco_reopens_that_activity(module_serv
     page.evaluate("() => window.lrsPlayer.sequencingSaved()")
     status = srv.registration_status(registration)
     assert (status["completion_status"], status["success_status"]) == ("completed", "passed")
+
+
+def shared_objective_zip(identifier: str, first: str, second: str, *, skip_if_satisfied: bool) -> bytes:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "player" / "sequencing"))
+    from cs_helpers import zip_bytes
+    from seq_kit import item, manifest, seq
+
+    rules = ('<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions>'
+             '<imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions>'
+             '<imsss:ruleAction action="skip"/></imsss:preConditionRule></imsss:sequencingRules>'
+             if skip_if_satisfied else "")
+    objectives = ('<imsss:objectives><imsss:primaryObjective objectiveID="p">'
+                  '<imsss:mapInfo targetObjectiveID="com.example.shared.safety" readSatisfiedStatus="true" '
+                  'writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>')
+    xml = manifest(item(first, seq(rules + objectives)) + item(second),
+                   seq('<imsss:controlMode choice="true" flow="true"/>'))
+    xml = xml.replace('identifier="test.course"', f'identifier="{identifier}"')
+    return zip_bytes({"imsmanifest.xml": xml, "index.html": "<!doctype html><title>lesson</title><h1>Lesson</h1>"})
+
+
+def test_global_objectives_are_kept_per_learner_and_read_by_the_next_course(lrs_server, context):
+    srv = lrs_server()
+    courses = []
+    for data in (shared_objective_zip("course.x", "x1", "x2", skip_if_satisfied=False),
+                 shared_objective_zip("course.y", "y1", "y2", skip_if_satisfied=True)):
+        r = srv.request("POST", "/content/packages", content=data, headers={"Content-Type": "application/zip"})
+        assert r.status_code in (200, 201), r.text
+        courses.append(r.json()["course"]["id"])
+    person = learner("seqglobal")
+    page = context.new_page()
+    player, _ = open_launch_link(page, srv.launch(courses[0], person)["launch_url"])
+    assert wait_delivered(player, 1) == "x1"
+    frame_of(player.sco()).evaluate("""() => { const api = window.parent.API_1484_11; api.Initialize('');
+      api.SetValue('cmi.success_status', 'passed'); api.SetValue('cmi.completion_status', 'completed');
+      api.SetValue('adl.nav.request', 'continue'); api.SetValue('cmi.exit', ''); api.Terminate(''); }""")
+    assert wait_delivered(player, 2) == "x2"
+    assert page.evaluate("() => window.lrsPlayer.sequencingSaved()") is True
+    page.close()
+
+    # Course Y skips y1 when the learner's shared objective is satisfied: it is, from course X
+    page = context.new_page()
+    player, _ = open_launch_link(page, srv.launch(courses[1], person)["launch_url"])
+    assert wait_delivered(player, 1) == "y2"
+    # another learner has no such objective: y1 comes first
+    other = context.browser.new_context()
+    try:
+        page2 = other.new_page()
+        player2, _ = open_launch_link(page2, srv.launch(courses[1], learner("seqglobal2"))["launch_url"])
+        assert wait_delivered(player2, 1) == "y1"
+    finally:
+        other.close()
