@@ -142,3 +142,48 @@ def test_a_save_for_a_registration_the_browser_does_not_hold_is_forbidden(client
     r = save(client, alice_registration, 1, DONE)
     assert r.status_code == 403 and r.json()["error"]["path"] == "registration"
     assert course_verbs(client, alice_registration, course_id) == []
+
+
+TWO_12 = """
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Two lessons</title>
+      <item identifier="one" identifierref="r1"><title>One</title><adlcp:masteryscore>80</adlcp:masteryscore></item>
+      <item identifier="two" identifierref="r2"><title>Two</title></item>
+    </organization>
+  </organizations>"""
+TWO_12_RESOURCES = """
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="one.html"><file href="one.html"/></resource>
+    <resource identifier="r2" type="webcontent" adlcp:scormtype="sco" href="two.html"><file href="two.html"/></resource>
+  </resources>"""
+
+
+def play_12(client, registration: str, sco: str, data: dict) -> None:
+    from datetime import datetime, timezone
+
+    opened = client.post(CONTENT + "/player/attempts", json={"registration": registration, "sco": sco})
+    assert opened.status_code == 200, opened.text
+    at = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    base = {"registration": registration, "sco": sco, "attempt": opened.json()["attempt"], "at": at}
+    seq0 = opened.json()["seq"]
+    for n, (event, values) in enumerate((("initialize", {}), ("terminate", data)), start=seq0 + 1):
+        r = client.post(CONTENT + "/player/commits", json={**base, "seq": n, "event": event, "data": values})
+        assert r.status_code == 200, r.text
+
+
+def test_a_scorm_12_course_of_several_scos_writes_its_course_statements_as_its_modules_roll_up(client):
+    data = scorm12_zip(organizations=TWO_12, resources=TWO_12_RESOURCES,
+                       files={"one.html": "<p>1</p>", "two.html": "<p>2</p>"})
+    course_id, registration, config = open_course(client, data)
+    assert "sequencing" not in config
+    play_12(client, registration, "one", {"cmi.core.lesson_status": "incomplete", "cmi.core.score.raw": "85"})
+    # one module passed (mastery 80), the other not done: no course completion or mastery yet
+    assert course_verbs(client, registration, course_id) == ["scored"]
+    status = client.get(f"/player/registrations/{registration}", headers=ADMIN).json()["status"]
+    assert (status["completion_status"], status["success_status"]) == ("incomplete", None)
+    play_12(client, registration, "two", {"cmi.core.lesson_status": "completed"})
+    assert course_verbs(client, registration, course_id) == ["scored", "completed", "passed"]
+    status = client.get(f"/player/registrations/{registration}", headers=ADMIN).json()["status"]
+    assert (status["completion_status"], status["success_status"], status["score_scaled"]) == \
+        ("completed", "passed", 0.85)
