@@ -29,6 +29,7 @@ from player.launch import Launcher
 from player.storage import open_player_store
 
 from .config import Settings, activity_iri_base, scorm_again_dir
+from .imports import IMPORT_CHECKS
 from .guard import RequireAdmin
 from .rules_part import RulesPart
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
@@ -88,7 +89,8 @@ def create_apps(settings: Settings | None = None, *,
                                failure_window_seconds=settings.auth_failure_window_seconds),
     )
     content_api = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings),
-                                                files_url=content_origin + "/content/files")
+                                                files_url=content_origin + "/content/files",
+                                                checks=IMPORT_CHECKS)
     content_api.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
     content_files = content_store.http.create_files_app(content_api.state.store)
     content_files.add_exception_handler(Exception, _internal_error)

@@ -11,8 +11,10 @@ SCORM 2004 SN, not left to the engine, because the engine's own defaults differ 
 (``flow`` is true in scorm-again, false in IMS SS; an objective's ``minNormalizedMeasure``
 is null there, 1.0 in IMS SS; ``minimumPercent`` is 0..100 there, 0..1 in the manifest).
 A ``sequencing IDRef`` is resolved here against the manifest's ``sequencingCollection``: the
-referenced set first, every element given locally replacing the collection's element of the
-same name (CAM 4th ed. 5.1.1), so the engine never sees collections.
+referenced set combined with the local sequencing, the local value winning where both give one
+(IMS SS binding, CAM 4th ed. 5.1.1), so the engine never sees collections. (scorm-again's own
+collection support drops every collection rule as soon as the item has a local rule, which
+breaks the common "shared skip rule + local post rule" pattern.)
 
 ``check`` lists what the engine cannot honour, for the import report.
 
@@ -83,7 +85,8 @@ def settings_for(structure: dict, organization: str | None = None) -> dict:
 
     Returns ``{"activityTree": <ActivitySettings of the organization>}``; an activity is
     ``{"id", "title", "isVisible", "sequencingControls", "children"?, "sequencingRules"?,
-    "rollupRules"?, "rollupConsiderations"?, "attemptLimit"?, "attemptAbsoluteDurationLimit"?,
+    "rollupRules"?, "rollupConsiderations"?, "attemptLimit"?, "timeLimitDuration"? (the
+    manifest's attemptAbsoluteDurationLimit),
     "primaryObjective"?, "objectives"?, "completionThreshold"?, "hideLmsUi"?, "sharedDataMaps"?}``.
     Raises ValueError when the structure has no such organization.
     """
@@ -93,10 +96,22 @@ def settings_for(structure: dict, organization: str | None = None) -> dict:
     return {"activityTree": _activity(org, collection, edition, is_org=True)}
 
 
+def global_to_system(structure: dict, organization: str | None = None) -> dict:
+    """Whether the organization's global objectives and shared data belong to the learner across
+    every course and registration (True, the default of CAM 4th ed.) or to one attempt on this
+    course (False): ``{"objectives": bool, "shared_data": bool}``. The player keeps the engine's
+    global objective snapshot per learner or per registration accordingly."""
+    org = _organization(structure, organization)
+    return {"objectives": org.get("objectives_global_to_system", True) is not False,
+            "shared_data": org.get("shared_data_global_to_system", True) is not False}
+
+
 def check(structure: dict) -> list[dict]:
     """Warnings ``{"code", "message", "element"}`` for each sequencing construct of the structure
     that the engine cannot honour; ``element`` names the item and the element within it."""
     found: list[dict] = []
+    if structure.get("format") != "scorm2004":
+        return found
     collection = (structure.get("scorm") or {}).get("sequencing_collection") or {}
     for org in (structure.get("scorm") or {}).get("organizations") or []:
         _check_node(org, collection, found, is_org=True)
@@ -117,16 +132,26 @@ def _organization(structure: dict, wanted: str | None) -> dict:
 
 
 def resolved_sequencing(node: dict, collection: dict) -> dict:
-    """The node's sequencing with its IDRef resolved: the collection's set, local elements on top."""
+    """The node's sequencing with its IDRef resolved: the collection's set combined with the local
+    elements, the local value winning where both give one (an attribute, or a repeating element such
+    as ``postConditionRule`` as a whole); what only one of them gives is kept."""
     local = node.get("sequencing") or {}
     ref = local.get("IDRef")
     base = collection.get(ref) if isinstance(ref, str) else None
-    merged = dict(base) if isinstance(base, dict) else {}
+    merged = _combine(base if isinstance(base, dict) else {}, local)
     merged.pop("ID", None)
-    for key, value in local.items():
-        if key != "IDRef":
-            merged[key] = value
+    merged.pop("IDRef", None)
     return merged
+
+
+def _combine(base: dict, local: dict) -> dict:
+    out = dict(base)
+    for key, value in local.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _combine(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _activity(node: dict, collection: dict, edition: str, *, is_org: bool = False) -> dict:
@@ -149,7 +174,11 @@ def _activity(node: dict, collection: dict, edition: str, *, is_org: bool = Fals
     if isinstance(limits.get("attemptLimit"), int) and limits["attemptLimit"] > 0:
         act["attemptLimit"] = limits["attemptLimit"]
     if isinstance(limits.get("attemptAbsoluteDurationLimit"), str):
-        act["attemptAbsoluteDurationLimit"] = limits["attemptAbsoluteDurationLimit"]
+        # Given as the engine's timeLimitDuration, which its timeLimitExceeded condition reads: in
+        # scorm-again 3.4.3 an attemptAbsoluteDurationLimit makes the activity undeliverable (its
+        # attemptAbsoluteDuration getter returns the limit, so the limit check always fails, DB.1.1-3).
+        # cmi.max_time_allowed is then the player's to set from the manifest.
+        act["timeLimitDuration"] = limits["attemptAbsoluteDurationLimit"]
     primary, others = _objectives(seq)
     if primary:
         act["primaryObjective"] = primary

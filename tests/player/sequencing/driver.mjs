@@ -5,12 +5,18 @@
 //   node driver.mjs < script.json      (or: node driver.mjs script.json)
 //
 // script: {"settings": <the sequencing settings>, "seed": 1 (optional: a fixed Math.random),
-//          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end)}
+//          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end),
+//          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
+//          tree to restore>, "save_state": true (report the serialized tree)}
+// report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
+//          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
 //                  "previous" | "{target=x}choice" | "{target=x}jump" | "exit" | "exitAll" |
 //                  "suspendAll" | "abandon" | "abandonAll", "terminate": true (default)}}
 //           the delivered SCO: Initialize (after resetting the API if the SCO before it terminated),
 //           the reads and writes, adl.nav.request, Terminate.
+//         {"calls": [["Initialize"], ["SetValue", element, value], ["GetValue", element], ["Terminate"]]}
+//           raw API calls of the delivered SCO: each call's return value, error code and time.
 //         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
 //           a navigation request from the player's own controls (processNavigationRequest).
 //         {"state": ["activity id", ...]}  tracking data of these activities now.
@@ -97,6 +103,21 @@ function validity() {
   };
 }
 
+// A learner's saved state from an earlier session: global objectives (what the player keeps per
+// learner when objectivesGlobalToSystem is true, per registration otherwise) and the activity tree.
+if (script.globals) api.restoreGlobalObjectiveSnapshot(script.globals);
+if (script.sequencing_state) api.deserializeSequencingState(script.sequencing_state);
+
+function resolveIndex(element) {
+  return element.replace(/^(cmi\.objectives|adl\.data)\.&([^&]*)&/, (_, base, id) => {
+    const count = Number(api.GetValue(`${base}._count`)) || 0;
+    for (let n = 0; n < count; n++) {
+      if (api.GetValue(`${base}.${n}.id`) === id) return `${base}.${n}`;
+    }
+    return `${base}.${count}`;
+  });
+}
+
 let needsReset = false;
 const results = [];
 for (const step of script.steps || []) {
@@ -132,6 +153,25 @@ for (const step of script.steps || []) {
       r.terminate_error = String(api.GetLastError());
       needsReset = true;
     }
+  } else if (step.calls) {
+    // Raw API calls of the delivered SCO, in order: [["Initialize"], ["SetValue", el, v],
+    // ["GetValue", el], ["Commit"], ["Terminate"], ["GetLastError"], ...]. "&x&" in an element
+    // stands for the index of the objective (or adl.data store) whose id is x.
+    r.calls = [];
+    for (const [fn, ...args] of step.calls) {
+      if (fn === "Initialize" && needsReset) {
+        api.reset();
+        needsReset = false;
+      }
+      if (args.length && typeof args[0] === "string" && args[0].includes("&")) args[0] = resolveIndex(args[0]);
+      const t0 = performance.now();
+      const ret = api[fn](...args.map(String));
+      const ms = performance.now() - t0;
+      const err = fn === "GetLastError" ? "" : String(api.GetLastError());
+      r.calls.push({ fn, args, ret: String(ret), err, ms });
+      if (fn === "Initialize") r.activity = current();
+      if (fn === "Terminate") needsReset = true;
+    }
   } else if (step.lms) {
     const t0 = performance.now();
     r.result = api.processNavigationRequest(step.lms, step.target ?? null);
@@ -147,5 +187,7 @@ for (const step of script.steps || []) {
 }
 
 const report = { delivered, steps: results, session_ended: ended };
+report.globals = api._globalObjectiveManager?.captureGlobalObjectiveSnapshot?.() ?? {};
+if (script.save_state) report.sequencing_state = api.serializeSequencingState();
 if (script.state) report.state = Object.fromEntries(script.state.map((id) => [id, tracking(id)]));
 out.write(JSON.stringify(report));

@@ -88,7 +88,7 @@ def warnings(xml: str) -> list[dict]:
 
 
 def run(settings_or_xml, steps: list[dict], *, state: list[str] | None = None, seed: int | None = None,
-        timeout: float = 30) -> dict:
+        timeout: float = 30, **extra) -> dict:
     """The driver's report for these steps (see driver.mjs)."""
     node = node_or_skip()
     settings_obj = settings(settings_or_xml) if isinstance(settings_or_xml, str) else settings_or_xml
@@ -97,6 +97,7 @@ def run(settings_or_xml, steps: list[dict], *, state: list[str] | None = None, s
         script["state"] = state
     if seed is not None:
         script["seed"] = seed
+    script.update(extra)  # globals, sequencing_state, save_state (see driver.mjs)
     done = subprocess.run([node, str(DRIVER)], input=json.dumps(script), capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -6,7 +6,7 @@ import json
 import pytest
 from seq_kit import flow, item, manifest, seq, settings, structure, warnings
 
-from player.sequencing import check, settings_for
+from player.sequencing import check, global_to_system, settings_for
 
 
 def test_activity_ids_are_the_organization_and_item_identifiers_in_manifest_order():
@@ -27,18 +27,29 @@ def test_control_modes_absent_from_the_manifest_take_the_ims_ss_defaults_not_the
     assert controls["rollupObjectiveSatisfied"] is True and controls["objectiveMeasureWeight"] == 1.0
 
 
-def test_sequencing_idref_is_resolved_with_local_elements_replacing_the_collections():
+def test_sequencing_idref_combines_the_collections_set_with_the_local_one_local_winning():
     collection = """<imsss:sequencingCollection>
       <imsss:sequencing ID="common">
         <imsss:controlMode choice="false" flow="true" forwardOnly="true"/>
         <imsss:limitConditions attemptLimit="2"/>
+        <imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions>
+          <imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions>
+          <imsss:ruleAction action="skip"/></imsss:preConditionRule></imsss:sequencingRules>
       </imsss:sequencing></imsss:sequencingCollection>"""
-    xml = manifest(item("a", seq('<imsss:controlMode flow="true"/>', 'IDRef="common"')) +
-                   item("b", seq("", 'IDRef="common"')), collection=collection)
+    local = """<imsss:controlMode forwardOnly="false"/>
+      <imsss:sequencingRules><imsss:postConditionRule><imsss:ruleConditions>
+        <imsss:ruleCondition condition="always"/></imsss:ruleConditions>
+        <imsss:ruleAction action="exitParent"/></imsss:postConditionRule></imsss:sequencingRules>"""
+    xml = manifest(item("a", seq(local, 'IDRef="common"')) + item("b", seq("", 'IDRef="common"')),
+                   collection=collection)
     a, b = settings(xml)["activityTree"]["children"]
     assert a["attemptLimit"] == 2 and b["attemptLimit"] == 2
-    assert a["sequencingControls"]["choice"] is True  # the local controlMode replaced the collection's
+    assert a["sequencingControls"]["choice"] is False and a["sequencingControls"]["forwardOnly"] is False
     assert b["sequencingControls"]["choice"] is False and b["sequencingControls"]["forwardOnly"] is True
+    # the collection's skip rule and the local exitParent rule both apply to a
+    assert [r["action"] for r in a["sequencingRules"]["preConditionRules"]] == ["skip"]
+    assert [r["action"] for r in a["sequencingRules"]["postConditionRules"]] == ["exitParent"]
+    assert "postConditionRules" not in b["sequencingRules"]
 
 
 def test_rules_objectives_and_rollup_are_carried_in_the_engines_vocabulary():
@@ -117,3 +128,10 @@ def test_check_names_the_item_and_element_the_engine_cannot_honour():
 
 def test_check_finds_nothing_in_a_plain_flow_course():
     assert check(structure(manifest(item("a") + item("b"), seq(flow())))) == []
+
+
+def test_global_to_system_defaults_to_true_and_follows_the_organization_attributes():
+    assert global_to_system(structure(manifest(item("a")))) == {"objectives": True, "shared_data": True}
+    attrs = 'adlseq:objectivesGlobalToSystem="false" adlcp:sharedDataGlobalToSystem="false"'
+    assert global_to_system(structure(manifest(item("a"), org_attrs=attrs))) == \
+        {"objectives": False, "shared_data": False}
