@@ -411,12 +411,13 @@
     return null;
   }
 
-  function ended(suspended) {
+  function ended(suspended, finished) {
     leavingOnPurpose = false;
     document.body.classList.add('ended');
     var message = document.getElementById('ended-message');
     message.textContent = suspended
       ? 'Your progress is saved. Open your launch link again to continue where you left off.'
+      : finished ? 'You have finished the course. Your progress is saved.'
       : 'You have left the course. Your progress is saved.';
     return drain().then(function (ok) {
       if (!ok) message.textContent += ' Some of it is still on this device: keep this page open until it says Saved.';
@@ -558,7 +559,7 @@
     var suspended = sessionEnd && /suspend/i.test(sessionEnd.reason || '');
     saveSequencing();
     sessionEnd = sessionEnd || {reason: 'end'};
-    return ended(suspended);
+    return ended(suspended, !suspended && rollup().completion_status === 'completed');
   }
 
   // A learner's move while a SCO is open: the SCO is unloaded (it terminates itself, or is

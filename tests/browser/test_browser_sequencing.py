@@ -114,7 +114,7 @@ def test_simple_remediation_passed_first_time_delivers_each_activity_once_and_ro
     # flow only: Continue everywhere, Previous from the second activity on, no choice in the contents
     assert seen[0][1] == {"previous": False, "continue": True, "choice": []}
     assert all(a == {"previous": True, "continue": True, "choice": []} for _, a in seen[1:])
-    player.wait_ended()
+    assert player.wait_ended() == "You have finished the course. Your progress is saved."
     assert delivered(page) == order
     assert page.evaluate("() => window.lrsPlayer.ended().reason") == "exit_all"
     assert page.evaluate("() => window.lrsPlayer.refusals") == []
@@ -144,12 +144,14 @@ def test_simple_remediation_failed_test_sends_the_learner_back_through_what_is_n
     player, answers = open_launch_link(page, link["launch_url"])
     first = play_through(player, {"test_2": ONLY_ETIQUETTE_WRONG}, 8)
     assert [i for i, _ in first] == CONTENT + list(TESTS)
-    # remediation: only the etiquette content and its test, then the engine's own choice of test_4
-    # (its exitParent post-condition rule ends the loop)
-    again = play_through(player, {}, 11, first=9)
-    assert [i for i, _ in again] == ["etuqiette_item", "test_2", "test_4"]
+    # remediation: only the etiquette content and its test; every other activity is skipped (its
+    # objective is satisfied), and the flow runs off the end of the course
+    again = play_through(player, {}, 10, first=9)
+    assert [i for i, _ in again] == ["etuqiette_item", "test_2"]
     assert all(a["continue"] and a["choice"] == [] for _, a in again)
     player.wait_ended()
+    assert delivered(page) == CONTENT + list(TESTS) + ["etuqiette_item", "test_2"]
+    assert page.evaluate("() => window.lrsPlayer.ended().reason") == "end_of_content"
     page.evaluate("() => window.lrsPlayer.sequencingSaved()")
     status = srv.registration_status(registration)
     assert (status["completion_status"], status["success_status"]) == ("completed", "passed")
