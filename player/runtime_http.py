@@ -18,6 +18,7 @@ and a retry stores nothing twice.
 """
 from __future__ import annotations
 
+import logging
 import mimetypes
 import time
 from pathlib import Path
@@ -45,6 +46,7 @@ try:   # the activity tree scorm-again's engine takes (player/sequencing/tree.py
 except ImportError:   # pragma: no cover - without it 2004 courses get flow and choice navigation
     settings_for = None
 
+log = logging.getLogger("lrs.player")
 STATIC_DIR = Path(__file__).parent / "static"
 SCORM_AGAIN_VERSION = "3.4.3"
 MAX_COMMIT_BYTES = 4 * 1024 * 1024   # a batch of full snapshots: 2004 suspend data (64000) plus interactions
@@ -149,9 +151,15 @@ class Runtime:
         if not self.sequenced(version):
             return None
         structure = version.get("structure") or {}
+        try:
+            settings = settings_for(structure)
+        except Exception:   # noqa: BLE001 - a tree the builder cannot make: flow and choice navigation instead
+            log.warning("course %s version %s: no activity tree for the sequencing engine; flow and choice "
+                        "navigation instead", claims["course"], claims["ver"], exc_info=True)
+            return None
         saved = self.player.sequencing_state(claims["reg"])
         shared = objectives_global_to_system(structure)
-        return {"settings": settings_for(structure), "state": saved.state if saved else None,
+        return {"settings": settings, "state": saved.state if saved else None,
                 "seq": saved.seq if saved else 0, "global_to_system": shared,
                 "global_objectives": self.player.global_objectives(claims["sub"]) if shared else {}}
 

@@ -187,3 +187,14 @@ def test_a_scorm_12_course_of_several_scos_writes_its_course_statements_as_its_m
     status = client.get(f"/player/registrations/{registration}", headers=ADMIN).json()["status"]
     assert (status["completion_status"], status["success_status"], status["score_scaled"]) == \
         ("completed", "passed", 0.85)
+
+
+def test_a_course_whose_activity_tree_cannot_be_built_still_opens_with_flow_and_choice(client, monkeypatch):
+    import player.runtime_http as runtime_http
+
+    def broken(structure, organization=None):
+        raise ValueError("no tree")
+
+    monkeypatch.setattr(runtime_http, "settings_for", broken)
+    _, registration, config = open_course(client, sequenced_zip())
+    assert "sequencing" not in config and [s["id"] for s in config["scos"]] == ["lesson_a", "lesson_b"]
