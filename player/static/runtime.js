@@ -222,6 +222,7 @@
 
   function flushNow() {
     hidden = true;
+    if (engine) saveSequencing(true);
     if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit'); else beacon();
   }
 
@@ -455,8 +456,8 @@
     var seqState = saved && saved.sequencing ? saved.sequencing : {};
     if (seqState.suspendedActivity) return navigate('resumeAll');
     var active = engine.getSequencingState().currentActivity;
-    if (saved && active && active.isActive) {
-      // left without suspending (the tab closed mid-SCO): that activity is still the current one
+    if (saved && active) {
+      // left without suspending (the tab closed in or just after a SCO): it is still the current one
       deliveredIds.push(active.id);
       return deliver(active.id);
     }
@@ -601,7 +602,7 @@
   }
 
   // The engine's state, the course rollup and the global objectives, newest save wins on the server.
-  function saveSequencing() {
+  function saveSequencing(leaving) {
     if (!engine || !cfg.urls.sequencing) return Promise.resolve(false);
     var globals = {};
     try {
@@ -611,9 +612,20 @@
     seqSeq += 1;
     var body = {registration: cfg.registration, seq: seqSeq, state: engine.serializeSequencingState(),
                 rollup: rollup(), global_objectives: globals, at: new Date(Date.now() + skew).toISOString()};
+    var payload = JSON.stringify(body);
+    if (leaving) {
+      // the page is going away: one request that outlives it, when small enough for keepalive
+      if (payload.length < KEEPALIVE_LIMIT) {
+        try {
+          fetch(cfg.urls.sequencing, {method: 'POST', credentials: 'same-origin', keepalive: true,
+                                      headers: {'Content-Type': 'application/json'}, body: payload});
+        } catch (e) { /* the state saved at the last move stands */ }
+      }
+      return Promise.resolve(true);
+    }
     var send = function () {
       return fetch(cfg.urls.sequencing, {method: 'POST', credentials: 'same-origin', keepalive: false,
-                                         headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+                                         headers: {'Content-Type': 'application/json'}, body: payload})
         .then(function (res) {
           if (res.status >= 500 || res.status === 429) throw new Error('retry');
           return res.ok;
