@@ -409,3 +409,25 @@ def test_global_objectives_are_kept_per_learner_and_read_by_the_next_course(lrs_
         assert wait_delivered(player2, 1) == "y1"
     finally:
         other.close()
+
+
+def test_scorm_12_modules_are_launched_with_their_manifest_values(module_server, context):
+    """adlcp:masteryscore, maxtimeallowed, timelimitaction and datafromlms reach each module's data model."""
+    srv = module_server
+    person, course, link = start(srv, "PrerequisitesTest_SCORM12", "seqvalues")
+    page = context.new_page()
+    player, answers = open_launch_link(page, link["launch_url"])
+    read = """() => { const api = window.parent.API; api.LMSInitialize('');
+      const out = {}; for (const e of ['cmi.student_data.mastery_score', 'cmi.student_data.max_time_allowed',
+        'cmi.student_data.time_limit_action', 'cmi.launch_data']) out[e] = api.LMSGetValue(e);
+      api.LMSSetValue('cmi.core.lesson_status', 'completed'); api.LMSFinish(''); return out; }"""
+    seen = {}
+    for module in PREREQUISITE_ITEMS[:3]:
+        assert module in player.enabled_items()
+        player.open_item(module)
+        player.sco().locator("h1").wait_for()
+        seen[module] = frame_of(player.sco()).evaluate(read)
+    assert seen["module1"]["cmi.student_data.mastery_score"] == "80"
+    assert seen["module1"]["cmi.student_data.max_time_allowed"] == "02:30:00"
+    assert seen["module2"]["cmi.launch_data"] == "custom_data_for_module2"
+    assert seen["module3"]["cmi.student_data.time_limit_action"] == "exit,message"
