@@ -14,9 +14,16 @@ return value and error code) and the instruction shown to the tester afterwards 
 Continue, choose an activity, exit...). Only the manifest matters to sequencing, so the cases are run
 on the manifests read by the content store's parser (files the build would copy in are not needed):
 
-- the learner's side is replayed: each expected visit's calls, then Terminate, then the CUI as a
-  navigation request from the player's controls (continue, previous, choice, exitAll), or a relaunch
-  of the same package (the saved activity state and global objectives restored in a new API);
+- each SCO is launched with the values the player takes from the manifest (scaled passing score,
+  max time allowed, time limit action, launch data: ``player.runtime.attempts.ScoContext``);
+- the learner's side is replayed: a Start (the learner choosing the first activity from the table of
+  contents when Start finds nothing, as under the default flow="false"), each expected visit's calls,
+  then Terminate, then the CUI as a navigation request from the player's controls (continue,
+  previous, choice, exitAll), or a relaunch of the same package (the saved activity state and global
+  objectives restored in a new API; resumeAll after a suspendAll);
+- the cases run in name order for one learner: global objectives of packages whose
+  objectivesGlobalToSystem is true (the default) carry over from case to case, as the suite needs
+  (CO-07b, OB-03b/c, OB-09b, SX-11b/c read what the case before them wrote);
 - a case behaved as documented when every activity was delivered in the listed order and nothing was
   delivered after the last one ("order"); separately, each listed call's return value and error
   code are compared ("calls": these include run-time data checks, e.g. objectives read from globals).
@@ -42,7 +49,8 @@ sys.path.insert(0, str(REPO))
 from content_store.manifests import scorm  # noqa: E402
 from content_store.report import Report  # noqa: E402
 from content_store.xmlparse import parse as parse_xml  # noqa: E402
-from player.sequencing import settings_for  # noqa: E402
+from player.runtime.attempts import ScoContext  # noqa: E402
+from player.sequencing import global_to_system, settings_for  # noqa: E402
 
 DRIVER = REPO / "tests" / "player" / "sequencing" / "driver.mjs"
 SEQUENCING_PURPOSES = ("purposeSequence", "purposeUInteraction")
@@ -159,7 +167,7 @@ def items_of(structure: dict, organization: str) -> tuple[dict[int, str], dict[s
         for item in items:
             m = re.search(r"act=(\d+)", item.get("parameters") or "")
             if m:
-                by_act[int(m.group(1))] = item["identifier"]
+                by_act.setdefault(int(m.group(1)), item["identifier"])
             by_title.setdefault((item.get("title") or "").strip(), item["identifier"])
             walk(item.get("items") or [])
 
@@ -168,9 +176,38 @@ def items_of(structure: dict, organization: str) -> tuple[dict[int, str], dict[s
     return by_act, by_title, org["identifier"]
 
 
+def launch_values(structure: dict) -> dict[str, dict[str, str]]:
+    """The read-only values the player launches each SCO with that come from the manifest
+    (player.runtime.attempts.ScoContext; the engine sets only cmi.completion_threshold itself)."""
+    out: dict[str, dict[str, str]] = {}
+    for launchable in structure.get("launchables") or []:
+        if launchable.get("type") != "sco":
+            continue
+        sco = ScoContext.from_structure(structure, launchable["id"])
+        values = {"cmi.time_limit_action": sco.time_limit_action() or "continue,no message"}
+        if sco.scaled_passing_score() is not None:
+            values["cmi.scaled_passing_score"] = repr(sco.scaled_passing_score())
+        if sco.max_time_allowed():
+            values["cmi.max_time_allowed"] = sco.max_time_allowed()
+        if sco.launch_data() is not None:
+            values["cmi.launch_data"] = sco.launch_data()
+        out[launchable["id"]] = values
+    return out
+
+
 def _package_key(name: str) -> str:
     """CM-05, CM5 and cm05 name the same package."""
     return re.sub(r"(?<=[a-z])0+(?=\d)", "", name.replace("-", "").lower())
+
+
+def _same(expected: str, got: str) -> bool:
+    """Values as SCORM compares them: 1.0 and 1 are the same real number."""
+    if expected == got:
+        return True
+    try:
+        return float(expected) == float(got)
+    except ValueError:
+        return False
 
 
 def run_driver(node: str, script: dict) -> dict:
@@ -181,7 +218,10 @@ def run_driver(node: str, script: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: str) -> dict:
+def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: str,
+             learner_globals: dict | None = None) -> dict:
+    """One case; ``learner_globals``: the learner's global objectives from the cases run before (the
+    suite runs every package for one learner, and some cases read what an earlier one wrote)."""
     report = Report()
     root = parse_xml(manifest.read_bytes(), "imsmanifest.xml", report)
     structure = scorm.parse(root, AnyFile(), report) if root is not None else None
@@ -189,6 +229,8 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
         return {"case": name, "status": "manifest rejected", "detail": report.to_text()}
     settings = settings_for(structure)
     org_id = structure["scorm"]["default_organization"]
+    system_wide = global_to_system(structure)["objectives"]
+    launch = launch_values(structure)
     by_act, by_title, root_id = items_of(structure, org_id)
 
     sessions: list[list[dict]] = [[]]
@@ -212,6 +254,10 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
         if not any(c[0] == "Terminate" for c in calls):
             calls.append(["Terminate", ""])  # the test SCO terminates after its commands
             expected.append(None)
+        if not sessions[-1]:
+            # the launch: Start, and when it finds nothing to deliver (flow="false" at the root, the
+            # default) the learner chooses the activity from the table of contents, as the tester does
+            sessions[-1].append({"lms": "start", "else_choice": activity})
         sessions[-1].append({"calls": calls})
         plan.append((len(sessions) - 1, len(sessions[-1]) - 1, activity))
         call_expectations.append((len(sessions) - 1, len(sessions[-1]) - 1, expected))
@@ -250,18 +296,20 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
     outputs = []
     saved: dict = {}
     for number, steps in enumerate(sessions):
-        script = {"settings": settings, "steps": steps, "save_state": True}
+        script = {"settings": settings, "steps": steps, "save_state": True, "launch": launch}
+        if not saved and system_wide and learner_globals:
+            script["globals"] = learner_globals
         if saved:
             script["sequencing_state"] = saved["sequencing_state"]
             script["globals"] = saved["globals"]
-            if saved.get("suspended"):
-                script["steps"] = [{"lms": "resumeAll"}] + steps
+            if saved.get("suspended") and steps and steps[0].get("lms") == "start":
+                steps[0] = {**steps[0], "lms": "resumeAll"}
         out = run_driver(node, script)
-        if saved.get("suspended"):
-            out["steps"] = out["steps"][1:]
         outputs.append(out)
         saved = {"sequencing_state": out.get("sequencing_state"), "globals": out.get("globals", {}),
-                 "suspended": any(s.get("lms") == "suspendAll" for s in steps)}
+                 "suspended": "suspend_all" in out.get("session_ended", [])}
+    if system_wide and learner_globals is not None and outputs:
+        learner_globals.update(outputs[-1].get("globals") or {})
     visits_seen = 0
     order_ok = True
     first_wrong = None
@@ -297,12 +345,13 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
             if want is None:
                 continue
             call_total += 1
-            ok = (want["err"] in (None, "", call["err"])) and (want["ret"] is None or want["ret"] == call["ret"])
+            ok = (want["err"] in (None, "", call["err"])) and (want["ret"] is None or _same(want["ret"], call["ret"]))
             if not ok:
                 call_bad += 1
                 call_first_bad = call_first_bad or (f"{call['fn']}({', '.join(call['args'])}) -> {call['ret']!r} "
                                                     f"err {call['err']}, expected {want['ret']!r} err {want['err']}")
-    return {"case": name, "status": "run", "order_ok": order_ok, "expected": expected_order,
+    covers = "; ".join(re.findall(r"<li>(.*?)</li>", info.get("seqInfo", "")))
+    return {"case": name, "status": "run", "covers": covers, "order_ok": order_ok, "expected": expected_order,
             "delivered": delivered_order, "detail": first_wrong, "calls": call_total, "calls_bad": call_bad,
             "call_detail": call_first_bad, "terminate_ms": ms, "sessions": len(sessions)}
 
@@ -323,6 +372,7 @@ def main(argv=None) -> int:
     node = os.environ.get("NODE", "node")
     abbr = Abbreviations(dict(read_properties(table_file)))
     results = []
+    learner_globals: dict = {}  # objectivesGlobalToSystem: one learner's globals across the packages
     started = time.perf_counter()
     for path in sorted((courses / "TestCases").glob("*.properties")):
         name = path.stem
@@ -337,7 +387,7 @@ def main(argv=None) -> int:
             results.append({"case": name, "status": "not automated", "detail": "no manifest"})
             continue
         try:
-            results.append(run_case(name, info, manifest, abbr, node))
+            results.append(run_case(name, info, manifest, abbr, node, learner_globals))
         except Exception as exc:  # a crash of one case is a result, not the end of the run
             results.append({"case": name, "status": "error", "detail": f"{type(exc).__name__}: {exc}"[:500]})
     elapsed = time.perf_counter() - started
@@ -365,9 +415,10 @@ def main(argv=None) -> int:
             if r["status"] != "run":
                 print(f"  {r['case']}: {r['status']}: {r.get('detail')}")
             elif not r["order_ok"]:
-                print(f"  {r['case']}: order: {r['detail']}")
+                print(f"  {r['case']}: order: {r['detail']} [{r['covers']}]")
             elif r["calls_bad"]:
-                print(f"  {r['case']}: calls: {r['calls_bad']} of {r['calls']}, first: {r['call_detail']}")
+                print(f"  {r['case']}: calls: {r['calls_bad']} of {r['calls']}, first: {r['call_detail']} "
+                      f"[{r['covers']}]")
     return 0
 
 

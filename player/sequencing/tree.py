@@ -437,6 +437,18 @@ def _check_node(node: dict, collection: dict, found: list[dict], *, is_org: bool
                 warn("sequencing.rollup_condition_unsupported", element,
                      f"the rollup condition {name!r} is not evaluated by the sequencing engine; "
                      "the condition is left out of the rule")
+    for n, rule in enumerate(rules.get("preConditionRule") or [], 1):
+        action = (rule.get("ruleAction") or {}).get("action") if isinstance(rule, dict) and \
+            isinstance(rule.get("ruleAction"), dict) else None
+        if action == "stopForwardTraversal":
+            warn("sequencing.stop_forward_traversal_choice", f"<imsss:preConditionRule> {n}",
+                 "the engine applies stopForwardTraversal to flow only: a choice of an activity after "
+                 "this one is not refused (SN SB.2.4)")
+    delivery = seq.get("deliveryControls") if isinstance(seq.get("deliveryControls"), dict) else {}
+    if delivery.get("tracked") is False:
+        warn("sequencing.untracked_status_recorded", "<imsss:deliveryControls tracked=false>",
+             "the engine leaves this activity out of rollup but still records the status its SCO "
+             "reports (SN 3.13.1: an untracked activity records none)")
     limits = seq.get("limitConditions") if isinstance(seq.get("limitConditions"), dict) else {}
     if "attemptAbsoluteDurationLimit" in limits:
         warn("sequencing.time_limit_unenforced", "<imsss:limitConditions attemptAbsoluteDurationLimit>",

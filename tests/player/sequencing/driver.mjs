@@ -7,7 +7,9 @@
 // script: {"settings": <the sequencing settings>, "seed": 1 (optional: a fixed Math.random),
 //          "steps": [step, ...], "state": ["activity id", ...] (tracking data reported at the end),
 //          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
-//          tree to restore>, "save_state": true (report the serialized tree)}
+//          tree to restore>, "save_state": true (report the serialized tree),
+//          "launch": {"activity id": {"cmi.max_time_allowed": "PT1H", ...}} (loaded before a "calls"
+//          step's Initialize of that activity, as the player loads its launch values)}
 // report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
 //          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
@@ -18,7 +20,8 @@
 //         {"calls": [["Initialize"], ["SetValue", element, value], ["GetValue", element], ["Terminate"]]}
 //           raw API calls of the delivered SCO: each call's return value, error code and time.
 //         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
-//           a navigation request from the player's own controls (processNavigationRequest).
+//           a navigation request from the player's own controls (processNavigationRequest);
+//           "else_choice": "x" then chooses x when the request delivered nothing.
 //         {"state": ["activity id", ...]}  tracking data of these activities now.
 // Nothing here decides anything: every answer is the engine's.
 import { readFileSync } from "node:fs";
@@ -163,19 +166,31 @@ for (const step of script.steps || []) {
         api.reset();
         needsReset = false;
       }
+      if (fn === "Initialize" && script.launch?.[current()]) {
+        api.loadFromFlattenedJSON(script.launch[current()], ""); // what the player launches the SCO with
+      }
       if (args.length && typeof args[0] === "string" && args[0].includes("&")) args[0] = resolveIndex(args[0]);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const ret = api[fn](...args.map(String));
       const ms = performance.now() - t0;
+      const c1 = process.cpuUsage(c0);
       const err = fn === "GetLastError" ? "" : String(api.GetLastError());
-      r.calls.push({ fn, args, ret: String(ret), err, ms });
+      r.calls.push({ fn, args, ret: String(ret), err, ms, cpu_ms: (c1.user + c1.system) / 1000 });
       if (fn === "Initialize") r.activity = current();
       if (fn === "Terminate") needsReset = true;
     }
   } else if (step.lms) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     r.result = api.processNavigationRequest(step.lms, step.target ?? null);
     r.ms = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    r.cpu_ms = (c1.user + c1.system) / 1000;
+    if (delivered.length === before && step.else_choice) {
+      // nothing to deliver (a Start under flow="false"): the learner picks from the table of contents
+      r.else_choice = api.processNavigationRequest("choice", step.else_choice);
+    }
     if (delivered.length > before) needsReset = true;
   }
   if (step.state) {

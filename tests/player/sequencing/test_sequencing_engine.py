@@ -240,6 +240,14 @@ def test_objective_measure_weight_weighs_the_course_measure():
     assert report["state"]["org"]["measure"] == pytest.approx(0.25)
 
 
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 divides the rolled-up measure by the weights of the "
+                   "children whose measure is known; SN RB.1.1 (Measure Rollup Process) counts the weight of every "
+                   "tracked child (ADL test RU-14c fails on this)")
+def test_measure_rollup_counts_the_weight_of_a_child_without_a_measure():
+    report = run(two_scos(), [sco("continue", completion_status="completed"), passed(score=0.4)], state=["org"])
+    assert report["state"]["org"]["measure"] == pytest.approx(0.2)
+
+
 def test_required_for_satisfied_if_attempted_ignores_a_child_never_attempted():
     ifattempted = '<adlseq:rollupConsiderations requiredForSatisfied="ifAttempted" requiredForNotSatisfied="ifAttempted"/>'
     report = run(two_scos(b=ifattempted), [passed("exitAll")], state=["org"])
@@ -321,6 +329,21 @@ def test_adlseq_objective_map_shares_raw_score_and_completion_through_a_global()
     assert got["cmi.objectives.0.id"] == "pb"
     assert got["cmi.objectives.0.score.raw"] == "42"
     assert got["cmi.objectives.0.completion_status"] == "completed"
+
+
+def test_adlcp_data_maps_share_a_store_between_scos():
+    write = '<adlcp:data><adlcp:map targetID="notes" readSharedData="true" writeSharedData="true"/></adlcp:data>'
+    read = '<adlcp:data><adlcp:map targetID="notes" readSharedData="true" writeSharedData="false"/></adlcp:data>'
+    xml = manifest(item("a", write) + item("b", read), seq(flow()))
+    report = run(xml, [{"sco": {"get": ["adl.data._count", "adl.data.0.id"],
+                                "set": [["adl.data.0.store", "hello"], ["cmi.completion_status", "completed"]],
+                                "nav": "continue"}},
+                       {"sco": {"get": ["adl.data.0.id", "adl.data.0.store"],
+                                "set": [["adl.data.0.store", "overwrite"]]}}])
+    first, second = report["steps"]
+    assert first["get"] == {"adl.data._count": "1", "adl.data.0.id": "notes"}
+    assert second["get"] == {"adl.data.0.id": "notes", "adl.data.0.store": "hello"}
+    assert second["set_errors"] == {"adl.data.0.store": "404"}  # read-only for b (RTE 4.3.1)
 
 
 def test_global_objectives_saved_from_one_session_are_read_in_the_next():

@@ -135,3 +135,15 @@ def test_global_to_system_defaults_to_true_and_follows_the_organization_attribut
     attrs = 'adlseq:objectivesGlobalToSystem="false" adlcp:sharedDataGlobalToSystem="false"'
     assert global_to_system(structure(manifest(item("a"), org_attrs=attrs))) == \
         {"objectives": False, "shared_data": False}
+
+
+def test_check_warns_of_the_engine_deviations_a_manifest_can_run_into():
+    body = """<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions>
+        <imsss:ruleCondition condition="always"/></imsss:ruleConditions>
+        <imsss:ruleAction action="stopForwardTraversal"/></imsss:preConditionRule></imsss:sequencingRules>
+        <imsss:limitConditions attemptAbsoluteDurationLimit="PT1H"/>
+        <imsss:deliveryControls tracked="false"/>"""
+    found = {w["code"]: w for w in warnings(manifest(item("a", seq(body)) + item("b")))}
+    assert set(found) == {"sequencing.stop_forward_traversal_choice", "sequencing.untracked_status_recorded",
+                          "sequencing.time_limit_unenforced"}
+    assert all(w["element"].startswith("item 'a'") for w in found.values())
