@@ -17,6 +17,10 @@ as a read followed by a replace, so a conditional update is no compare-and-set t
   ``WRITE_DEADLINE`` ago and reads again, so it never writes a seq whose version has been deleted.
 - **JSON as bytes.** The learner's Agent and an attempt's runtime data are stored as JSON text in a
   binary field: their keys (``cmi.location``, ``$...``) are not all valid MongoDB field names.
+- **Sequencing state** is versioned like attempts: each save inserts ``<registration>:<seq>`` in
+  ``player_sequencing``; the newest is the state, a duplicate or older seq is stale.
+- **Global objectives**: one document per (learner, objective) in ``player_global_objectives``,
+  replaced whole (each save carries the whole entry of that objective).
 - **Tokens** are consumed by inserting their id as ``_id`` in ``player_tokens``.
 
 The port is blocking (player/storage/ports.py): ``MongoPlayerStore`` runs every call as a coroutine
@@ -37,8 +41,8 @@ from pymongo.errors import DuplicateKeyError
 
 from lrs.storage.own_loop import OnOwnLoop
 
-from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, changed,
-                    check_seq, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
+from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, SequencingState,
+                    changed, check_objectives, check_seq, check_sequencing, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
 
 WRITE_DEADLINE = 5.0    # seconds a commit may take from reading a version to inserting the next
 KEEP_VERSIONS = 120.0   # seconds a superseded attempt version is kept (> WRITE_DEADLINE + clock skew)
@@ -53,6 +57,9 @@ INDEXES = [
      "the newest version of an attempt, the current attempt of a SCO, old versions to delete"),
     ("player_attempts", [("r", ASCENDING)], {"name": "registration"}, "the attempts of a registration"),
     ("player_tokens", [("x", ASCENDING)], {"name": "expiry"}, "forgetting expired launch tokens"),
+    ("player_sequencing", [("r", ASCENDING), ("q", ASCENDING)], {"name": "versions"},
+     "the newest sequencing state of a registration, old versions to delete"),
+    ("player_global_objectives", [("lk", ASCENDING)], {"name": "learner"}, "a learner's global objectives"),
 ]
 
 
@@ -90,6 +97,8 @@ class AsyncMongoPlayerStore:
         self.current = self.db["player_current"]
         self.attempts_ = self.db["player_attempts"]
         self.tokens = self.db["player_tokens"]
+        self.sequencing_ = self.db["player_sequencing"]
+        self.objectives_ = self.db["player_global_objectives"]
         self.clock = clock
 
     async def setup(self) -> None:
@@ -247,6 +256,46 @@ class AsyncMongoPlayerStore:
                                               "t": {"$lt": time.time() - KEEP_VERSIONS}})
             return Applied(new, False)
 
+    # -- sequencing ----------------------------------------------------------------------
+
+    async def sequencing_state(self, registration_id: str) -> SequencingState | None:
+        doc = await self.sequencing_.find_one({"r": registration_id}, sort=[("q", DESCENDING)])
+        if doc is None:
+            return None
+        return SequencingState(doc["r"], doc["q"], doc["state"], orjson.loads(doc["rollup"]), doc["updated"])
+
+    async def save_sequencing_state(self, registration_id: str, seq: int, state: str,
+                                    rollup: dict) -> tuple[SequencingState, bool]:
+        check_sequencing(seq, state, rollup)
+        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}) is None:
+            raise NotFound(f"no registration {registration_id}")
+        current = await self.sequencing_state(registration_id)
+        if current is not None and current.seq >= seq:
+            return current, False
+        saved = SequencingState(registration_id, seq, state, dict(rollup), self._now())
+        try:
+            await self.sequencing_.insert_one({"_id": f"{registration_id}:{seq:012d}", "r": registration_id, "q": seq,
+                                               "state": state, "rollup": orjson.dumps(saved.rollup),
+                                               "updated": saved.updated})
+        except DuplicateKeyError:
+            return await self.sequencing_state(registration_id), False
+        await self.sequencing_.delete_many({"r": registration_id, "q": {"$lt": seq}})
+        return saved, True
+
+    async def global_objectives(self, learner_key: str) -> dict[str, dict]:
+        out = {}
+        async for doc in self.objectives_.find({"lk": learner_key}):
+            out[doc["o"]] = orjson.loads(doc["entry"])
+        return dict(sorted(out.items()))
+
+    async def save_global_objectives(self, learner_key: str, objectives: dict[str, dict]) -> None:
+        check_objectives(objectives)
+        now = self._now()
+        for objective_id, entry in objectives.items():
+            await self.objectives_.replace_one({"_id": _key(learner_key, objective_id)},
+                                               {"lk": learner_key, "o": objective_id, "entry": orjson.dumps(entry),
+                                                "updated": now}, upsert=True)
+
     # -- launch tokens -------------------------------------------------------------------
 
     async def consume_token(self, token_id: str, expires_at: float) -> bool:
@@ -295,6 +344,18 @@ class MongoPlayerStore(OnOwnLoop):
 
     def apply_commit(self, registration_id, sco_id, attempt_number, seq, change):
         return self._run(self.aio.apply_commit(registration_id, sco_id, attempt_number, seq, change))
+
+    def sequencing_state(self, registration_id):
+        return self._run(self.aio.sequencing_state(registration_id))
+
+    def save_sequencing_state(self, registration_id, seq, state, rollup):
+        return self._run(self.aio.save_sequencing_state(registration_id, seq, state, rollup))
+
+    def global_objectives(self, learner_key):
+        return self._run(self.aio.global_objectives(learner_key))
+
+    def save_global_objectives(self, learner_key, objectives):
+        return self._run(self.aio.save_global_objectives(learner_key, objectives))
 
     def consume_token(self, token_id, expires_at):
         return self._run(self.aio.consume_token(token_id, expires_at))
