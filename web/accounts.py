@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,13 +83,48 @@ def check_password(password) -> str:
     return password
 
 
-class Accounts:
-    """What the pages and the CLI do with accounts, over an ``AccountStore``."""
+class TooManyFailures(Exception):
+    """Sign-in refused without a password check: too many recent failures for the name or the address."""
 
-    def __init__(self, store: AccountStore, session_seconds: int = 8 * 3600, clock=None):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class _Failures:
+    """Recent sign-in failures per key (a user name, a client address) in this process, for ``window`` s."""
+
+    def __init__(self, limit: int, window: float, max_keys: int = 10_000):
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self.times: dict[str, list[float]] = {}
+
+    def retry_after(self, key: str, now: float) -> int:
+        recent = [t for t in self.times.get(key, ()) if t > now - self.window]
+        if recent:
+            self.times[key] = recent
+        else:
+            self.times.pop(key, None)
+        return int(recent[0] + self.window - now) + 1 if len(recent) >= self.limit else 0
+
+    def add(self, key: str, now: float) -> None:
+        if key not in self.times and len(self.times) >= self.max_keys:
+            self.times.pop(next(iter(self.times)))
+        self.times.setdefault(key, []).append(now)
+
+
+class Accounts:
+    """What the pages and the CLI do with accounts, over an ``AccountStore``. Sign-in failures are
+    counted per user name (``max_failures_per_name``) and per client address within ``failure_window``
+    seconds; past either limit sign-in is refused without a password check until the window moves on."""
+
+    def __init__(self, store: AccountStore, session_seconds: int = 8 * 3600, clock=None,
+                 max_failures_per_name: int = 10, max_failures_per_address: int = 100, failure_window: float = 300):
         import time
 
         self.store, self.session_seconds, self.clock = store, session_seconds, clock or time.time
+        self._by_name = _Failures(max_failures_per_name, failure_window)
+        self._by_address = _Failures(max_failures_per_address, failure_window)
+        self._lock = threading.Lock()
 
     def create(self, username: str, role: str, password: str, person_id: str | None = None) -> Account:
         if not isinstance(username, str) or not USERNAME.match(username):
@@ -126,12 +162,21 @@ class Accounts:
         self.store.delete_sessions(username)
         return account
 
-    def sign_in(self, username: str, password: str) -> tuple[Account, Session] | None:
+    def sign_in(self, username: str, password: str, address: str = "") -> tuple[Account, Session] | None:
         """A new session for a right name and password of an enabled account, else None (the same work
-        whether or not the name exists)."""
-        account = self.store.account(username) if isinstance(username, str) else None
+        whether or not the name exists); ``TooManyFailures`` past the failure limits."""
+        username = username if isinstance(username, str) else ""
+        now = self.clock()
+        with self._lock:
+            wait = max(self._by_name.retry_after(username.lower(), now), self._by_address.retry_after(address, now))
+        if wait:
+            raise TooManyFailures(wait)
+        account = self.store.account(username) if username else None
         ok = verify_secret(password if isinstance(password, str) else "", account.password_hash if account else _DUMMY)
         if not ok or account is None or account.disabled:
+            with self._lock:
+                self._by_name.add(username.lower(), now)
+                self._by_address.add(address, now)
             return None
         session = Session(secrets.token_urlsafe(32), account.username, self.clock() + self.session_seconds, now_text())
         self.store.add_session(session)

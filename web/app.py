@@ -53,7 +53,7 @@ from rules.compliance import across, summarise
 from rules.core import ACTION_KINDS, ROSTER_LIMIT, Rules, RulesError
 from rules.derive import STATUSES
 
-from .accounts import ROLES, AccountError, Accounts
+from .accounts import ROLES, AccountError, Accounts, TooManyFailures
 
 HERE = Path(__file__).parent
 SESSION_COOKIE, PRE_COOKIE, LEARNER_COOKIE = "lrs_web", "lrs_web_pre", "lrs_learner"
@@ -188,7 +188,14 @@ def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *,
         if not pre or not hmac.compare_digest(str(data.get("csrf", "")), pre):
             raise PageError(403, "The sign-in form's security token is missing or does not match.",
                             "Open the sign-in page again and send the form from there.")
-        done = await run_in_threadpool(accounts.sign_in, str(data.get("username", "")), str(data.get("password", "")))
+        address = (request.client.host if request.client else "") or ""
+        try:
+            done = await run_in_threadpool(accounts.sign_in, str(data.get("username", "")),
+                                           str(data.get("password", "")), address)
+        except TooManyFailures as exc:
+            raise PageError(429, "Too many failed sign-ins for this name or from this address.",
+                            f"Wait {exc.retry_after} seconds, then try again; an admin can reset a "
+                            "forgotten password.") from None
         if done is None:
             return await sign_in_page(request, "The user name or password is wrong, or the account is disabled.", 401)
         _, session = done

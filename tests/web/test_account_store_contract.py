@@ -87,3 +87,23 @@ def test_a_taken_user_name_is_refused_with_409(store):
     with pytest.raises(AccountError) as exc:
         accounts.create("zoe", "admin", "correct horse battery")
     assert exc.value.status == 409 and store.account("zoe").role == "auditor"
+
+
+def test_sign_in_is_refused_without_a_check_after_too_many_failures_for_a_name_until_the_window_moves(store):
+    from web.accounts import TooManyFailures
+
+    now = [1000.0]
+    accounts = Accounts(store, clock=lambda: now[0], max_failures_per_name=3, max_failures_per_address=5,
+                        failure_window=60)
+    accounts.create("zoe", "admin", "correct horse battery")
+    for _ in range(3):
+        assert accounts.sign_in("Zoe", "wrong password here", "10.0.0.1") is None
+    with pytest.raises(TooManyFailures) as exc:
+        accounts.sign_in("zoe", "correct horse battery", "10.0.0.2")      # the right password, still refused
+    assert 0 < exc.value.retry_after <= 61
+    assert accounts.sign_in("nobody", "x", "10.0.0.1") is None           # another name from that address
+    assert accounts.sign_in("nobody", "x", "10.0.0.1") is None
+    with pytest.raises(TooManyFailures):
+        accounts.sign_in("amy", "x", "10.0.0.1")                          # the address's limit (5)
+    now[0] += 61
+    assert accounts.sign_in("zoe", "correct horse battery", "10.0.0.1") is not None

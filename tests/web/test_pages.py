@@ -215,3 +215,11 @@ def test_an_error_page_says_what_went_wrong_and_what_to_do_never_a_stack_trace(w
         resp = ada.get(path)
         assert resp.status_code == status and resp.headers["content-type"].startswith("text/html")
         assert "What to do" in resp.text and "Traceback" not in resp.text
+
+
+def test_repeated_failed_sign_ins_for_a_name_are_refused_with_a_page_saying_when_to_retry(world):
+    c = client_of(world)
+    statuses = [sign_in(c, "mallory", "wrong password every time").status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    resp = sign_in(c, "mallory", "wrong password every time")
+    assert resp.status_code == 429 and "Too many failed sign-ins" in resp.text and "Wait" in resp.text
