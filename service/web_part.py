@@ -20,7 +20,7 @@ class WebPart:
         """``secret``: the LRS store's named keys (the pages sign CSRF tokens and learner links with theirs)."""
         self.store = open_account_store(settings.data_dir, settings.mongodb_url)
         self.accounts = Accounts(self.store, session_seconds=settings.web_session_seconds)
-        self.app = create_app(rules, self.accounts, secret, prefix=PREFIX,
+        self.app = create_app(rules, self.accounts, secret, prefix=PREFIX, base_url=settings.main_url,
                               link_seconds=settings.web_learner_link_seconds,
                               learner_session_seconds=settings.web_learner_session_seconds)
         self.mount = Mount(PREFIX, app=self.app)

@@ -80,9 +80,11 @@ def _share(value) -> str:
 
 
 def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *, prefix: str = "/app",
-               link_seconds: int = 7 * 86400, learner_session_seconds: int = 8 * 3600, secure: bool = True) -> Starlette:
+               base_url: str = "", link_seconds: int = 7 * 86400, learner_session_seconds: int = 8 * 3600,
+               secure: bool = True) -> Starlette:
     """``key(name)``: the LRS store's named secrets (lrs.storage ports ``secret``); ``prefix``: where the
-    app is mounted; ``secure``: the Secure attribute on the cookies (browsers keep Secure cookies over
+    app is mounted; ``base_url``: the main origin as browsers reach it, for learner links (default: the
+    request's own); ``secure``: the Secure attribute on the cookies (browsers keep Secure cookies over
     HTTPS and on localhost only)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
@@ -319,7 +321,7 @@ def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *,
         now = int(time.time())
         token = jwt.encode({"sub": pid, "aud": LINK_AUDIENCE, "iat": now, "exp": now + link_seconds},
                            secret("web-learner"), algorithm="HS256")
-        url = str(request.base_url).rstrip("/") + prefix + "/learn/" + token
+        url = (base_url or str(request.base_url)).rstrip("/") + prefix + "/learn/" + token
         return await person(request, notice="A sign-in link for this person (valid "
                                             f"{link_seconds // 86400 or 1} day(s)); send it to them only.", link=url)
 

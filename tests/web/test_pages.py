@@ -203,8 +203,12 @@ def test_an_admin_manages_accounts_from_the_page(world, browser_as):
     assert sign_in(client_of(world), "bea", "another long password").status_code == 303
     assert ada.post("/app/accounts", data={"csrf": token, "username": "bea", "role": "auditor",
                                             "password": "another long password"}).status_code == 409
-    assert ada.post("/app/accounts/bea/disable", data={"csrf": token}).status_code == 200
+    assert ada.post("/app/accounts/bea/password", data={"csrf": token, "password": "a third long password"}
+                    ).status_code == 200
     assert sign_in(client_of(world), "bea", "another long password").status_code == 401
+    assert sign_in(client_of(world), "bea", "a third long password").status_code == 303
+    assert ada.post("/app/accounts/bea/disable", data={"csrf": token}).status_code == 200
+    assert sign_in(client_of(world), "bea", "a third long password").status_code == 401
     assert browser_as("sam").get("/app/accounts").status_code == 403
 
 

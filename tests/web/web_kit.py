@@ -35,7 +35,7 @@ def make_world(tmp_path, backend: str = "", start: str = "2026-03-01") -> Servic
     accounts.store.close()
     clock = Clock()
     clock.set(start + "T12:00:00Z")
-    svc = Service(tmp_path, backend, clock)
+    svc = Service(tmp_path, backend, clock, public_url="https://testserver")
     svc.client = TestClient(svc.client.app, base_url="https://testserver")
     return svc
 
