@@ -227,3 +227,20 @@ def test_repeated_failed_sign_ins_for_a_name_are_refused_with_a_page_saying_when
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
     resp = sign_in(c, "mallory", "wrong password every time")
     assert resp.status_code == 429 and "Too many failed sign-ins" in resp.text and "Wait" in resp.text
+
+
+def test_the_stylesheet_is_served_and_nothing_else_of_the_package_is(world):
+    c = client_of(world)
+    css = c.get("/app/static/web.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    for path in ("/app/static/%2e%2e/app.py", "/app/static/%2e%2e/templates/base.html"):   # sent as is
+        resp = c.get(path)
+        assert resp.status_code == 404 and "import" not in resp.text and "{%" not in resp.text, path
+    assert c.get("/app", follow_redirects=False).status_code in (307, 308, 303)
+
+
+def test_pages_carry_a_content_security_policy_that_allows_no_script(world, browser_as):
+    resp = browser_as("ada").get("/app/")
+    policies = resp.headers.get_list("content-security-policy")
+    assert any("default-src 'none'" in p and "script-src" not in p for p in policies)
+    assert resp.headers["cache-control"] == "no-store"
