@@ -183,6 +183,10 @@ def test_a_learner_opens_their_page_through_a_signed_link_without_a_password(wor
     forged = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     assert client_of(world).get(forged.replace("https://testserver", "")).status_code == 403
     assert client_of(world).get("/app/me").status_code == 401
+    assert learner.post("/app/me/sign-out", data={"csrf": "forged"}).status_code == 403
+    out = learner.post("/app/me/sign-out", data={"csrf": csrf_of(learner.get("/app/me").text)})
+    assert out.status_code == 200 and "signed out" in out.text
+    assert learner.get("/app/me").status_code == 401
 
 
 def test_signing_out_ends_the_session_on_the_server(world, browser_as):
