@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS),
                            engine_epilog=describe(STORE_SETTINGS + ("rules_*",)))
+    # -- web pages (issue 15) --
+    import web.cli
+
+    web.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS))
     return parser
 
 
