@@ -307,6 +307,20 @@ def test_local_objective_reported_by_the_sco_drives_a_rule_that_references_it():
     assert order(report) == ["a", "a", "b"]
 
 
+def test_objective_ids_are_collapsed_and_percent_decoded_so_a_rule_finds_its_objective():
+    """objectiveID and referencedObjective are xs:anyURI (whitespace collapses), written encoded or
+    not: " ob%20j%201 " and "  ob%20%20j%201" name the objective the SCO sees as "ob j 1" (ADL OB-12a)."""
+    a = ("""<imsss:objectives><imsss:primaryObjective/>
+         <imsss:objective objectiveID=" ob%20j%201     "/></imsss:objectives>"""
+         + rules(rule("post", "retry", "satisfied", operator="not", referencedObjective="  ob%20%20j%201 ")))
+    fail = {"sco": {"get": ["cmi.objectives.0.id"],
+                    "set": [["cmi.objectives.0.success_status", "failed"], ["cmi.completion_status", "completed"]],
+                    "nav": "continue"}}
+    report = run(three(a=a), [fail, passed(), completed(None)])
+    assert report["steps"][0]["get"]["cmi.objectives.0.id"] == "ob j 1"
+    assert order(report) == ["a", "a", "b"]
+
+
 def test_adlseq_objective_map_shares_raw_score_and_completion_through_a_global():
     write = """<imsss:objectives><imsss:primaryObjective objectiveID="pa">
       <imsss:mapInfo targetObjectiveID="g" readSatisfiedStatus="false" readNormalizedMeasure="false"/>
