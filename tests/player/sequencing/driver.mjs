@@ -9,7 +9,8 @@
 //          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
 //          tree to restore>, "save_state": true (report the serialized tree),
 //          "launch": {"activity id": {"cmi.max_time_allowed": "PT1H", ...}} (loaded before a "calls"
-//          step's Initialize of that activity, as the player loads its launch values)}
+//          step's Initialize of that activity, as the player loads its launch values),
+//          "skip_lookahead_choices": true (measurement only, see below)}
 // report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
 //          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
@@ -61,6 +62,13 @@ const api = new Scorm2004API({
   },
 });
 
+if (script.skip_lookahead_choices) {
+  // Measurement only (bench/sequencing_navigation.py --skip-lookahead-choices): the engine's
+  // NavigationLookAhead computes a choice set on every validity refresh that nothing reads (the
+  // refresh validates each choice again itself); this shows what that costs. Never used by the player.
+  const la = api.getSequencingService().getOverallSequencingProcess().navigationValidityService.getNavigationLookAhead();
+  la.calculateAvailableChoices = () => {};
+}
 function ids(activity, acc = []) {
   if (!activity) return acc;
   acc.push(activity.id);
