@@ -460,6 +460,16 @@
     var seqState = saved && saved.sequencing ? saved.sequencing : {};
     if (seqState.suspendedActivity) return navigate('resumeAll');
     var active = engine.getSequencingState().currentActivity;
+    var states = seqState.activityStates || {};
+    var rootSaved = states[(seqCfg.settings.activityTree || {}).id];
+    if (saved && active && rootSaved && rootSaved.isActive === false) {
+      // the sequencing session had ended (the learner went past the end of the course): the
+      // activity the engine still names as current is not one to reopen, and Start is refused
+      // while it is; the course stays as it ended. (The saved tree says so: restoring it marks the
+      // current activity's path active again.)
+      sessionEnd = {reason: 'end'};
+      return endSequenced();
+    }
     if (saved && active) {
       // left without suspending (the tab closed in or just after a SCO): it is still the current one
       deliveredIds.push(active.id);

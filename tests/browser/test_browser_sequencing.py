@@ -345,6 +345,34 @@ def test_a_learners_move_in_the_player_wins_over_the_request_the_sco_left_pendin
     assert page.evaluate("() => window.lrsPlayer.refusals") == []
 
 
+def test_a_relaunch_after_the_learner_went_past_the_end_of_the_course_delivers_nothing_again(lrs_server, context):
+    """Continue from the last activity ends the sequencing session (end of content); the engine keeps
+    that activity as its current one. A relaunch shows the course as finished, not that activity again."""
+    srv = lrs_server()
+    r = srv.request("POST", "/content/packages", content=choice_course_zip(), headers={"Content-Type": "application/zip"})
+    course = r.json()["course"]
+    link = srv.launch(course["id"], learner("seqfinished"))
+    page = context.new_page()
+    player, _ = open_launch_link(page, link["launch_url"])
+    for n, ident in enumerate("abc", 1):
+        assert wait_delivered(player, n) == ident
+        assert frame_of(player.sco()).evaluate(SCO_CALLS, ["continue", True]) == "0"
+    page.wait_for_selector("body.ended", timeout=20000)
+    assert "finished the course" in page.locator("#ended-message").inner_text()
+    page.evaluate("() => window.lrsPlayer.sequencingSaved()")
+    before = {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])}
+    page.close()
+    relaunch = srv.launch(course["id"], learner("seqfinished"))
+    assert relaunch["registration"]["id"] == link["registration"]["id"]
+    again = context.new_page()
+    again.goto(relaunch["launch_url"])
+    again.wait_for_selector("body.ended", timeout=20000)
+    assert again.evaluate("() => window.lrsPlayer.delivered()") == []
+    assert "finished the course" in again.locator("#ended-message").inner_text()
+    assert {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])} == before == \
+        {("a", 1), ("b", 1), ("c", 1)}
+
+
 def test_a_choice_only_course_opens_its_contents_for_the_learner_to_pick_where_to_begin(lrs_server, context):
     srv = lrs_server()
     r = srv.request("POST", "/content/packages", content=choice_course_zip(flow=False),
