@@ -55,6 +55,8 @@ from player.sequencing import global_to_system, settings_for  # noqa: E402
 DRIVER = REPO / "tests" / "player" / "sequencing" / "driver.mjs"
 SEQUENCING_PURPOSES = ("purposeSequence", "purposeUInteraction")
 END_KEYS = {"Exit", "OKEnd", "HasEnded", "AutoTest"}
+# Instructions the tester carries out with the player's own navigation controls.
+LEARNER_MOVES = {"Continue", "Previous", "Choice", "ChoiceExit"}
 
 
 class AnyFile:
@@ -251,9 +253,13 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
         if not calls or calls[0][0] != "Initialize":
             calls.insert(0, ["Initialize", ""])
             expected.insert(0, None)
-        if not any(c[0] == "Terminate" for c in calls):
-            calls.append(["Terminate", ""])  # the test SCO terminates after its commands
+        cui_key = visit["cui"].partition("~")[0]
+        running = cui_key in LEARNER_MOVES or re.match(r"(SuspendCM|ExitCM|ContinueExitCM)", cui_key)
+        if not any(c[0] == "Terminate" for c in calls) and not running:
+            calls.append(["Terminate", ""])  # the SCO is unloaded after its commands
             expected.append(None)
+        # else: the SCO is still running when the tester presses the player's button; the player
+        # terminates it with the learner's request in place of any the SCO left pending (CM-09*)
         if not sessions[-1]:
             # the launch: Start, and when it finds nothing to deliver (flow="false" at the root, the
             # default) the learner chooses the activity from the table of contents, as the tester does
@@ -285,6 +291,8 @@ def run_case(name: str, info: dict, manifest: Path, abbr: Abbreviations, node: s
                 sessions[-1].append({"lms": "suspendAll"})
             elif key.startswith("ContinueExitCM"):
                 sessions[-1].append({"lms": "continue"})
+            elif key.startswith("ExitCM"):
+                sessions[-1].append({"lms": "exitAll"})  # the learner leaves the course from the player
             sessions.append([])  # relaunch: a new API over the saved state
             if key == "RelaunchCM10":
                 sessions[-1].append({"lms": "choice", "target": by_title.get("Activity 4")})

@@ -96,6 +96,9 @@ def main(argv=None) -> int:
     parser.add_argument("--globals", choices=("module", "sco"), default="module",
                         help="one global objective per module (its last SCO writes it, the others read it: "
                              "20 globals) or one per SCO (180 globals)")
+    parser.add_argument("--skip-lookahead-choices", action="store_true",
+                        help="measurement only: replace the engine's NavigationLookAhead choice pass (computed on "
+                             "every validity refresh, read by nothing) with nothing, to show its cost")
     args = parser.parse_args(argv)
     report = Report()
     structure = scorm.parse(parse_xml(course(args.modules, args.leaves, args.globals).encode(), "imsmanifest.xml", report),
@@ -113,7 +116,7 @@ def main(argv=None) -> int:
     for target in targets:
         steps.append({"lms": "choice", "target": target})
         steps.append({"lms": "previous"})
-    script = {"settings": settings, "steps": steps}
+    script = {"settings": settings, "steps": steps, "skip_lookahead_choices": args.skip_lookahead_choices}
     node = os.environ.get("NODE", "node")
     done = subprocess.run([node, str(DRIVER)], input=json.dumps(script), capture_output=True, text=True,
                           timeout=600, cwd=REPO)

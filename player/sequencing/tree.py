@@ -22,6 +22,8 @@ Pure functions: no I/O.
 """
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 # IMS SS ruleCondition@condition values the engine evaluates in sequencing rules.
 RULE_CONDITIONS = {
     "satisfied", "objectiveStatusKnown", "objectiveMeasureKnown", "objectiveMeasureGreaterThan",
@@ -77,6 +79,13 @@ ADL_MAP_FIELDS = ("readRawScore", "readMinScore", "readMaxScore", "readCompletio
 # satisfiedByMeasure; the engine drops objectives without an id and never seeds cmi.objectives
 # with a blank one.
 UNNAMED_PRIMARY = " "
+
+
+def objective_id(value) -> str:
+    """An objective identifier as the activity knows it: objectiveID and referencedObjective are
+    xs:anyURI, whose whitespace collapses, and the same identifier may be written percent-encoded
+    ("ob%20j%201" and " ob j 1 " name one objective: ADL test OB-12a). "" when there is none."""
+    return " ".join(unquote(value).split()) if isinstance(value, str) else ""
 
 
 def settings_for(structure: dict, organization: str | None = None) -> dict:
@@ -247,8 +256,8 @@ def _rule(rule) -> dict | None:
         c: dict = {"condition": cond["condition"]}
         if cond.get("operator") == "not":
             c["operator"] = "not"
-        if isinstance(cond.get("referencedObjective"), str) and cond["referencedObjective"].strip():
-            c["referencedObjective"] = cond["referencedObjective"].strip()
+        if objective_id(cond.get("referencedObjective")):
+            c["referencedObjective"] = objective_id(cond["referencedObjective"])
         if isinstance(cond.get("measureThreshold"), (int, float)):
             c["parameters"] = {"threshold": float(cond["measureThreshold"])}
         conditions.append(c)
@@ -303,13 +312,13 @@ def _objectives(seq: dict) -> tuple[dict | None, list[dict]]:
     adl_maps: dict[str, list[dict]] = {}
     for obj in adl.get("adlseq:objective") or []:
         if isinstance(obj, dict) and isinstance(obj.get("objectiveID"), str):
-            adl_maps.setdefault(obj["objectiveID"].strip(), []).extend(
+            adl_maps.setdefault(objective_id(obj["objectiveID"]), []).extend(
                 m for m in obj.get("adlseq:mapInfo") or [] if isinstance(m, dict))
 
     def convert(obj, is_primary: bool) -> dict | None:
         if not isinstance(obj, dict):
             return None
-        ident = obj.get("objectiveID").strip() if isinstance(obj.get("objectiveID"), str) else ""
+        ident = objective_id(obj.get("objectiveID"))
         if not ident and not is_primary:
             return None
         by_measure = obj.get("satisfiedByMeasure") is True
@@ -468,10 +477,10 @@ def _check_node(node: dict, collection: dict, found: list[dict], *, is_org: bool
     ids = set()
     for obj in [objectives.get("primaryObjective")] + list(objectives.get("objective") or []):
         if isinstance(obj, dict) and isinstance(obj.get("objectiveID"), str):
-            ids.add(obj["objectiveID"].strip())
+            ids.add(objective_id(obj["objectiveID"]))
     adl = seq.get("adlseq:objectives") if isinstance(seq.get("adlseq:objectives"), dict) else {}
     for obj in adl.get("adlseq:objective") or []:
-        oid = (obj.get("objectiveID") or "").strip() if isinstance(obj, dict) else ""
+        oid = objective_id(obj.get("objectiveID")) if isinstance(obj, dict) else ""
         if oid not in ids:
             warn("sequencing.adlseq_objective_unknown", f"<adlseq:objective objectiveID={oid!r}>",
                  "the extended objective map names no objective of this activity; it is ignored")
@@ -481,7 +490,7 @@ def _check_node(node: dict, collection: dict, found: list[dict], *, is_org: bool
                 isinstance(rule.get("ruleConditions"), dict) else {}
             for cond in conds.get("ruleCondition") or []:
                 ref_obj = cond.get("referencedObjective") if isinstance(cond, dict) else None
-                if isinstance(ref_obj, str) and ref_obj.strip() and ref_obj.strip() not in ids:
+                if objective_id(ref_obj) and objective_id(ref_obj) not in ids:
                     warn("sequencing.referenced_objective_unknown", f"<imsss:{xml_key}>",
                          f"the rule condition refers to objective {ref_obj!r}, which this activity "
                          "does not declare; the condition is false")

@@ -50,7 +50,7 @@
   var validity = null;       // the engine's last NavigationValidityUpdate
   var sessionEnd = null;     // {reason} once the engine ended the sequencing session
   var seqError = null;       // the exception code of the engine's last refusal (NB.2.1-11, ...)
-  var pendingNav = null;     // {request, target}: the learner's move, made once the SCO has terminated
+  var pendingNav = null;     // {request, target}: the learner's move while a SCO is open, carried by its Terminate
   var deliveredIds = [];     // every activity delivered on this page, in order
   var terminateMark = 0;     // deliveredIds.length when the SCO called Terminate
   var contentRequest = null; // the adl.nav.request the SCO set (the engine clears it once processed)
@@ -295,7 +295,11 @@
       seqError = null;
       setTimeout(afterSequencedTerminate, 0);
     });
-    if (!twelve) made.on('SetValue.adl.nav.request', function (element, value) { contentRequest = String(value); });
+    if (!twelve) made.on('SetValue.adl.nav.request', function (element, value) {
+      contentRequest = String(value);
+      // the learner has already moved: a request the SCO sets now (e.g. in its unload handler) loses
+      if (pendingNav) impose(made, pendingNav);
+    });
     made.on(prefix + 'SetValue.cmi.*', function () {
       // throttled: the first change schedules a save a second later, and the changes made meanwhile
       // ride along with it, so a SCO writing all the time (a video's position) still saves each second
@@ -456,6 +460,16 @@
     var seqState = saved && saved.sequencing ? saved.sequencing : {};
     if (seqState.suspendedActivity) return navigate('resumeAll');
     var active = engine.getSequencingState().currentActivity;
+    var states = seqState.activityStates || {};
+    var rootSaved = states[(seqCfg.settings.activityTree || {}).id];
+    if (saved && active && rootSaved && rootSaved.isActive === false) {
+      // the sequencing session had ended (the learner went past the end of the course): the
+      // activity the engine still names as current is not one to reopen, and Start is refused
+      // while it is; the course stays as it ended. (The saved tree says so: restoring it marks the
+      // current activity's path active again.)
+      sessionEnd = {reason: 'end'};
+      return endSequenced();
+    }
     if (saved && active) {
       // left without suspending (the tab closed in or just after a SCO): it is still the current one
       deliveredIds.push(active.id);
@@ -544,12 +558,13 @@
     pendingNav = null;
     var asked = askedAtTerminate;
     askedAtTerminate = null;
+    if (suspending) return;                                    // the Suspend button ends the session itself
     if (sessionEnd) return endSequenced();
     if (deliveredIds.length > terminateMark) return;          // the engine delivered the next activity
-    if (asked && asked !== '_none_') {
+    if (request) {
+      refused(request.request, request.target);               // the learner's move, refused by the engine
+    } else if (asked && asked !== '_none_') {
       refused(asked, null);                                    // the SCO's request, refused by the engine
-    } else if (request) {
-      return navigate(request.request, request.target);
     }
     saveSequencing();
     document.body.classList.add('between');
@@ -563,16 +578,30 @@
     return ended(suspended, !suspended && rollup().completion_status === 'completed');
   }
 
-  // A learner's move while a SCO is open: the SCO is unloaded (it terminates itself, or is
-  // terminated), then the move goes to the engine.
+  // A learner's move while a SCO is open. A navigation event of the learner takes precedence over
+  // a request the SCO has left pending in adl.nav.request (SCORM 2004 4th ed.; ADL's LMS test cases
+  // CM-09aa-cb check "that learner invoked Navigation Events take precedence over Navigation Events
+  // triggered within the content"): the learner's request replaces it, and the SCO is unloaded (it terminates
+  // itself, or is terminated), so the engine processes the learner's request at that Terminate
+  // with the activity still active, exactly as it processes a content request (termination, post
+  // condition rules, then the request).
   function lmsMove(request, target) {
     if (api && api.isInitialized() && !api.isTerminated()) {
       pendingNav = {request: request, target: target};
+      impose(api, pendingNav);
       leavingOnPurpose = true;
       return leaveSco('').then(function () { leavingOnPurpose = false; });
     }
     return navigate(request, target);
   }
+
+  function impose(target, move) {
+    if (target.adl && target.adl.nav) {
+      target.adl.nav.request = move.target ? '{target=' + move.target + '}' + move.request : move.request;
+    }
+  }
+
+  var suspending = false;
 
   function rollup() {
     var root = engine.getSequencingState().rootActivity;
@@ -730,8 +759,11 @@
     leavingOnPurpose = true;
     if (engine) {
       // suspendAll: the engine keeps where the learner is; the next launch resumes there
-      pendingNav = null;
       var open = api && api.isInitialized() && !api.isTerminated();
+      suspending = true;
+      // the learner's Suspend All wins over a request the SCO left pending (as lmsMove)
+      pendingNav = open ? {request: 'suspendAll', target: null} : null;
+      if (open) impose(api, pendingNav);
       (open ? leaveSco('suspend') : Promise.resolve()).then(function () {
         if (!sessionEnd) navigate('suspendAll');
         if (!sessionEnd) { sessionEnd = {reason: 'suspend_all'}; }

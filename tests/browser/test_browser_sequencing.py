@@ -313,6 +313,66 @@ def test_choice_and_jump_from_content_and_the_contents_are_honoured_and_hide_lms
     assert attempts == {("a", 1), ("a", 2), ("b", 1), ("c", 1)}
 
 
+SCO_LEAVES_REQUEST = """([request]) => {
+  const api = window.parent.API_1484_11;
+  api.Initialize('');
+  api.SetValue('cmi.completion_status', 'completed');
+  api.SetValue('adl.nav.request', request);
+  return api.GetLastError();
+}"""
+
+
+def test_a_learners_move_in_the_player_wins_over_the_request_the_sco_left_pending(lrs_server, context):
+    """SCORM 2004 4th ed. (ADL LMS tests CM-09aa-cb): a navigation event the learner triggers in the
+    player after the SCO set adl.nav.request, before it terminated, is the one processed."""
+    srv = lrs_server()
+    r = srv.request("POST", "/content/packages", content=choice_course_zip(), headers={"Content-Type": "application/zip"})
+    course = r.json()["course"]
+    link = srv.launch(course["id"], learner("seqprecedence"))
+    page = context.new_page()
+    player, _ = open_launch_link(page, link["launch_url"])
+    assert wait_delivered(player, 1) == "a"
+    # A asks for C and stays open; the learner presses Continue: B, not C
+    assert frame_of(player.sco()).evaluate(SCO_LEAVES_REQUEST, ["{target=c}choice"]) == "0"
+    page.locator("#next").click()
+    assert wait_delivered(player, 2) == "b"
+    # B asks for Previous and stays open; the learner picks C in the contents: C, not A
+    assert frame_of(player.sco()).evaluate(SCO_LEAVES_REQUEST, ["previous"]) == "0"
+    player.open_contents()
+    page.locator('#contents button[data-activity="c"]').click()
+    assert wait_delivered(player, 3) == "c"
+    assert delivered(page) == ["a", "b", "c"]
+    assert page.evaluate("() => window.lrsPlayer.refusals") == []
+
+
+def test_a_relaunch_after_the_learner_went_past_the_end_of_the_course_delivers_nothing_again(lrs_server, context):
+    """Continue from the last activity ends the sequencing session (end of content); the engine keeps
+    that activity as its current one. A relaunch shows the course as finished, not that activity again."""
+    srv = lrs_server()
+    r = srv.request("POST", "/content/packages", content=choice_course_zip(), headers={"Content-Type": "application/zip"})
+    course = r.json()["course"]
+    link = srv.launch(course["id"], learner("seqfinished"))
+    page = context.new_page()
+    player, _ = open_launch_link(page, link["launch_url"])
+    for n, ident in enumerate("abc", 1):
+        assert wait_delivered(player, n) == ident
+        assert frame_of(player.sco()).evaluate(SCO_CALLS, ["continue", True]) == "0"
+    page.wait_for_selector("body.ended", timeout=20000)
+    assert "finished the course" in page.locator("#ended-message").inner_text()
+    page.evaluate("() => window.lrsPlayer.sequencingSaved()")
+    before = {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])}
+    page.close()
+    relaunch = srv.launch(course["id"], learner("seqfinished"))
+    assert relaunch["registration"]["id"] == link["registration"]["id"]
+    again = context.new_page()
+    again.goto(relaunch["launch_url"])
+    again.wait_for_selector("body.ended", timeout=20000)
+    assert again.evaluate("() => window.lrsPlayer.delivered()") == []
+    assert "finished the course" in again.locator("#ended-message").inner_text()
+    assert {(a["sco"], a["number"]) for a in srv.attempts(link["registration"]["id"])} == before == \
+        {("a", 1), ("b", 1), ("c", 1)}
+
+
 def test_a_choice_only_course_opens_its_contents_for_the_learner_to_pick_where_to_begin(lrs_server, context):
     srv = lrs_server()
     r = srv.request("POST", "/content/packages", content=choice_course_zip(flow=False),

@@ -9,7 +9,8 @@
 //          "globals": <a global objective snapshot to restore>, "sequencing_state": <a serialized
 //          tree to restore>, "save_state": true (report the serialized tree),
 //          "launch": {"activity id": {"cmi.max_time_allowed": "PT1H", ...}} (loaded before a "calls"
-//          step's Initialize of that activity, as the player loads its launch values)}
+//          step's Initialize of that activity, as the player loads its launch values),
+//          "skip_lookahead_choices": true (measurement only, see below)}
 // report: {"delivered": [ids], "steps": [...], "session_ended": [reasons], "globals": <snapshot>,
 //          "state"?: {...}, "sequencing_state"?: "<json>"}
 // step:   {"sco": {"set": [[element, value], ...], "get": [element, ...], "nav": "continue" |
@@ -20,7 +21,9 @@
 //         {"calls": [["Initialize"], ["SetValue", element, value], ["GetValue", element], ["Terminate"]]}
 //           raw API calls of the delivered SCO: each call's return value, error code and time.
 //         {"lms": "continue" | "previous" | "choice" | "jump" | ..., "target": "x"}
-//           a navigation request from the player's own controls (processNavigationRequest);
+//           a navigation request from the player's own controls (processNavigationRequest; while
+//           the SCO of a "calls" step without Terminate is still running, it is made as the player
+//           makes it: the SCO's pending adl.nav.request replaced by it, then Terminate);
 //           "else_choice": "x" then chooses x when the request delivered nothing.
 //         {"state": ["activity id", ...]}  tracking data of these activities now.
 // Nothing here decides anything: every answer is the engine's.
@@ -59,6 +62,13 @@ const api = new Scorm2004API({
   },
 });
 
+if (script.skip_lookahead_choices) {
+  // Measurement only (bench/sequencing_navigation.py --skip-lookahead-choices): the engine's
+  // NavigationLookAhead computes a choice set on every validity refresh that nothing reads (the
+  // refresh validates each choice again itself); this shows what that costs. Never used by the player.
+  const la = api.getSequencingService().getOverallSequencingProcess().navigationValidityService.getNavigationLookAhead();
+  la.calculateAvailableChoices = () => {};
+}
 function ids(activity, acc = []) {
   if (!activity) return acc;
   acc.push(activity.id);
@@ -180,6 +190,19 @@ for (const step of script.steps || []) {
       if (fn === "Initialize") r.activity = current();
       if (fn === "Terminate") needsReset = true;
     }
+  } else if (step.lms && api.isInitialized() && !api.isTerminated()) {
+    // The learner's move while the SCO is still running, as the player makes it (runtime.js
+    // lmsMove): the learner's request takes the place of any adl.nav.request the SCO left pending
+    // (RTE 4th ed.: a navigation event of the learner wins), and the SCO is terminated with it.
+    api.adl.nav.request = step.target ? `{target=${step.target}}${step.lms}` : step.lms;
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    r.result = api.Terminate("") === "true";
+    r.while_running = true;
+    r.ms = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    r.cpu_ms = (c1.user + c1.system) / 1000;
+    needsReset = true;
   } else if (step.lms) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();

@@ -53,6 +53,17 @@ def test_choice_exit_false_keeps_choice_inside_the_cluster_until_it_ends():
     assert order(report) == ["a", "b", "c"]  # c only by flow, once m has ended
 
 
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 under constrainChoice refuses to deliver the activity "
+                   "right after the current one (while adl.nav.request_valid says the choice is valid); SN SB.2.9 "
+                   "(Choice Sequencing Request Process) with adlseq:constrainChoice allows the activities logically "
+                   "next to and previous to the current one (ADL test CM-16)")
+def test_constrain_choice_delivers_the_activity_logically_next():
+    xml = three(org='<adlseq:constrainedChoiceConsiderations constrainChoice="true"/>')
+    report = run(xml, [{"lms": "choice", "target": "b"}, completed("{target=c}choice"), completed(None)])
+    assert report["steps"][1]["valid"]["choice"]["c"] == "true"
+    assert order(report) == ["b", "c"]
+
+
 def test_flow_false_gives_no_continue_and_flow_true_delivers_the_next_activity():
     stuck = run(three(org='<imsss:controlMode flow="false"/>'),
                 [{"lms": "choice", "target": "a"}, completed("continue")])
@@ -75,6 +86,17 @@ def test_forward_only_forbids_previous():
 
 def test_skip_precondition_passes_over_the_activity_in_flow():
     assert order(run(three(b=rules(rule("pre", "skip"))), [completed(), completed()])) == ["a", "c"]
+
+
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 flows into the first child cluster of a chosen cluster "
+                   "although that child's skip precondition holds; ADL's LMS tests CM-04b and CM-04c expect the "
+                   "flow into a chosen cluster (SN SB.2.9 Choice Sequencing Request Process, its Choice Flow "
+                   "Subprocess SB.2.9.1) to pass over a descendant a skip rule excludes")
+def test_choosing_a_cluster_skips_a_child_cluster_whose_skip_rule_holds():
+    inner = item("n", seq(flow() + rules(rule("pre", "skip", "attempted"))), children=item("x") + item("y"))
+    xml = manifest(item("m", seq(flow()), children=inner + item("z")) + item("w"), seq(flow()))
+    report = run(xml, [{"lms": "choice", "target": "x"}, completed("{target=m}choice"), completed(None)])
+    assert order(report) == ["x", "z"]
 
 
 def test_disabled_precondition_refuses_choice_of_the_activity():
@@ -219,6 +241,16 @@ def test_rollup_rule_at_least_count_and_percent():
     assert run(xml, [passed(), failed(), failed()], state=["org"])["state"]["org"]["success"] == "failed"
 
 
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 evaluates a rollup condition as true or false: a child "
+                   "whose status is unknown counts as not satisfied, so 'none satisfied' holds while a child is "
+                   "still unknown; SN RB.1.4 (Rollup Rule Check) and RB.1.4.1 evaluate each condition to true, "
+                   "false or unknown, and 'none' needs every child false (ADL tests RU-05a/b)")
+def test_rollup_rule_none_is_not_met_while_a_child_status_is_unknown():
+    rollup = f"<imsss:rollupRules>{rollup_rule('completed', 'satisfied', 'none')}</imsss:rollupRules>"
+    report = run(two_scos(rollup), [sco(None, success_status="failed"), {"state": ["org"]}])
+    assert report["steps"][1]["state"]["org"]["completion"] != "completed"  # b's status is still unknown
+
+
 def test_rollup_objective_satisfied_false_leaves_a_child_out_of_success_rollup():
     report = run(two_scos(b='<imsss:rollupRules rollupObjectiveSatisfied="false"/>'),
                  [passed(), failed()], state=["org"])
@@ -307,6 +339,20 @@ def test_local_objective_reported_by_the_sco_drives_a_rule_that_references_it():
     assert order(report) == ["a", "a", "b"]
 
 
+def test_objective_ids_are_collapsed_and_percent_decoded_so_a_rule_finds_its_objective():
+    """objectiveID and referencedObjective are xs:anyURI (whitespace collapses), written encoded or
+    not: " ob%20j%201 " and "  ob%20%20j%201" name the objective the SCO sees as "ob j 1" (ADL OB-12a)."""
+    a = ("""<imsss:objectives><imsss:primaryObjective/>
+         <imsss:objective objectiveID=" ob%20j%201     "/></imsss:objectives>"""
+         + rules(rule("post", "retry", "satisfied", operator="not", referencedObjective="  ob%20%20j%201 ")))
+    fail = {"sco": {"get": ["cmi.objectives.0.id"],
+                    "set": [["cmi.objectives.0.success_status", "failed"], ["cmi.completion_status", "completed"]],
+                    "nav": "continue"}}
+    report = run(three(a=a), [fail, passed(), completed(None)])
+    assert report["steps"][0]["get"]["cmi.objectives.0.id"] == "ob j 1"
+    assert order(report) == ["a", "a", "b"]
+
+
 def test_adlseq_objective_map_shares_raw_score_and_completion_through_a_global():
     write = """<imsss:objectives><imsss:primaryObjective objectiveID="pa">
       <imsss:mapInfo targetObjectiveID="g" readSatisfiedStatus="false" readNormalizedMeasure="false"/>
@@ -344,6 +390,26 @@ def test_adlcp_data_maps_share_a_store_between_scos():
     assert first["get"] == {"adl.data._count": "1", "adl.data.0.id": "notes"}
     assert second["get"] == {"adl.data.0.id": "notes", "adl.data.0.store": "hello"}
     assert second["set_errors"] == {"adl.data.0.store": "404"}  # read-only for b (RTE 4.3.1)
+
+
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 takes the completion status read from a global objective "
+                   "as it is for an activity completed by measure; SN 4th ed. RB.1.3.a (Activity Progress Rollup "
+                   "Using Measure) decides that activity's completion from its progress measure, here read from the "
+                   "same global (0.8 >= 0.5: completed), as ADL's test CO-02a expects")
+def test_progress_measure_read_from_a_global_completes_an_activity_completed_by_measure():
+    writer = """<imsss:objectives><imsss:primaryObjective objectiveID="p"/></imsss:objectives>
+        <adlseq:objectives><adlseq:objective objectiveID="p"><adlseq:mapInfo targetObjectiveID="g"
+        writeCompletionStatus="true" writeProgressMeasure="true"/></adlseq:objective></adlseq:objectives>"""
+    reader = (rules(rule("pre", "skip", "completed"))
+              + """<imsss:objectives><imsss:primaryObjective objectiveID="p"/></imsss:objectives>
+        <adlseq:objectives><adlseq:objective objectiveID="p"><adlseq:mapInfo targetObjectiveID="g"/>
+        </adlseq:objective></adlseq:objectives>""")
+    threshold = '<adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.5"/>'
+    xml = manifest(item("a", seq(writer)) + item("b", seq(reader) + threshold) + item("c"),
+                   seq(flow(choice=False)))
+    first = {"sco": {"set": [["cmi.objectives.0.progress_measure", "0.8"],
+                             ["cmi.objectives.0.completion_status", "incomplete"]], "nav": "continue"}}
+    assert order(run(xml, [first, completed(), completed(None)])) == ["a", "c"]
 
 
 def test_global_objectives_saved_from_one_session_are_read_in_the_next():
@@ -397,6 +463,25 @@ def test_untracked_activity_is_left_out_of_rollup():
 def test_untracked_activity_records_no_status():
     report = run(two_scos(a='<imsss:deliveryControls tracked="false"/>'), [failed(), passed()], state=["a"])
     assert report["state"]["a"]["success"] == "unknown"
+
+
+@pytest.mark.xfail(strict=True, reason="scorm-again 3.4.3 evaluates activityProgressKnown on an activity whose "
+                   "deliveryControls tracked is false with the completion status read from a global objective; "
+                   "an untracked activity has no tracking status (SN 3.13.1), and the engine itself already treats "
+                   "the objective conditions of such an activity as unknown (ADL tests CO-05a/b)")
+def test_activity_progress_known_is_false_for_an_untracked_activity_whose_global_is_completed():
+    writer = ("""<imsss:objectives><imsss:primaryObjective objectiveID="p"/></imsss:objectives>
+        <adlseq:objectives><adlseq:objective objectiveID="p">
+        <adlseq:mapInfo targetObjectiveID="g" writeCompletionStatus="true"/></adlseq:objective></adlseq:objectives>""")
+    cluster = (flow(choice=False) + rules(rule("pre", "skip", "activityProgressKnown"))
+               + """<imsss:objectives><imsss:primaryObjective objectiveID="p"/></imsss:objectives>
+               <imsss:deliveryControls tracked="false"/>
+               <adlseq:objectives><adlseq:objective objectiveID="p">
+               <adlseq:mapInfo targetObjectiveID="g"/></adlseq:objective></adlseq:objectives>""")
+    xml = manifest(item("a", seq(writer)) + item("m", seq(cluster), children=item("b")) + item("c"),
+                   seq(flow(choice=False)))
+    report = run(xml, [completed(), completed(), completed(None)])
+    assert order(report) == ["a", "b", "c"]
 
 
 def test_completion_set_by_content_false_completes_an_activity_the_sco_did_not():
