@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY lrs lrs
 COPY content_store content_store
 COPY player player
+COPY rules rules
 COPY schemas schemas
 COPY service service
 RUN pip install --no-cache-dir .
