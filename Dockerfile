@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY lrs lrs
 COPY content_store content_store
 COPY player player
+COPY rules rules
 COPY schemas schemas
 COPY rules rules
 COPY web web

@@ -61,6 +61,9 @@ INDEXES = [
      "the newest sequencing state of a registration, old versions to delete"),
     ("player_global_objectives", [("lk", ASCENDING)], {"name": "learner"}, "a learner's global objectives"),
 ]
+# Every query names its index (`hint`); tests/test_mongo_hints.py checks each names one
+# made here. ID is the index MongoDB makes on every collection's _id.
+ID = "_id_"
 
 
 def _key(*parts: str) -> str:
@@ -117,7 +120,7 @@ class AsyncMongoPlayerStore:
         key = learner_key(learner)
         pointer = _key(key, course_id)
         while True:
-            found = await self.current.find_one({"_id": pointer})
+            found = await self.current.find_one({"_id": pointer}, hint=ID)
             if found is not None:
                 reg = _registration(found["reg"])
                 await self._ensure_stored(reg)
@@ -133,7 +136,7 @@ class AsyncMongoPlayerStore:
 
     async def _ensure_stored(self, reg: Registration) -> None:
         """Insert the registration a current pointer names, unless it is stored (its writer may have died)."""
-        if await self.registrations_.find_one({"_id": reg.id}, {"_id": 1}) is None:
+        if await self.registrations_.find_one({"_id": reg.id}, {"_id": 1}, hint=ID) is None:
             try:
                 await self.registrations_.insert_one(_registration_doc(reg))
             except DuplicateKeyError:
@@ -148,24 +151,24 @@ class AsyncMongoPlayerStore:
         try:
             await self.registrations_.insert_one(_registration_doc(reg))
         except DuplicateKeyError:
-            found = _registration(await self.registrations_.find_one({"_id": rid}))
+            found = _registration(await self.registrations_.find_one({"_id": rid}, hint=ID))
             if (found.learner_key, found.course_id) != (key, course_id):
                 raise RegistrationConflict(rid, f"registration {rid} belongs to another learner or course") from None
             return found
         pointer = {"_id": _key(key, course_id), "reg": _registration_doc(reg)}
         while True:  # the last writer wins; two upserts of a new _id can collide, then the next one replaces
             try:
-                await self.current.replace_one({"_id": pointer["_id"]}, pointer, upsert=True)
+                await self.current.replace_one({"_id": pointer["_id"]}, pointer, upsert=True, hint=ID)
                 return reg
             except DuplicateKeyError:
                 continue
 
     async def close_registration(self, registration_id: str) -> bool:
         rid = registration_id_text(registration_id)
-        doc = await self.registrations_.find_one({"_id": rid})
+        doc = await self.registrations_.find_one({"_id": rid}, hint=ID)
         if doc is None:
             raise NotFound(f"no registration {rid}")
-        result = await self.current.delete_one({"_id": _key(doc["lk"], doc["c"]), "reg._id": rid})
+        result = await self.current.delete_one({"_id": _key(doc["lk"], doc["c"]), "reg._id": rid}, hint=ID)
         return result.deleted_count > 0
 
     async def get_registration(self, registration_id: str) -> Registration | None:
@@ -173,7 +176,7 @@ class AsyncMongoPlayerStore:
             rid = registration_id_text(registration_id)
         except ValueError:
             return None
-        doc = await self.registrations_.find_one({"_id": rid})
+        doc = await self.registrations_.find_one({"_id": rid}, hint=ID)
         return _registration(doc) if doc else None
 
     async def registrations(self, learner_key: str | None = None, course_id: str | None = None,
@@ -185,7 +188,9 @@ class AsyncMongoPlayerStore:
             flt["c"] = course_id
         if after is not None:
             flt["_id"] = {"$gt": after}
-        cursor = self.registrations_.find(flt).sort("_id", ASCENDING).limit(page_limit(limit))
+        cursor = self.registrations_.find(
+            flt, hint="learner" if learner_key is not None else "course" if course_id is not None else ID,
+        ).sort("_id", ASCENDING).limit(page_limit(limit))
         return [_registration(d) for d in await cursor.to_list(None)]
 
     # -- attempts ------------------------------------------------------------------------
@@ -195,7 +200,7 @@ class AsyncMongoPlayerStore:
         flt: dict = {"k": key}
         if number is not None:
             flt["a"] = number
-        docs = await self.attempts_.find(flt).sort([("a", DESCENDING), ("q", DESCENDING)]).limit(1).to_list(None)
+        docs = await self.attempts_.find(flt, hint="versions").sort([("a", DESCENDING), ("q", DESCENDING)]).limit(1).to_list(None)
         return docs[0] if docs else None
 
     async def current_attempt(self, registration_id: str, sco_id: str) -> Attempt | None:
@@ -203,7 +208,7 @@ class AsyncMongoPlayerStore:
         return _attempt(doc) if doc else None
 
     async def start_attempt(self, registration_id: str, sco_id: str) -> Attempt:
-        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}) is None:
+        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}, hint=ID) is None:
             raise NotFound(f"no registration {registration_id}")
         key = _key(registration_id, sco_id)
         while True:
@@ -220,12 +225,12 @@ class AsyncMongoPlayerStore:
 
     async def attempts(self, registration_id: str) -> list[Attempt]:
         newest: dict[tuple[str, int], dict] = {}
-        async for doc in self.attempts_.find({"r": registration_id}, {"data": 0}):
+        async for doc in self.attempts_.find({"r": registration_id}, {"data": 0}, hint="registration"):
             if (doc["s"], doc["a"]) not in newest or doc["q"] > newest[doc["s"], doc["a"]]["q"]:
                 newest[doc["s"], doc["a"]] = doc
         found = []
         for (sco_id, number), doc in sorted(newest.items()):
-            full = await self.attempts_.find_one({"_id": doc["_id"]})
+            full = await self.attempts_.find_one({"_id": doc["_id"]}, hint=ID)
             if full is not None:  # None: superseded and deleted between the two reads
                 found.append(_attempt(full))
             else:
@@ -253,7 +258,7 @@ class AsyncMongoPlayerStore:
                 continue  # another writer applied this seq: read it, and answer a duplicate
             # Versions superseded long enough ago that no writer can still be working from one before them.
             await self.attempts_.delete_many({"k": key, "a": attempt_number, "q": {"$lt": seq},
-                                              "t": {"$lt": time.time() - KEEP_VERSIONS}})
+                                              "t": {"$lt": time.time() - KEEP_VERSIONS}}, hint="versions")
             return Applied(new, False)
 
     # -- sequencing ----------------------------------------------------------------------
@@ -306,7 +311,7 @@ class AsyncMongoPlayerStore:
         return True
 
     async def purge_tokens(self, now: float) -> int:
-        return (await self.tokens.delete_many({"x": {"$lt": float(now)}})).deleted_count
+        return (await self.tokens.delete_many({"x": {"$lt": float(now)}}, hint="expiry")).deleted_count
 
 
 class MongoPlayerStore(OnOwnLoop):
