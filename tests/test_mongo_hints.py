@@ -19,7 +19,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lrs"))
 from lrs_testkit import fresh_mongodb_url  # noqa: E402
 
-ADAPTERS = ["lrs.storage.mongo", "rules.storage.mongo", "rules.storage.outbox_mongo", "player.storage.mongo"]
+ADAPTERS = ["lrs.storage.mongo", "rules.storage.mongo", "rules.storage.outbox_mongo", "player.storage.mongo",
+            "lrs.cmi5.mongo", "web.accounts_mongo"]
 QUERY_METHODS = {"find", "find_one", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
                  "update_one", "update_many", "replace_one", "delete_one", "delete_many", "count_documents",
                  "aggregate", "distinct"}
@@ -126,13 +127,16 @@ class S:
 
 
 def _stores():
+    from lrs.cmi5.mongo import AsyncMongoCmi5Store
     from lrs.storage.mongo import AsyncMongoStore
     from player.storage.mongo import AsyncMongoPlayerStore
     from rules.storage.mongo import AsyncMongoRulesStore
     from rules.storage.outbox_mongo import AsyncMongoOutboxStore
+    from web.accounts_mongo import AsyncMongoAccountStore
 
     return {"lrs.storage.mongo": AsyncMongoStore, "rules.storage.mongo": AsyncMongoRulesStore,
-            "rules.storage.outbox_mongo": AsyncMongoOutboxStore, "player.storage.mongo": AsyncMongoPlayerStore}
+            "rules.storage.outbox_mongo": AsyncMongoOutboxStore, "player.storage.mongo": AsyncMongoPlayerStore,
+            "lrs.cmi5.mongo": AsyncMongoCmi5Store, "web.accounts_mongo": AsyncMongoAccountStore}
 
 
 # The keys of the indexes earlier versions made, which start-up drops (each module's DROPPED_INDEXES).

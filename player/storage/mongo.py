@@ -264,7 +264,7 @@ class AsyncMongoPlayerStore:
     # -- sequencing ----------------------------------------------------------------------
 
     async def sequencing_state(self, registration_id: str) -> SequencingState | None:
-        doc = await self.sequencing_.find_one({"r": registration_id}, sort=[("q", DESCENDING)])
+        doc = await self.sequencing_.find_one({"r": registration_id}, sort=[("q", DESCENDING)], hint="versions")
         if doc is None:
             return None
         return SequencingState(doc["r"], doc["q"], doc["state"], orjson.loads(doc["rollup"]), doc["updated"])
@@ -272,7 +272,7 @@ class AsyncMongoPlayerStore:
     async def save_sequencing_state(self, registration_id: str, seq: int, state: str,
                                     rollup: dict) -> tuple[SequencingState, bool]:
         check_sequencing(seq, state, rollup)
-        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}) is None:
+        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}, hint=ID) is None:
             raise NotFound(f"no registration {registration_id}")
         current = await self.sequencing_state(registration_id)
         if current is not None and current.seq >= seq:
@@ -284,12 +284,12 @@ class AsyncMongoPlayerStore:
                                                "updated": saved.updated})
         except DuplicateKeyError:
             return await self.sequencing_state(registration_id), False
-        await self.sequencing_.delete_many({"r": registration_id, "q": {"$lt": seq}})
+        await self.sequencing_.delete_many({"r": registration_id, "q": {"$lt": seq}}, hint="versions")
         return saved, True
 
     async def global_objectives(self, learner_key: str) -> dict[str, dict]:
         out = {}
-        async for doc in self.objectives_.find({"lk": learner_key}):
+        async for doc in self.objectives_.find({"lk": learner_key}, hint="learner"):
             out[doc["o"]] = orjson.loads(doc["entry"])
         return dict(sorted(out.items()))
 
@@ -299,7 +299,7 @@ class AsyncMongoPlayerStore:
         for objective_id, entry in objectives.items():
             await self.objectives_.replace_one({"_id": _key(learner_key, objective_id)},
                                                {"lk": learner_key, "o": objective_id, "entry": orjson.dumps(entry),
-                                                "updated": now}, upsert=True)
+                                                "updated": now}, upsert=True, hint=ID)
 
     # -- launch tokens -------------------------------------------------------------------
 
