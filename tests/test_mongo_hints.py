@@ -102,6 +102,14 @@ def hint_problems(source: str, module, indexes: list[tuple]) -> list[str]:
     return problems
 
 
+def test_every_module_that_opens_a_mongo_client_is_checked():
+    root = Path(__file__).resolve().parent.parent
+    opening = sorted(".".join(p.relative_to(root).with_suffix("").parts)
+                     for package in ("lrs", "rules", "player", "web", "content_store", "service")
+                     for p in (root / package).rglob("*.py") if "AsyncMongoClient(" in p.read_text(encoding="utf-8"))
+    assert opening == sorted(ADAPTERS)
+
+
 @pytest.mark.parametrize("name", ADAPTERS)
 def test_every_query_of_the_mongo_adapter_names_an_index_it_creates(name):
     module = importlib.import_module(name)
