@@ -359,6 +359,11 @@ class Rules:
         return {"as_of": as_of or self.today().isoformat(), "site": site, "role": role,
                 "total": across(answers), "certifications": answers, "chain_head": head}
 
+    def chain_head(self) -> dict:
+        """How many events the history holds and the hash of the last (what every export carries)."""
+        n, head = self.store.chain_head()
+        return {"events": n + 1, "head": head}
+
     def verify_chain(self) -> dict:
         def events():
             after = -1

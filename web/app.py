@@ -377,9 +377,9 @@ def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *,
 
     async def audit(request: Request) -> Response:
         await need(request)
-        n, head = await run_in_threadpool(rules.store.chain_head)
+        chain = await run_in_threadpool(rules.chain_head)
         result = await run_in_threadpool(rules.verify_chain) if request.query_params.get("verify") else None
-        return render(request, "audit.html", events=n + 1, head=head, result=result)
+        return render(request, "audit.html", events=chain["events"], head=chain["head"], result=result)
 
     # -- accounts ------------------------------------------------------------------------
 
