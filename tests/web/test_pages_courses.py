@@ -132,6 +132,37 @@ def test_the_report_lists_errors_before_warnings_each_with_advice():
     assert issues[2]["todo"].startswith("The package was accepted")
 
 
+class FakeRegistrations:
+    """Registrations.page's answer over a list of statuses, in pages as the player gives them."""
+
+    def __init__(self, statuses: list[dict]):
+        self.regs = [{"id": f"{i:04d}", "status": s} for i, s in enumerate(statuses)]
+
+    def page(self, learner=None, course=None, limit=None, after=None):
+        rest = [r for r in self.regs if after is None or r["id"] > after][:limit]
+        return {"registrations": rest, **({"more": "next"} if len(rest) == limit else {})}
+
+
+def test_course_figures_count_started_completed_and_passed_registrations_per_format():
+    statuses = [{"attempts": 0, "completion_status": "not attempted"},
+                {"attempts": 2, "completion_status": "incomplete"},
+                {"attempts": 1, "completion_status": "completed", "success_status": "failed"},
+                {"attempts": 1, "completion_status": "completed", "success_status": "passed"}] * 60
+    regs = FakeRegistrations(statuses)
+    scorm = courses_module.course_figures(regs, {"id": "c", "format": "scorm12"})
+    assert (scorm["registrations"], scorm["started"], scorm["completed"], scorm["passed"]) == (240, 180, 120, 60)
+    assert not scorm["capped"] and scorm["passed_tracked"]
+    cmi5 = courses_module.course_figures(FakeRegistrations([{"attempts": 0, "satisfied": True},
+                                                            {"attempts": 0, "satisfied": False}]),
+                                         {"id": "c", "format": "cmi5"})
+    assert (cmi5["started"], cmi5["completed"], cmi5["passed_tracked"]) == (2, 1, False)
+    capped = courses_module.course_figures(regs, {"id": "c", "format": "scorm12"}, limit=100)
+    assert capped["registrations"] == 100 and capped["capped"]
+    exact = courses_module.course_figures(regs, {"id": "c", "format": "scorm12"}, limit=240)
+    assert exact["registrations"] == 240 and not exact["capped"]
+    assert not courses_module.course_figures(regs, {"id": "c", "format": "tincan"})["tracked"]
+
+
 def test_supervisors_and_auditors_are_refused_every_course_post_by_the_server(world, browser_as):
     ada = browser_as("ada")
     course, n = imported(upload(ada, scorm12_zip("com.example.roles")))

@@ -94,6 +94,36 @@ def format_label(fmt: str | None, edition: str | None = None) -> str:
     return {"cmi5": "cmi5", "tincan": "xAPI (TinCan)"}.get(fmt or "", fmt or "–")
 
 
+def course_figures(registrations, course: dict, limit: int | None = None) -> dict:
+    """Counts over the player's registrations of the course (``Registrations.page``, what
+    ``GET /player/registrations`` answers), at most ``limit`` (FIGURES_LIMIT) of them: ``registrations``;
+    ``started`` (SCORM: with an attempt; cmi5, TinCan: every registration, made by a launch); ``completed``
+    (completion status completed, or a cmi5 course's moveOn met); ``passed`` (success status passed:
+    SCORM only). ``tracked``/``passed_tracked``: whether the format reports them to the player at all."""
+    limit = FIGURES_LIMIT if limit is None else limit
+    fmt = course.get("format")
+    scorm = fmt in ("scorm12", "scorm2004")
+    out = {"registrations": 0, "started": 0, "completed": 0, "passed": 0, "capped": False,
+           "tracked": fmt != "tincan", "passed_tracked": scorm}
+    if registrations is None:
+        return {**out, "tracked": False, "passed_tracked": False}
+    after = None
+    while True:
+        page = registrations.page(course=course["id"], limit=100, after=after)
+        for r in page["registrations"]:
+            if out["registrations"] >= limit:     # at least one more than the limit: shown as "limit+"
+                out["capped"] = True
+                return out
+            s = r["status"]
+            out["registrations"] += 1
+            out["started"] += bool(s.get("attempts")) if scorm else 1
+            out["completed"] += bool(s.get("completion_status") == "completed" or s.get("satisfied"))
+            out["passed"] += s.get("success_status") == "passed"
+        if "more" not in page:
+            return out
+        after = page["registrations"][-1]["id"]
+
+
 def staff_agent(account, base: str) -> dict:
     """The learner a preview launches as: the staff account itself, never a person of the directory, so a
     preview counts towards nobody's records."""
@@ -114,32 +144,7 @@ def routes(site: Site) -> list[Route]:
     # -- figures ---------------------------------------------------------------------------
 
     def figures(course: dict) -> dict:
-        """Counts over the player's registrations of the course (Registrations.page, what
-        GET /player/registrations answers), at most FIGURES_LIMIT of them."""
-        registrations = site.services.get("registrations")
-        fmt = course.get("format")
-        out = {"registrations": 0, "started": 0, "completed": 0, "passed": 0, "capped": False,
-               "tracked": fmt != "tincan", "passed_tracked": fmt in ("scorm12", "scorm2004")}
-        if registrations is None:
-            return {**out, "tracked": False, "passed_tracked": False}
-        after = None
-        while True:
-            page = registrations.page(course=course["id"], limit=100, after=after)
-            for r in page["registrations"]:
-                s = r["status"]
-                out["registrations"] += 1
-                if fmt in ("scorm12", "scorm2004"):
-                    out["started"] += bool(s.get("attempts"))
-                else:     # a cmi5 or TinCan registration is made by its first launch
-                    out["started"] += 1
-                out["completed"] += bool(s.get("completion_status") == "completed" or s.get("satisfied"))
-                out["passed"] += s.get("success_status") == "passed"
-                if out["registrations"] >= FIGURES_LIMIT:
-                    out["capped"] = True
-                    return out
-            if "more" not in page:
-                return out
-            after = page["registrations"][-1]["id"]
+        return course_figures(site.services.get("registrations"), course)
 
     # -- list ------------------------------------------------------------------------------
 
