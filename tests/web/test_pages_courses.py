@@ -284,6 +284,16 @@ def test_an_admin_preview_of_a_scorm_version_is_a_launch_for_the_admin_on_the_co
     assert ada.post(f"/app/courses/{course}/versions/99/preview", data={"csrf": token}).status_code == 404
 
 
+def test_an_admin_preview_of_an_xapi_tincan_course_launches_its_activity(world, browser_as):
+    ada = browser_as("ada")
+    course, n = imported(upload(ada, package("xapi_tincan_basic_course.zip")))
+    page = ada.get(f"/app/courses/{course}/versions/{n}")
+    assert "xAPI (TinCan)" in page.text
+    resp = ada.post(f"/app/courses/{course}/versions/{n}/preview", data={"csrf": csrf_of(page.text)},
+                    follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"].startswith(world.settings.content_url + "/player/")
+
+
 def test_an_admin_preview_of_a_cmi5_course_launches_its_au(world, browser_as):
     ada = browser_as("ada")
     course, n = imported(upload(ada, package("cmi5_single_au_basic_responsive.zip")))

@@ -2,8 +2,8 @@
 
     GET /statements         the filters of GET /xapi/statements (agent, verb, activity, registration, since,
                             until, related_activities, related_agents, ascending), or ``person`` (a person id
-                            of the directory: their identity stands for ``agent``); pages with the LRS's own
-                            ``more`` cursor (``cursor``)
+                            of the directory: their first identity, or identity number ``identity``, stands for
+                            ``agent``); pages with the LRS's own ``more`` cursor (``cursor``)
     GET /statements.csv     every statement the filter finds, as CSV
     GET /statements/{id}    one statement, its JSON pretty-printed (a voided one shown as such)
 
@@ -27,6 +27,7 @@ from lrs.errors import XAPIError
 from lrs.http.params import parse_agent
 from lrs.http.request import XRequest
 from lrs.statements.terms import agent_term
+from lrs.storage import StoreBusy
 from rules import tables
 from rules.core import RulesError
 
@@ -142,7 +143,8 @@ def routes(site: Site) -> list[Route]:
 
     def filters_of(q) -> tuple[dict, dict]:
         """(the form's values as given, the LRS query parameters they make)."""
-        form = {k: q.get(k, "").strip() for k in (*FILTERS, "person")}
+        form = {k: q.get(k, "").strip() for k in (*FILTERS, "person", "identity")}
+        form["identities"] = []
         params = {k: v for k, v in form.items() if v and k in FILTERS}
         for flag in FLAGS:
             if flag in params and params[flag] == "on":
@@ -163,7 +165,14 @@ def routes(site: Site) -> list[Route]:
             if not person["agents"]:
                 raise PageError(400, "This person has no identity to look statements up by (field: person).",
                                 "Add their e-mail address to the people directory.")
-            params["agent"] = orjson.dumps({"objectType": "Agent", **person["agents"][0]}).decode()
+            n = form["identity"] or "0"
+            if not n.isascii() or not n.isdigit() or int(n) >= len(person["agents"]):
+                raise PageError(400, f"This person has no identity number {n[:10]!r} (field: identity).",
+                                "Pick one of the person's identities from the list.")
+            params["agent"] = orjson.dumps({"objectType": "Agent", **person["agents"][int(n)]}).decode()
+            form["identity"] = int(n)
+            form["identities"] = [who({"objectType": "Agent", **{k: v for k, v in a.items() if k != "name"}})
+                                  for a in person["agents"]]
         return form, params
 
     def restrict(account, params: dict) -> None:
@@ -190,6 +199,9 @@ def routes(site: Site) -> list[Route]:
                        headers={}, body=b"", credential=READER)
         try:
             resp = await resource().get(req)
+        except StoreBusy:
+            raise PageError(503, "The statement store is busy and did not answer in time.",
+                            "Try again in a minute, or narrow the filters.") from None
         except XAPIError as exc:
             field = exc.path or "filter"
             raise PageError(exc.status if exc.status < 500 else 503, f"{exc.message} (field: {field}).",
@@ -208,8 +220,12 @@ def routes(site: Site) -> list[Route]:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
         next_url = "?" + urlencode(kept + [("cursor", more)]) if more else None
         csv_url = f"{prefix}/statements.csv" + ("?" + urlencode(kept) if kept else "")
+        first_url = "?" + urlencode(kept) if kept else "?"
+        identity_urls = [(text, "?" + urlencode([(k, v) for k, v in kept if k != "identity"] + [("identity", i)]))
+                         for i, text in enumerate(form["identities"])]
         return site.render(request, "statements.html", rows=[readable(s) for s in statements], form=form,
-                           next_url=next_url, csv_url=csv_url, paged=bool(cursor),
+                           next_url=next_url, csv_url=csv_url, paged=bool(cursor), first_url=first_url,
+                           identity_urls=identity_urls,
                            supervisor=account.role == "supervisor")
 
     async def export(request: Request) -> Response:
