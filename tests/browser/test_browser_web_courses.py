@@ -1,14 +1,16 @@
 """The course and statement pages (/app/courses, /app/statements) in Chromium on a real ``lrs serve``: an
 admin uploads a real package through the page and reads its report, opens the course and its versions,
 launches a preview (redirected to the content origin under the page's own CSP), and browses statements and
-a statement's JSON; axe-core on each page at desktop and 360 px, screenshots kept."""
+a statement's JSON; axe-core on each page at desktop and 360 px, screenshots kept. The server runs on
+each backend (sqlite, and mongo where FerretDB is configured)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from browser_kit import LrsServer, package_path
+from browser_kit import ADMIN, LrsServer, package_path
+from lrs_testkit import create_credential, fresh_mongodb_url
 from test_browser_web_pages import HOSTILE, PASSWORD, check_page, new_context, sign_in
 
 from web.accounts import Accounts, open_account_store
@@ -16,10 +18,14 @@ from web.accounts import Accounts, open_account_store
 ACTIVITY = "http://example.com/activities/browser-hostile"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LrsServer(tmp_path_factory.mktemp("web-courses"))
-    accounts = Accounts(open_account_store(srv.data_dir))
+@pytest.fixture(scope="module", params=["sqlite", "mongo"])
+def server(request, tmp_path_factory):
+    """``lrs serve`` on each backend: the embedded stores, or MongoDB (FerretDB) where configured."""
+    url = fresh_mongodb_url() if request.param == "mongo" else ""
+    srv = LrsServer(tmp_path_factory.mktemp("web-courses"), env={"LRS_MONGODB_URL": url} if url else None)
+    if url:
+        create_credential(srv.data_dir, *ADMIN, ["all"], mongodb_url=url)
+    accounts = Accounts(open_account_store(srv.data_dir, url))
     accounts.create("ada", "admin", PASSWORD)
     accounts.store.close()
     srv.start()
