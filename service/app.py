@@ -143,7 +143,7 @@ def create_apps(settings: Settings | None = None, *,
     web_services = {"content": content_api.state.store, "content_limits": content_api.state.limits,
                     "import_checks": IMPORT_CHECKS, "launcher": launcher, "cmi5": cmi5_launcher,
                     "registrations": player_registrations, "statements": lrs_app.routes["/statements"],
-                    "content_origin": content_origin}
+                    "content_origin": content_origin, "activity_iri_base": activity_iri_base(settings)}
     web_part = WebPart(settings, rules_part.rules, store.secret, services=web_services)
 
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),

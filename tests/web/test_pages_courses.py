@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lrs"))
 
 from cs_helpers import manifest_12, scorm12_zip, zip_bytes  # noqa: E402
 from lrs_testkit import fresh_mongodb_url  # noqa: E402
+from scenario_kit import XAPI  # noqa: E402
 
 from web.pages import courses as courses_module  # noqa: E402
 
@@ -282,6 +283,15 @@ def test_an_admin_preview_of_a_scorm_version_is_a_launch_for_the_admin_on_the_co
     figures = ada.get(f"/app/courses/{course}").text
     assert re.search(r"<dt>Registrations</dt><dd>1</dd>", figures) and re.search(r"<dt>Started</dt><dd>0</dd>", figures)
     assert ada.post(f"/app/courses/{course}/versions/99/preview", data={"csrf": token}).status_code == 404
+    link = re.search(r'href="(/app/statements\?activity=[^"]+)">Statements about this course', page.text).group(1)
+    iri = world.settings.main_url + f"/courses/{course}"
+    sco = {"objectType": "Activity", "id": iri + "/scos/item_1"}
+    resp = world.client.post("/xapi/statements", headers=XAPI, json={
+        "actor": {"mbox": "mailto:p2@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": sco, "context": {"contextActivities": {"parent": [{"id": iri}]}}})
+    assert resp.status_code == 200, resp.text
+    found = ada.get(link.replace("&amp;", "&"))
+    assert found.status_code == 200 and resp.json()[0] in found.text
 
 
 def test_an_admin_preview_of_an_xapi_tincan_course_launches_its_activity(world, browser_as):
@@ -289,6 +299,8 @@ def test_an_admin_preview_of_an_xapi_tincan_course_launches_its_activity(world, 
     course, n = imported(upload(ada, package("xapi_tincan_basic_course.zip")))
     page = ada.get(f"/app/courses/{course}/versions/{n}")
     assert "xAPI (TinCan)" in page.text
+    assert 'href="/app/statements?activity=http%3A//example.com/activities/basic-course&amp;related_activities=true"' \
+        in page.text
     resp = ada.post(f"/app/courses/{course}/versions/{n}/preview", data={"csrf": csrf_of(page.text)},
                     follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"].startswith(world.settings.content_url + "/player/")

@@ -14,7 +14,8 @@ They call what the content and player APIs call, handed over by the composition 
 (content_store.limits.Limits) and ``import_checks`` (for content_store.importer.import_file, as
 ``POST /content/packages`` calls it), ``registrations`` (player.registrations.Registrations, as
 ``GET /player/registrations``), ``launcher`` (player.launch.Launcher, as ``POST /player/launches``),
-``cmi5`` (player.cmi5.launch.Cmi5Launcher) and ``content_origin`` (where launch links point).
+``cmi5`` (player.cmi5.launch.Cmi5Launcher), ``content_origin`` (where launch links point) and
+``activity_iri_base`` (the player's activity IRIs, for the link to a course's statements).
 
 The upload is streamed to the content store's ``tmp/`` within its ``max_upload_bytes`` (not the pages'
 64 KB form limit); the form's CSRF token must come before the file and is checked before any byte of
@@ -38,6 +39,8 @@ from content_store.errors import PackageRejected, reject
 from content_store.importer import import_file
 from content_store.numbers import is_digits, whole_number
 from lrs.errors import XAPIError
+from player.bridge.vocabulary import course_iri
+from player.cmi5.launch import course_tree
 
 from ..site import CSP, PAGE, PageError, Site, csv_response
 
@@ -122,6 +125,19 @@ def course_figures(registrations, course: dict, limit: int | None = None) -> dic
         if "more" not in page:
             return out
         after = page["registrations"][-1]["id"]
+
+
+def course_activity(version: dict, iri_base: str) -> str | None:
+    """The activity the statements about a course version are on (with their SCOs and AUs as related
+    activities): the player's course IRI (SCORM), the LMS's cmi5 course id, a TinCan package's launch activity."""
+    fmt, structure = version.get("format"), version.get("structure") or {}
+    if fmt == "tincan":
+        return (structure.get("tincan") or {}).get("launch_activity")
+    if not iri_base:
+        return None
+    if fmt == "cmi5" and structure.get("cmi5"):
+        return course_tree(version["course_id"], structure, iri_base)["course"]["lms"]
+    return course_iri(iri_base, version["course_id"]) if fmt in ("scorm12", "scorm2004") else None
 
 
 def staff_agent(account, base: str) -> dict:
@@ -259,6 +275,7 @@ def routes(site: Site) -> list[Route]:
                 "errors": len(report.get("errors") or []), "warnings": len(report.get("warnings") or []),
                 "format_label": format_label(version["format"], version.get("edition")),
                 "launchables": (version.get("structure") or {}).get("launchables") or [],
+                "activity": course_activity(version, site.services.get("activity_iri_base") or ""),
                 "latest": version["version"] == course["latest_version"]}
 
     async def version_page(request: Request) -> Response:
