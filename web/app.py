@@ -12,6 +12,10 @@ of web/pages/:
     GET  /audit                   audit.py: chain head; ?verify=1 recomputes the chain
     GET  /accounts, POST /accounts, POST /accounts/{name}/disable|enable|password   staff.py (admin)
     GET  /learn/{token}, GET /me, POST /me/sign-out                                learner.py
+    GET  /courses (?retired=1&start=), /courses.csv, POST /courses (admin: a package upload)  courses.py
+    GET  /courses/{course}, /courses/{course}/versions/{n}
+    POST /courses/{course}/retire, /courses/{course}/versions/{n}/preview (admin)
+    GET  /statements (the /xapi/statements filters, ?cursor=), /statements.csv, /statements/{id}  statements.py
 
 The pages call the rules' public functions (rules.core.Rules), the same the ``/rules`` API calls.
 """
@@ -31,9 +35,11 @@ from rules.core import Rules, RulesError
 
 from .accounts import AccountError, Accounts
 from .pages import audit, certifications, dashboard, learner, people, sign_in, staff
+from .pages import courses, statements
 from .site import HERE, PageError, Site
 
 AREAS = (dashboard, sign_in, people, certifications, audit, staff, learner)
+AREAS += (courses, statements)
 
 
 def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *, prefix: str = "/app",
