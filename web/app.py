@@ -9,6 +9,9 @@ of web/pages/:
     GET  /people/{id}/transcript.csv
     GET  /certifications/{id}/roster (?status=&site=&role=&expiring_within_days=&after=), roster.csv
                                   certifications.py
+    GET  /certifications (?kind=&page=), certifications.csv; GET /definitions/{kind}/{id};
+         GET /definitions/new?kind=&id=, POST /definitions/{kind} (admin);
+         GET /definitions/{kind}/{id}/versions/{v}/preview, POST .../publish (admin)   certifications.py
     GET  /audit                   audit.py: chain head; ?verify=1 recomputes the chain
     GET  /accounts, POST /accounts, POST /accounts/{name}/disable|enable|password   staff.py (admin)
     GET  /learn/{token}, GET /me, POST /me/sign-out                                learner.py
