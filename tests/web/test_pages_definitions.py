@@ -305,3 +305,21 @@ def test_the_rules_api_lists_the_publications_of_a_definition(world):
     (p,) = resp.json()["publications"]
     assert (p["kind"], p["id"], p["version"], p["why"], p["who"]) == ("completion", "api-course", 1, "in force", "admin")
     assert world.client.get("/rules/definitions/completion/api-course/publications").status_code == 401
+
+
+def test_a_supervisor_sees_the_counts_and_the_preview_over_their_team_only(world, as_user):
+    if not any(d["id"] == "team-req" for d in api_definitions(world)):
+        world.define("completion", {"id": "team-course", "activity": "http://example.com/activities/team"})
+        world.define("certification", {"id": "team-cert", "initial": "team-course"})
+        world.define("requirement", {"id": "team-req", "applies_to": {"roles": ["bus_operator"]},
+                                     "certifications": ["team-cert"]})
+        world.define("requirement", {"id": "team-req", "applies_to": {"roles": ["bus_operator", "supervisor"]},
+                                     "certifications": ["team-cert"]}, publish=False)
+    link = 'href="/app/certifications/team-cert/roster?status=assigned">assigned: {}</a>'
+    assert link.format(3) in as_user("aud").get("/app/certifications").text
+    sam = as_user("sam")
+    assert link.format(2) in sam.get("/app/certifications").text          # p1 and p2, not p3
+    page = sam.get("/app/definitions/requirement/team-req/versions/2/preview").text
+    assert "0 changes among 2 people (your team)" in page                 # s1 would change, but is not in it
+    page = as_user("ada").get("/app/definitions/requirement/team-req/versions/2/preview").text
+    assert "1 change among 4 people" in page and 'href="/app/people/s1"' in page
