@@ -87,6 +87,9 @@ def test_an_admin_defines_a_completion_a_certification_and_a_requirement_with_fo
     for name in ("id", "title", "initial", "renewal", "validity_days", "validity_months", "renewal_window_days",
                  "grace_days", "advanced", "reason"):
         assert f'name="{name}"' in form, name
+    assert form.startswith("<!doctype html>") and 'nav aria-label="Main"' in form
+    fields = form[form.index('<form method="post" action="/app/definitions/certification"'):]
+    assert 'list="completion-ids"' in fields and "&#34;" not in fields[:fields.index("</form>")]
 
     preview = define(ada, "completion", {"id": "forklift-course", "title": "Forklift course", "activity": ACTIVITY,
                                          "success": "on"}, "the new forklift course")
@@ -278,6 +281,7 @@ def test_the_list_exports_every_definition_as_csv_with_counts_and_safe_cells(wor
     only = list(csv.DictReader(io.StringIO(ada.get("/app/certifications.csv?kind=completion").text)))
     assert only and {r["kind"] for r in only} == {"completion"}
     assert ada.get("/app/certifications?kind=nonsense").status_code == 400
+    assert ada.get("/app/definitions", follow_redirects=False).headers["location"] == "/app/certifications"
 
 
 def test_the_roster_filters_are_labelled_form_controls_of_one_get_form(world, as_user):

@@ -469,6 +469,7 @@ def routes(site: Site) -> list[Route]:
 
     return [Route("/certifications", list_page), Route("/certifications.csv", list_csv),
             Route("/certifications/{cid}/roster", roster), Route("/certifications/{cid}/roster.csv", roster_csv),
+            Route("/definitions", lambda request: RedirectResponse(f"{prefix}/certifications", 303)),
             Route("/definitions/new", new_form),
             Route("/definitions/{kind}", create, methods=["POST"]),
             Route("/definitions/{kind}/{def_id}", definition),
