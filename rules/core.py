@@ -119,6 +119,12 @@ class Rules:
             out.append({**self.definition_view(d), "published": bool(p and p.version == d.version)})
         return {"definitions": out}
 
+    def publications(self, kind: str | None = None, def_id: str | None = None) -> list[dict]:
+        """Every publication (which version of a definition was put in force, when, by whom and why), in
+        order; of one kind, or one definition, when named."""
+        return [asdict(p) for p in self.store.publications()
+                if (kind is None or p.kind == kind) and (def_id is None or p.id == def_id)]
+
     def _version(self, kind: str, def_id: str, version: int):
         if kind not in KINDS:
             raise RulesError(404, f"no definition kind {kind!r}", "kind")

@@ -11,6 +11,7 @@
     GET  /definitions/{kind}/{id}/versions/{v}
     POST /definitions/{kind}/{id}/versions/{v}/preview   who would change status if it were published
     POST /definitions/{kind}/{id}/versions/{v}/publish   {"reason": "..."}
+    GET  /definitions/{kind}/{id}/publications     when each version was put in force, by whom and why
     GET  /certifications/{id}/roster               ?status=a,b&site=&role=&expiring_within_days=&as_of=&after=&limit= (<= 500)
     GET  /certifications/{id}/compliance           ?as_of=&site=&role=: the share compliant, in all, by site, by role
     GET  /compliance                               ?as_of=&site=&role=&certification=a,b: every published
@@ -198,6 +199,10 @@ def create_app(rules: Rules) -> Starlette:
         body = await _json_body(request)
         return _json(await run_in_threadpool(rules.publish, kind, def_id, version, _who(request), body.get("reason")))
 
+    async def publications(request: Request) -> Response:
+        kind, def_id = request.path_params["kind"], request.path_params["def_id"]
+        return _json({"publications": await run_in_threadpool(rules.publications, kind, def_id)})
+
     async def roster(request: Request) -> Response:
         q = request.query_params
         status = [s for s in q.get("status", "").split(",") if s] or None
@@ -255,6 +260,7 @@ def create_app(rules: Rules) -> Starlette:
         Route("/definitions/{kind}/{def_id}/versions/{version}", handler(get_definition), methods=["GET"]),
         Route("/definitions/{kind}/{def_id}/versions/{version}/preview", handler(preview), methods=["POST"]),
         Route("/definitions/{kind}/{def_id}/versions/{version}/publish", handler(publish), methods=["POST"]),
+        Route("/definitions/{kind}/{def_id}/publications", handler(publications), methods=["GET"]),
         Route("/certifications/{cert}/roster", handler(roster), methods=["GET"]),
         Route("/certifications/{cert}/compliance", handler(compliance), methods=["GET"]),
         Route("/compliance", handler(compliance_report), methods=["GET"]),

@@ -7,8 +7,12 @@ of web/pages/:
     GET  /people                  people.py: search (?q=&site=&role=&after=)
     GET  /people/{id}             transcript; POST /people/{id}/actions (admin), POST /people/{id}/link (admin)
     GET  /people/{id}/transcript.csv
+    GET  /people/import, POST /people/import (admin: a CSV or JSON people file)         directory.py
     GET  /certifications/{id}/roster (?status=&site=&role=&expiring_within_days=&after=), roster.csv
                                   certifications.py
+    GET  /certifications (?kind=&page=), certifications.csv; GET /definitions/{kind}/{id};
+         GET /definitions/new?kind=&id=, POST /definitions/{kind} (admin);
+         GET /definitions/{kind}/{id}/versions/{v}/preview, POST .../publish (admin)   certifications.py
     GET  /audit                   audit.py: chain head; ?verify=1 recomputes the chain
     GET  /accounts, POST /accounts, POST /accounts/{name}/disable|enable|password   staff.py (admin)
     GET  /learn/{token}, GET /me, POST /me/sign-out                                learner.py
@@ -34,12 +38,11 @@ from starlette.staticfiles import StaticFiles
 from rules.core import Rules, RulesError
 
 from .accounts import AccountError, Accounts
-from .pages import audit, certifications, dashboard, learner, people, sign_in, staff
-from .pages import courses, statements
+from .pages import audit, certifications, courses, dashboard, directory, learner, people, sign_in, staff, statements
 from .site import HERE, PageError, Site
 
-AREAS = (dashboard, sign_in, people, certifications, audit, staff, learner)
-AREAS += (courses, statements)
+# directory before people: its /people/import is matched before people's /people/{id}
+AREAS = (dashboard, sign_in, directory, people, certifications, audit, staff, learner, courses, statements)
 
 
 def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *, prefix: str = "/app",
