@@ -138,7 +138,10 @@ def create_apps(settings: Settings | None = None, *,
         admin_only, public=(), what="the cmi5 admin API", action="launching cmi5 and TinCan courses", realm="player"))
     cmi5_learner = create_cmi5_learner_app(cmi5_launcher, secure_cookie=content_origin.lower().startswith("https:"))
 
-    web_part = WebPart(settings, rules_part.rules, store.secret)
+    web_part = WebPart(settings, rules_part.rules, store.secret, services={
+        "content": content_api.state.store, "launcher": launcher, "cmi5": cmi5_launcher,
+        "registrations": player_registrations, "lrs": store, "content_origin": content_origin,
+        "activity_iri_base": activity_iri_base(settings)})
 
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
                    Mount("/content/files", app=not_found),  # served on the content origin only
