@@ -8,8 +8,8 @@ and a certificate PDF each, and their transcript (completions, and the transcrip
 
 Which course a to-do needs: the certification's completion rules (``initial``, and ``renewal`` first
 when it is due for renewal), followed through their children to the activity IRIs; an activity IRI is
-a course of the content store when it is the player's course IRI (``{activity_iri_base}/courses/{id}``),
-or for a cmi5 course its own course id, one of its AU ids (then that AU is launched) or the ids the
+a course of the content store when it is the player's course IRI (``{activity_iri_base}/courses/{id}``)
+or one of its SCOs' IRIs (``.../scos/{item}``: a course of one SCO has no course-level statements), or for a cmi5 course its own course id, one of its AU ids (then that AU is launched) or the ids the
 LMS generates for them, or for a TinCan package one of its activity ids. The launch is a POST (the
 learner's CSRF token) that makes or reuses the learner's registration through the player's public
 launchers (``Launcher.create`` for SCORM, ``Cmi5Launcher.create`` for cmi5 and TinCan), for the
@@ -96,8 +96,12 @@ class CourseIndex:
                  "version": course["latest_version"]}
         found: dict[str, dict] = {}
         if base:
-            from player.bridge.vocabulary import course_iri
+            from player.bridge.vocabulary import course_iri, sco_iri
             found[course_iri(base, course["id"])] = entry
+            if fmt not in OTHER_FORMATS:    # SCORM: a course of one SCO reports on its SCO only
+                from player.runtime.status import sco_ids
+                for sco in sco_ids(structure):
+                    found.setdefault(sco_iri(course_iri(base, course["id"]), sco), entry)
         try:
             if fmt == "cmi5" and base:
                 from player.cmi5.launch import course_tree
@@ -249,7 +253,12 @@ def routes(site: Site) -> list[Route]:
 
     def learner_page(request: Request, pid: str) -> Response:
         request.scope["web.learner"] = pid
-        return site.render(request, "me.html", **plan(pid), csrf_learner=learner_csrf(request))
+        response = site.render(request, "me.html", **plan(pid), csrf_learner=learner_csrf(request))
+        origin = site.services.get("content_origin")
+        if origin:   # a launch form's answer redirects there: form-action covers the redirect's target too
+            response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'",
+                                                                      f"form-action 'self' {origin}")
+        return response
 
     def learner_of(token: str | None, audience: str) -> str | None:
         if not token:
