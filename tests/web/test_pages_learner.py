@@ -22,7 +22,9 @@ from lrs.storage import open_store  # noqa: E402
 from service.config import activity_iri_base  # noqa: E402
 from web import pdf  # noqa: E402
 
-PACKAGE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "packages" / "RuntimeBasicCalls_SCORM12.zip"
+PACKAGES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "packages"
+PACKAGE = PACKAGES / "RuntimeBasicCalls_SCORM12.zip"
+CMI5_PACKAGE = PACKAGES / "cmi5_single_au_basic_responsive.zip"
 ODD = "Ωmega 🚌 日本 \u202e\ud7ff é"
 SAFETY_TITLE = f"Safety {HOSTILE} {ODD}"
 XAPI = {**ADMIN, "X-Experience-API-Version": "1.0.3"}
@@ -31,8 +33,8 @@ DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 @pytest.fixture(scope="module", params=["sqlite", "mongo"])
 def world(request, tmp_path_factory):
-    if not PACKAGE.is_file():
-        pytest.skip(f"{PACKAGE} is absent: third-party fixtures are read from ../shared")
+    if not (PACKAGE.is_file() and CMI5_PACKAGE.is_file()):
+        pytest.skip(f"{PACKAGES} lacks the fixture packages: third-party fixtures are read from ../shared")
     backend = fresh_mongodb_url() if request.param == "mongo" else ""
     tmp = tmp_path_factory.mktemp("learner")
     svc = make_world(tmp, backend)
@@ -49,6 +51,16 @@ def world(request, tmp_path_factory):
                                      "validity": {"days": 365}})
         svc.define("requirement", {"id": "safety-req", "applies_to": {"roles": ["bus_operator"]},
                                    "certifications": ["safety"], "due": {"days": 10}})
+        # a cmi5 course, named in its completion rule by its own course id (its course structure's)
+        r = svc.client.post("/content/packages", content=CMI5_PACKAGE.read_bytes(),
+                            headers={**ADMIN, "Content-Type": "application/zip"})
+        assert r.status_code in (200, 201), r.text
+        svc.cmi5_course = r.json()["course"]["id"]
+        version = svc.client.get(f"/content/courses/{svc.cmi5_course}/versions/1", headers=ADMIN).json()
+        svc.define("completion", {"id": "cmi5-course", "activity": version["structure"]["cmi5"]["course"]["id"]})
+        svc.define("certification", {"id": "cmi5-cert", "title": "Responsive basics", "initial": "cmi5-course"})
+        svc.define("requirement", {"id": "cmi5-req", "applies_to": {"roles": ["bus_operator"]},
+                                   "certifications": ["cmi5-cert"], "due": {"days": 20}})
         # p1 has passed the course (as the player's bridge reports it: the course activity, its version)
         svc.safety_statement = str(uuid.uuid4())
         st = {"id": svc.safety_statement, "actor": {"mbox": "mailto:p1@example.com"},
@@ -127,6 +139,30 @@ def test_a_learner_launches_the_course_a_to_do_needs_and_resumes_the_same_regist
     second = launch_claims(world, again.headers["location"])
     assert second["reg"] == claims["reg"] and second["jti"] != claims["jti"]
     assert len(registrations(world, "mailto:p2@example.com")) == 1
+
+
+def test_a_cmi5_course_is_launched_through_the_cmi5_launcher_with_the_learners_registration(world):
+    p2 = learner(world, "p2")
+    html = p2.get("/app/me").text
+    todo = html[html.index('id="todo"'):html.index('id="held"')]
+    # by date due: safety in 10 days, this one in 20, the bus operator's certification in 30
+    assert todo.index("Safety &lt;script") < todo.index("Responsive basics") < todo.index("Bus operator &lt;script")
+    action, token = launch_form(html, world.cmi5_course)
+    resp = p2.post(action, data={"csrf": token}, follow_redirects=False)
+    assert resp.status_code == 303
+    location = resp.headers["location"]
+    prefix = world.settings.content_url + "/player/cmi5/launch/"
+    assert location.startswith(prefix), location
+    store = open_store(world.tmp, world.backend)
+    try:
+        key = store.secret("launch")
+    finally:
+        store.close()
+    claims = jwt.decode(location[len(prefix):], key, algorithms=["HS256"], audience="lrs-cmi5-launch")
+    assert claims["course"] == world.cmi5_course and claims["ret"] == "https://testserver/app/me"
+    assert "endpoint=https%3A%2F%2Ftestserver%2Fxapi" in claims["to"] and "registration=" + claims["reg"] in claims["to"]
+    regs = [r for r in registrations(world, "mailto:p2@example.com") if r["course"]["id"] == world.cmi5_course]
+    assert [r["id"] for r in regs] == [claims["reg"]]
 
 
 def test_a_launch_without_the_learners_csrf_token_is_refused_and_makes_nothing(world):
