@@ -12,6 +12,8 @@ of web/pages/:
     GET  /audit                   audit.py: chain head; ?verify=1 recomputes the chain
     GET  /accounts, POST /accounts, POST /accounts/{name}/disable|enable|password   staff.py (admin)
     GET  /learn/{token}, GET /me, POST /me/sign-out                                learner.py
+    POST /me/courses/{course}/launch, GET /me/transcript.pdf, GET /me/certificates/{cid}.pdf   learner.py
+    GET  /people/{id}/transcript.pdf, /people/{id}/certificates/{cid}.pdf, /people/{id}/evidence.json  people.py
 
 The pages call the rules' public functions (rules.core.Rules), the same the ``/rules`` API calls.
 """

@@ -199,8 +199,13 @@ def routes(site: Site) -> list[Route]:
         return hmac.new(site.secret("web-csrf"), b"learner:" + request.cookies.get(LEARNER_COOKIE, "").encode(),
                         hashlib.sha256).hexdigest()
 
-    def agent_of(pid: str) -> dict | None:
+    def agent_of(pid: str, account_first: bool = False) -> dict | None:
+        """The person's first agent in the directory; with ``account_first`` their first account agent
+        if they have one (cmi5 launches an account actor: another identifier becomes an account the
+        directory does not know, cmi5_actor in player/cmi5/launch.py)."""
         agents = rules.person(pid)["agents"]
+        if account_first:
+            agents = sorted(agents, key=lambda a: "account" not in a)
         return dict(agents[0]) if agents else None
 
     def plan(pid: str) -> dict:
@@ -209,11 +214,12 @@ def routes(site: Site) -> list[Route]:
         t = rules.transcript(pid)
         certs, comps = site.certifications(), completion_definitions(site)
         courses_by_iri = index.current()
-        agent = agent_of(pid)
+        agents = {False: agent_of(pid), True: agent_of(pid, account_first=True)}
         regs = site.services.get("registrations")
         states: dict[str, str] = {}
 
-        def state(course_id: str) -> str:
+        def state(course_id: str, fmt: str | None) -> str:
+            agent = agents[fmt == "cmi5"]
             if course_id not in states:
                 states[course_id] = "start"
                 if regs is not None and agent is not None:
@@ -239,7 +245,7 @@ def routes(site: Site) -> list[Route]:
                 entry = courses_by_iri.get(iri)
                 if entry and entry["course"] not in seen:
                     seen.add(entry["course"])
-                    out.append({**entry, "state": state(entry["course"])})
+                    out.append({**entry, "state": state(entry["course"], entry["format"])})
             return out
 
         todo = [c for c in t["certifications"] if c["status"] in TODO]
@@ -309,7 +315,8 @@ def routes(site: Site) -> list[Route]:
         if not entries:
             raise PageError(404, "This course is not one of the courses you must take.",
                             "Go back to your page and choose a course from the list there.")
-        entry, agent = entries[0], agent_of(pid)
+        entry = entries[0]
+        agent = agent_of(pid, account_first=entry["format"] == "cmi5")
         if agent is None:
             raise PageError(409, "Your record has no e-mail address or account to record your learning under.",
                             "Ask your training admin to add one to your record.")
