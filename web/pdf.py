@@ -4,11 +4,13 @@ request), drawn with fpdf2.
 Every value is drawn as plain text: nothing in it is read as markup (fpdf2's ``cell``/``multi_cell``
 with markdown off), so a ``<script>`` in a title is drawn as those characters. Any Unicode text is
 accepted: with ``font`` (the path of a TrueType font, LRS_PDF_FONT) each character the font has is drawn
-with it; without one, the PDF core font Helvetica draws Latin-1. A character the font lacks, and any
+with it; without one (or when it cannot be read: a warning is logged), the PDF core font Helvetica
+draws Latin-1. A character the font lacks, and any
 control character, is drawn as ``?`` (U+FFFD where the font has it), never an error.
 """
 from __future__ import annotations
 
+import logging
 import unicodedata
 from datetime import datetime, timezone
 
@@ -27,10 +29,15 @@ class _Doc(FPDF):
         self._glyphs: set[int] | None = None
         self._family = "helvetica"
         if font:
-            self.add_font(_FAMILY, "", font)
-            self.add_font(_FAMILY, "B", font)
-            self._family = _FAMILY
-            self._glyphs = set(self.fonts[_FAMILY].cmap)
+            try:
+                self.add_font(_FAMILY, "", font)
+                self.add_font(_FAMILY, "B", font)
+            except Exception as exc:   # a missing or unreadable file: the core font, said in the log
+                logging.getLogger("lrs.web").warning("LRS_PDF_FONT %s cannot be used (%s); PDFs use Helvetica",
+                                                     font, exc)
+            else:
+                self._family = _FAMILY
+                self._glyphs = set(self.fonts[_FAMILY].cmap)
         self._replacement = "\ufffd" if self._glyphs and 0xFFFD in self._glyphs else REPLACEMENT
 
     def safe(self, value) -> str:

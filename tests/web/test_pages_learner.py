@@ -269,3 +269,11 @@ def test_pdfs_draw_any_unicode_without_failing_and_replace_what_the_font_lacks(f
     body = pdf.transcript_pdf(person="p", rows=rows, columns=["person_id", "kind", "id", "status", "statements"],
                               chain_head="h", font=str(font) if font else None)
     assert len(PdfReader(io.BytesIO(body)).pages) > 1 and "c79" in pdf_text(body)
+
+
+def test_a_font_that_cannot_be_read_falls_back_to_the_core_font(tmp_path, caplog):
+    bad = tmp_path / "not-a-font.ttf"
+    bad.write_bytes(b"not a font")
+    body = pdf.certificate_pdf(person="p1", certification="c", title="Title é Ω", status="certified",
+                               issued="2026-01-01", expires="2027-01-01", chain_head="h", font=str(bad))
+    assert "Title é ?" in pdf_text(body) and "cannot be used" in caplog.text
