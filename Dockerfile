@@ -19,6 +19,9 @@ COPY rules rules
 COPY web web
 COPY service service
 RUN pip install --no-cache-dir .
+# DejaVu Sans draws the certificate and transcript PDFs (LRS_PDF_FONT): most scripts, not only Latin-1
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+ENV LRS_PDF_FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 ENV LRS_HOST=0.0.0.0 LRS_PORT=8080 LRS_DATA_DIR=/data LRS_SCORM_AGAIN_DIR=/app/scorm-again
 VOLUME /data
 # 8080: the main origin (xAPI, admin APIs); 8081: the content origin (course files, the learner's player)

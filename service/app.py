@@ -138,12 +138,12 @@ def create_apps(settings: Settings | None = None, *,
         admin_only, public=(), what="the cmi5 admin API", action="launching cmi5 and TinCan courses", realm="player"))
     cmi5_learner = create_cmi5_learner_app(cmi5_launcher, secure_cookie=content_origin.lower().startswith("https:"))
 
-    # what the course and statement pages use (web/pages/courses.py, statements.py): the same objects the
-    # /content, /player and /xapi routes call
+    # what the pages use (web/pages/courses.py, statements.py, learner.py, people.py): the same objects
+    # the /content, /player and /xapi routes call
     web_services = {"content": content_api.state.store, "content_limits": content_api.state.limits,
                     "import_checks": IMPORT_CHECKS, "launcher": launcher, "cmi5": cmi5_launcher,
                     "registrations": player_registrations, "statements": lrs_app.routes["/statements"],
-                    "content_origin": content_origin, "activity_iri_base": activity_iri_base(settings)}
+                    "lrs": store, "content_origin": content_origin, "activity_iri_base": activity_iri_base(settings)}
     web_part = WebPart(settings, rules_part.rules, store.secret, services=web_services)
 
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),

@@ -64,6 +64,7 @@ class Settings:
     web_session_seconds: int = 8 * 3600
     web_learner_link_seconds: int = 7 * 86400
     web_learner_session_seconds: int = 8 * 3600
+    pdf_font: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -182,6 +183,8 @@ HELP = {
     "web_session_seconds": "how long a staff sign-in session of the web pages (/app) lasts",
     "web_learner_link_seconds": "how long a learner's sign-in link to their web page stays valid",
     "web_learner_session_seconds": "how long a learner's web page session lasts after opening their link",
+    "pdf_font": "a TrueType font file the certificate and transcript PDFs are drawn with (any script it covers); "
+                "empty: the PDF core font Helvetica (Latin-1; other characters drawn as ?)",
 }
 
 

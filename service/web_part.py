@@ -18,14 +18,14 @@ PREFIX = "/app"
 class WebPart:
     def __init__(self, settings: Settings, rules: Rules, secret: Callable[[str], bytes],
                  services: dict[str, Any] | None = None):
-        """``secret``: the LRS store's named keys (the pages sign CSRF tokens and learner links with theirs).
-        ``services``: the other parts' objects the pages use, by name (web/site.py ``Site.services``)."""
+        """``secret``: the LRS store's named keys (the pages sign CSRF tokens and learner links with theirs);
+        ``services``: the other parts the pages use, by name (web/site.py ``Site.services``)."""
         self.store = open_account_store(settings.data_dir, settings.mongodb_url)
         self.accounts = Accounts(self.store, session_seconds=settings.web_session_seconds)
         self.app = create_app(rules, self.accounts, secret, prefix=PREFIX, base_url=settings.main_url,
                               link_seconds=settings.web_learner_link_seconds,
                               learner_session_seconds=settings.web_learner_session_seconds,
-                              services=services)
+                              services={"pdf_font": settings.pdf_font, **(services or {})})
         self.mount = Mount(PREFIX, app=self.app)
 
     def close(self) -> None:

@@ -20,6 +20,8 @@ of web/pages/:
     GET  /courses/{course}, /courses/{course}/versions/{n}
     POST /courses/{course}/retire, /courses/{course}/versions/{n}/preview (admin)
     GET  /statements (the /xapi/statements filters, ?cursor=), /statements.csv, /statements/{id}  statements.py
+    POST /me/courses/{course}/launch, GET /me/transcript.pdf, GET /me/certificates/{cid}.pdf   learner.py
+    GET  /people/{id}/transcript.pdf, /people/{id}/certificates/{cid}.pdf, /people/{id}/evidence.json  people.py
 
 The pages call the rules' public functions (rules.core.Rules), the same the ``/rules`` API calls.
 """
