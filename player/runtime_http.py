@@ -319,9 +319,10 @@ class Runtime:
 
     def _record_course(self, registration, course: dict, version: dict, before: Attempt, after: Attempt,
                        commit) -> None:
-        """A course of several SCOs not run by the sequencing engine (SCORM 1.2, unsequenced 2004):
-        the course-level statements when the commit changes the course status rolled up from its SCOs."""
-        if sco_count(version) < 2 or self.sequenced(version):
+        """A course not run by the sequencing engine (SCORM 1.2, unsequenced 2004, any course of one SCO):
+        the course-level statements when the commit changes the course status rolled up from its SCOs.
+        A course of one SCO gets them too, so a rule names the course whatever its number of SCOs."""
+        if self.sequenced(version):
             return
         structure = version.get("structure") or {}
         attempts = [a for a in self.player.attempts(registration.id)

@@ -189,6 +189,17 @@ def test_a_scorm_12_course_of_several_scos_writes_its_course_statements_as_its_m
         ("completed", "passed", 0.85)
 
 
+def test_a_course_of_one_sco_writes_its_course_statements_too_so_a_rule_can_name_the_course(client):
+    one = TWO_12.replace('<item identifier="two" identifierref="r2"><title>Two</title></item>', "")
+    resources = TWO_12_RESOURCES.replace(
+        '<resource identifier="r2" type="webcontent" adlcp:scormtype="sco" href="two.html"><file href="two.html"/></resource>', "")
+    course_id, registration, config = open_course(client, scorm12_zip(organizations=one, resources=resources,
+                                                                      files={"one.html": "<p>1</p>"}))
+    play_12(client, registration, "one", {"cmi.core.lesson_status": "incomplete", "cmi.core.score.raw": "85"})
+    # mastery 80 met: the SCO is passed and so completed, and so is the course
+    assert course_verbs(client, registration, course_id) == ["scored", "completed", "passed"]
+
+
 def test_a_course_whose_activity_tree_cannot_be_built_still_opens_with_flow_and_choice(client, monkeypatch):
     import player.runtime_http as runtime_http
 
