@@ -61,6 +61,13 @@ CREATE TABLE history (
 CREATE INDEX history_person ON history (person_id, certification, n);
 CREATE INDEX history_certification ON history (certification, n);
 """
+# Indexes added after layout 1 (made at start-up on a store of that layout too; they change no answer):
+# the counts of the compliance report and the dashboard read this index, not the records' bodies, and
+# a supervisor's team is found by the supervisor attribute.
+ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS records_counts ON records (certification, status, site, roles, expires);
+CREATE INDEX IF NOT EXISTS people_supervisor ON people (json_extract(CAST(attributes AS TEXT), '$.supervisor'));
+"""
 
 _PERSON = "SELECT person_id, version, since, identities, agents, attributes, source FROM people"
 _DEF = "SELECT kind, id, version, body, created, who, why FROM definitions"
@@ -140,6 +147,9 @@ class SqliteRulesStore:
                 conn.execute(f"PRAGMA user_version = {LAYOUT}")
             elif layout != LAYOUT:
                 raise RuntimeError(f"the rules store at {self.path} has layout {layout}; this code reads layout {LAYOUT}")
+            for sql in ADDED_INDEXES.split(";"):
+                if sql.strip():
+                    conn.execute(sql)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -209,6 +219,12 @@ class SqliteRulesStore:
             _PERSON + " p WHERE person_id > ? AND version = (SELECT max(version) FROM people q "
             "WHERE q.person_id = p.person_id) ORDER BY person_id LIMIT ?", (after or "", page_limit(limit))).fetchall()
         return [_person(r) for r in rows]
+
+    def supervised_by(self, person_id):
+        return [r[0] for r in self._read().execute(
+            "SELECT person_id FROM people p WHERE json_extract(CAST(attributes AS TEXT), '$.supervisor') = ? "
+            "AND version = (SELECT max(version) FROM people q WHERE q.person_id = p.person_id) ORDER BY person_id",
+            (person_id,))]
 
     def persons_for(self, identities):
         out = {}
@@ -347,8 +363,12 @@ class SqliteRulesStore:
         return [record_from(*r) for r in self._read().execute(self._REC + " WHERE person_id = ? ORDER BY certification",
                                                               (person_id,))]
 
-    def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT):
+    def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT,
+               people=None):
         sql, args = self._REC + " WHERE certification = ? AND person_id > ?", [certification, after or ""]
+        if people is not None:
+            sql += " AND person_id IN (SELECT value FROM json_each(?))"
+            args.append(orjson.dumps(list(people)).decode())
         if status:
             sql += f" AND status IN ({','.join('?' * len(status))})"
             args += list(status)
@@ -372,6 +392,18 @@ class SqliteRulesStore:
         rows = self._read().execute("SELECT status, site, roles, COUNT(*) FROM records WHERE certification = ? "
                                     "GROUP BY status, site, roles", (certification,))
         return [(status, site, tuple(orjson.loads(roles)), n) for status, site, roles, n in rows]
+
+    def count_records(self, expires_by=(), people=None):
+        days = list(expires_by)
+        sums = "".join(", SUM(expires IS NOT NULL AND expires <= ?)" for _ in days)
+        sql = f"SELECT certification, status, site, roles, COUNT(*){sums} FROM records INDEXED BY records_counts"
+        args: list = list(days)
+        if people is not None:
+            sql += " WHERE person_id IN (SELECT value FROM json_each(?))"
+            args.append(orjson.dumps(list(people)).decode())
+        sql += " GROUP BY certification, status, site, roles"
+        return [(c, st, site, tuple(orjson.loads(roles)), n, tuple(rest)) for c, st, site, roles, n, *rest
+                in self._read().execute(sql, args)]
 
     def due_people(self, day, limit=PAGE_LIMIT):
         return [r[0] for r in self._read().execute(
