@@ -31,7 +31,7 @@ from rules.core import Rules, RulesError
 
 from .accounts import AccountError, Accounts
 from .pages import audit, certifications, dashboard, learner, people, sign_in, staff
-from .site import HERE, PageError, Site
+from .site import HERE, PageError, ServerTiming, Site
 
 AREAS = (dashboard, sign_in, people, certifications, audit, staff, learner)
 
@@ -69,6 +69,8 @@ def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *,
 
     routes = [route for area in AREAS for route in area.routes(site)]
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static")))
-    return Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, exception_handlers={
         PageError: page_error, RulesError: rules_error, AccountError: account_error, HTTPException: http_error,
         Exception: internal_error})
+    app.add_middleware(ServerTiming)
+    return app

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -144,13 +145,7 @@ class Site:
         """The people a supervisor sees (None: everyone)."""
         if account.role != "supervisor":
             return None
-        team, after = set(), None
-        while True:
-            page = self.rules.people(after, 1000)
-            team.update(p["person_id"] for p in page if p["attributes"].get("supervisor") == account.person_id)
-            if len(page) < 1000:
-                return team
-            after = page[-1]["person_id"]
+        return set(self.rules.team(account.person_id))
 
     def may_see(self, account, person_id: str) -> None:
         team = self.team_of(account)
@@ -161,6 +156,28 @@ class Site:
         """Published certifications by id: their definition body."""
         return {d["id"]: d["definition"] for d in self.rules.definitions()["definitions"]
                 if d["kind"] == "certification" and d["published"]}
+
+
+class ServerTiming:
+    """ASGI middleware: every answer carries ``Server-Timing: app;dur=<ms>``, the time from the request
+    reaching the pages' app to the answer's headers being sent (what bench/web_pages.py reports)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - start) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={took:.1f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 def csv_response(rows: list[dict], columns: list[str], filename: str, head: str) -> Response:

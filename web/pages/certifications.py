@@ -31,8 +31,9 @@ def routes(site: Site) -> list[Route]:
         team = site.team_of(account)
         rows, after = [], q.get("after") or None
         while True:
-            page = rules.roster(cid, status, q.get("site") or None, q.get("role") or None, days, None, after, PAGE)
-            rows += [r for r in page["people"] if team is None or r["person_id"] in team]
+            page = rules.roster(cid, status, q.get("site") or None, q.get("role") or None, days, None, after, PAGE,
+                                people=None if team is None else sorted(team))
+            rows += page["people"]
             after = page["next"]
             if not after or len(rows) >= PAGE:
                 break
