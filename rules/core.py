@@ -375,7 +375,7 @@ class Rules:
         """The store's record counts (``count_records``) by certification."""
         by_cert: dict[str, list] = {}
         for c, *group in self.store.count_records([(self.today() + timedelta(days=n)).isoformat() for n in days],
-                                                  None if people is None else sorted(people)):
+                                                  None if people is None else sorted(people), list(EXPIRING)):
             by_cert.setdefault(c, []).append(group)
         return by_cert
 

@@ -359,8 +359,9 @@ class AsyncMongoRulesStore:
         return [(d["_id"]["st"], d["_id"].get("site"), tuple(d["_id"].get("roles") or ()), d["n"])
                 async for d in cursor]
 
-    async def count_records(self, expires_by=(), people=None):
+    async def count_records(self, expires_by=(), people=None, expiring=None):
         key = {"_id": {"c": "$c", "st": "$st", "site": "$site", "roles": "$roles"}, "n": {"$sum": 1}}
+        of = {} if expiring is None else {"st": {"$in": list(expiring)}}
 
         async def groups(cursor) -> dict:
             out = {}
@@ -372,13 +373,13 @@ class AsyncMongoRulesStore:
         if people is None:
             counts = await groups(await self.records.aggregate([{"$group": key}], hint=ID))
             by_day = [await groups(await self.records.aggregate(
-                [{"$match": {"exp": {"$ne": None, "$lte": day}}}, {"$group": key}], hint="expires"))
+                [{"$match": {"exp": {"$ne": None, "$lte": day}, **of}}, {"$group": key}], hint="expires"))
                 for day in expires_by]
         else:
             who = {"p": {"$in": list(people)}}
             counts = await groups(await self.records.aggregate([{"$match": who}, {"$group": key}], hint="person"))
             by_day = [await groups(await self.records.aggregate(
-                [{"$match": {**who, "exp": {"$ne": None, "$lte": day}}}, {"$group": key}], hint="person"))
+                [{"$match": {**who, "exp": {"$ne": None, "$lte": day}, **of}}, {"$group": key}], hint="person"))
                 for day in expires_by]
         return [(*k, n, tuple(d.get(k, 0) for d in by_day)) for k, n in counts.items()]
 

@@ -194,11 +194,13 @@ class RulesStore(Protocol):
     def status_counts(self, certification: str) -> list[tuple[str, str | None, tuple[str, ...], int]]:
         """How many records of a certification there are per (status, site, roles): what compliance
         by site and role adds up, without reading every record."""
-    def count_records(self, expires_by: list[str] = (), people: list[str] | None = None
+    def count_records(self, expires_by: list[str] = (), people: list[str] | None = None,
+                      expiring: list[str] | None = None
                       ) -> list[tuple[str, str, str | None, tuple[str, ...], int, tuple[int, ...]]]:
         """(certification, status, site, roles, how many records, how many of them have an ``expires`` on or
         before each day of ``expires_by``) over the records of every certification (of ``people`` only,
-        when given): what the compliance report and the dashboard add up, in one read of an index."""
+        when given): what the compliance report and the dashboard add up. ``expiring``: the statuses whose
+        expiries are counted (the others count 0 for each day); None: every status."""
     def due_people(self, day: str, limit: int = PAGE_LIMIT) -> list[str]:
         """People with a record whose ``next_change`` is on or before ``day``."""
 

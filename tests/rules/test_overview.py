@@ -11,17 +11,21 @@ from rules.derive import STATUSES
 from rules.people import parse_csv
 from rules.storage import Record
 
-from rules_kit import World
+from lrs_testkit import fresh_mongodb_url
+from rules_kit import Clock, World
 
 SITES = ("north", "south", None)
 ROLES = (("driver",), ("mechanic",), ("driver", "mechanic"), ())
 CERTS = ("bus-operator", "forklift", "yard-lead")
 
 
-@pytest.fixture
-def world(tmp_path, backend, clock):
+@pytest.fixture(scope="module", params=["sqlite", "mongo"])
+def world(request, tmp_path_factory):
+    """One world a backend for the module's tests, which only read it."""
+    backend = fresh_mongodb_url() if request.param == "mongo" else ""
+    clock = Clock()
     clock.set("2026-03-01T12:00:00Z")
-    w = World(tmp_path, backend, clock)
+    w = World(tmp_path_factory.mktemp("overview"), backend, clock)
     rng = random.Random(3)
     rows = ["person_id,email,roles,site,supervisor"]
     for i in range(40):

@@ -204,6 +204,28 @@ def test_count_records_adds_up_every_certification_and_what_expires_by_each_day(
     assert sorted(store.count_records(["2026-02-28"], people=["p2", "p4", "nobody"]), key=repr) == sorted([
         ("bus", "certified", "north", ("driver",), 1, (1,)), ("bus", "certified", None, (), 1, (1,))], key=repr)
     assert store.count_records(people=[]) == []
+    only = sorted(store.count_records(["2026-02-28"], expiring=["expired"]), key=repr)
+    assert only == sorted([("bus", "certified", "north", ("driver",), 2, (0,)), ("bus", "expired", "south", ("driver",), 1, (0,)),
+                           ("bus", "certified", None, (), 1, (0,)), ("bus", "certified", "north", ("driver", "mechanic"), 1, (0,)),
+                           ("forklift", "certified", "north", ("driver",), 1, (0,))], key=repr)
+    assert (("bus", "certified", None, (), 1, (1,)) in store.count_records(["2026-02-28"], ["p4"], ["certified"])
+            and store.count_records(["2026-02-28"], ["p4"], ["expired"]) == [("bus", "certified", None, (), 1, (0,))])
+
+
+def test_count_records_follows_records_rewritten_with_another_status_site_or_roles(store):
+    store.put_records([_record(f"p{i}", site=("north", "south", None)[i % 3]) for i in range(9)])
+    store.put_records([_record("p0", status="expired"), _record("p1", site=None), _record("p2", roles=("mechanic",)),
+                       _record("p3", expires="2026-01-05"), _record("p4", cert="forklift"),
+                       _record("p5", site="south", status="overdue", roles=())])
+    store.put_records([_record("p0", status="certified", site="north")])   # and back
+    want: dict = {}
+    for cert in ("bus", "forklift"):
+        for r in store.roster(cert):
+            key = (cert, r.status, r.site, r.roles)
+            n, within = want.get(key, (0, 0))
+            want[key] = (n + 1, within + (r.expires is not None and r.expires <= "2026-01-31"))
+    assert sorted(store.count_records(["2026-01-31"]), key=repr) == sorted(
+        ((*k, n, (w,)) for k, (n, w) in want.items()), key=repr)
 
 
 def test_the_roster_of_some_people_only(store):
