@@ -401,6 +401,10 @@ class Rules:
         return {"as_of": self.today().isoformat(), "site": site, "role": role, "total": across(answers),
                 "certifications": answers, "expiring": expiring, "chain_head": head}
 
+    def directory_version(self) -> int:
+        """A number that grows with every change of the people directory (what a cache of ``people`` checks)."""
+        return self.store.people_versions()
+
     def team(self, person_id: str | None) -> list[str]:
         """The people a supervisor supervises: those whose ``supervisor`` attribute is ``person_id``."""
         return [] if person_id is None else self.store.supervised_by(person_id)

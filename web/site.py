@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -66,6 +67,8 @@ class Site:
         self.link_seconds, self.learner_session_seconds, self.secure = link_seconds, learner_session_seconds, secure
         self.services = dict(services or {})
         self._key, self._keys = key, {}
+        self._directory: tuple[int, list[tuple[str, str, dict]]] | None = None
+        self._directory_lock = threading.Lock()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["share"] = _share
@@ -146,6 +149,29 @@ class Site:
         if account.role != "supervisor":
             return None
         return set(self.rules.team(account.person_id))
+
+    def directory(self) -> list[tuple[str, str, dict]]:
+        """Every person (``Rules.people``'s form) with the text the people search looks in (their id and
+        their identities' values, lower case), in person id order: read once and kept while the directory
+        is unchanged (``Rules.directory_version``), so a search reads no person."""
+        version = self.rules.directory_version()
+        kept = self._directory
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        with self._directory_lock:
+            if self._directory is not None and self._directory[0] == version:
+                return self._directory[1]
+            people, after = [], None
+            while True:
+                page = self.rules.people(after, 1000)
+                people += [(p["person_id"], " ".join([p["person_id"], *(str(v) for g in p["agents"]
+                                                                          for v in g.values())]).lower(), p)
+                           for p in page]
+                if len(page) < 1000:
+                    break
+                after = page[-1]["person_id"]
+            self._directory = (version, people)
+            return people
 
     def may_see(self, account, person_id: str) -> None:
         team = self.team_of(account)

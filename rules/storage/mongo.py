@@ -160,6 +160,9 @@ class AsyncMongoRulesStore:
         docs = await self.current.find(flt, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_person(d["d"]) for d in docs]
 
+    async def people_versions(self):
+        return await self.people_.count_documents({}, hint=ID)
+
     async def supervised_by(self, person_id):
         docs = await self.current.find({"sup": person_id}, {"_id": 1}, hint="supervisor").to_list(None)
         return sorted(d["_id"] for d in docs)
@@ -447,7 +450,7 @@ def _record_body(r: Record) -> bytes:
 _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
             "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
-            "put_records", "records_for", "roster", "status_counts", "count_records", "due_people", "supervised_by", "append_history", "history", "history_for",
+            "put_records", "records_for", "roster", "status_counts", "count_records", "due_people", "supervised_by", "people_versions", "append_history", "history", "history_for",
             "history_of", "chain_head"]
 
 

@@ -144,6 +144,9 @@ class RulesStore(Protocol):
         """Current versions in person id order, those above ``after``."""
     def persons_for(self, identities: list[str]) -> dict[str, str]:
         """identity -> person id, for those of ``identities`` that belong to someone."""
+    def people_versions(self) -> int:
+        """How many person versions the store holds: it grows with every change of the directory (a cache
+        of the directory is current while it is unchanged)."""
     def supervised_by(self, person_id: str) -> list[str]:
         """Ids (in order) of the people whose current version's ``supervisor`` attribute is ``person_id``."""
 

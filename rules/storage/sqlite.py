@@ -240,6 +240,9 @@ class SqliteRulesStore:
             "WHERE q.person_id = p.person_id) ORDER BY person_id LIMIT ?", (after or "", page_limit(limit))).fetchall()
         return [_person(r) for r in rows]
 
+    def people_versions(self):
+        return self._read().execute("SELECT count(*) FROM people").fetchone()[0]
+
     def supervised_by(self, person_id):
         return [r[0] for r in self._read().execute(
             "SELECT person_id FROM people p WHERE json_extract(CAST(attributes AS TEXT), '$.supervisor') = ? "

@@ -247,6 +247,16 @@ def test_supervised_by_names_the_people_whose_current_version_names_the_supervis
     assert store.supervised_by("nobody") == []
 
 
+def test_people_versions_grow_with_every_change_of_the_directory(store):
+    assert store.people_versions() == 0
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "north"}, "cli")
+    store.put_person("p2", [], ["Agent|mbox:mailto:p2@x"], {}, "cli")
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "north"}, "cli")    # unchanged
+    assert store.people_versions() == 2
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "south"}, "cli")
+    assert store.people_versions() == 3
+
+
 def test_history_is_a_hash_chain(store):
     assert store.chain_head() == (-1, GENESIS)
     store.take_lease("A", 1000.0, 1e9)
