@@ -107,6 +107,11 @@ class Rules:
         d = self.store.save_definition(kind, body["id"], body, who, why)
         return self.definition_view(d)
 
+    def certifications(self) -> dict[str, dict]:
+        """The published certifications by id: the definition in force of each (one read of the
+        publications; the definitions themselves are kept while the publications are unchanged)."""
+        return dict(published(self.store).certifications)
+
     @staticmethod
     def definition_view(d) -> dict:
         return {"kind": d.kind, "id": d.id, "version": d.version, "created": d.created, "who": d.who, "why": d.why,

@@ -180,8 +180,7 @@ class Site:
 
     def certifications(self) -> dict[str, dict]:
         """Published certifications by id: their definition body."""
-        return {d["id"]: d["definition"] for d in self.rules.definitions()["definitions"]
-                if d["kind"] == "certification" and d["published"]}
+        return self.rules.certifications()
 
 
 class ServerTiming:

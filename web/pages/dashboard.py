@@ -8,7 +8,7 @@ All figures come from one read of the records' counts (``Rules.overview``) and t
 events (``Rules.recent_events``)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -46,19 +46,15 @@ def routes(site: Site) -> list[Route]:
         team = site.team_of(account)
         people = None if team is None else sorted(team)
         ov = rules.overview(HORIZONS, where, role, people)
-        narrow = [(k, v) for k, v in (("site", where), ("role", role)) if v is not None]
-
-        def roster(cid: str, *pairs) -> str:
-            query = urlencode(list(pairs) + narrow)
-            return f"{prefix}/certifications/{cid}/roster" + ("?" + query if query else "")
-
+        narrow = urlencode([(k, v) for k, v in (("site", where), ("role", role)) if v is not None])
+        queries = {"compliant": urlencode([("status", s) for s in CURRENT]),
+                   "people": urlencode([("status", s) for s in CONCERNED]), "overdue": "status=overdue",
+                   **{n: f"expiring_within_days={n}" for n in HORIZONS}}
+        queries = {k: "?" + q + ("&" + narrow if narrow else "") for k, q in queries.items()}
         links = {}
         for c in ov["certifications"]:
-            cid = c["certification"]
-            links[cid] = {"compliant": roster(cid, *[("status", s) for s in CURRENT]),
-                          "people": roster(cid, *[("status", s) for s in CONCERNED]),
-                          "overdue": roster(cid, ("status", "overdue")),
-                          **{n: roster(cid, ("expiring_within_days", n)) for n in HORIZONS}}
+            base = f"{prefix}/certifications/{quote(c['certification'], safe='')}/roster"
+            links[c["certification"]] = {k: base + q for k, q in queries.items()}
         overdue = sorted(((c["by_status"].get("overdue", 0), c["certification"]) for c in ov["certifications"]
                           if c["by_status"].get("overdue")), key=lambda x: (-x[0], x[1]))
         expiring_total = {n: sum(e[n] for e in ov["expiring"].values()) for n in HORIZONS}
