@@ -12,9 +12,9 @@ step's time is printed. Then it makes three staff accounts (admin, supervisor of
 supervisor is p00000, auditor), starts ``lrs serve`` on DATA_DIR (the rules engine off: the world is
 derived already), signs each in through the sign-in form, opens a learner's sign-in link, and
 requests every page of ``PAGES`` ``--requests`` times, one at a time (after ``--warmup`` requests
-not counted), reporting p50/p95/max of the **server time**: the ``Server-Timing: app;dur=`` header the pages' app puts on each answer (from the
-request reaching the pages' app to its headers; web/site.py ``ServerTiming``), with the load
-average (1/5/15 min) before each page's requests. Embedded SQLite stores.
+not counted), reporting p50/p95/max of the **server time**: the ``Server-Timing: app;dur=`` header
+the pages' app puts on each answer (from the request reaching the pages' app to its headers;
+web/site.py ``ServerTiming``), with the load average (1/5/15 min) before each page's requests. Embedded SQLite stores.
 
 ``PAGES`` is a table of (name, role, URL): add a row for a new page. A URL may name ``{person}`` (a
 random person of the world, a new one each request), ``{team_person}`` (one of the supervisor's
@@ -223,7 +223,8 @@ def main() -> None:
             for i in range(n + args.warmup):
                 warm, i = i < args.warmup, rng.randrange(len(people))
                 target = url.format(person=people[i], team_person=rng.choice(team), cert=cert, n=i,
-                                    site=f"site-{rng.randrange(40)}", role=rng.choice(("driver", "mechanic", "operator")))
+                                    site=f"site-{rng.randrange(40)}",
+                                    role=rng.choice(("driver", "mechanic", "operator")))
                 start = time.perf_counter()
                 resp = b.get(target)
                 client.append((time.perf_counter() - start) * 1000)

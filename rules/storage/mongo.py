@@ -337,8 +337,8 @@ class AsyncMongoRulesStore:
         docs = await self.records.find({"p": person_id}, hint="person").to_list(None)
         return sorted((_record(d) for d in docs), key=lambda r: r.certification)
 
-    async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT,
-                     people=None):
+    async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None,
+                     limit=PAGE_LIMIT, people=None):
         flt: dict = {"c": certification}
         if after is not None:
             flt["p"] = {"$gt": after}

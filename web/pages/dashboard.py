@@ -32,8 +32,8 @@ def chart(rows: list[dict], key: str) -> dict:
     bars = []
     for i, r in enumerate(rows):
         share = r["share"] or 0.0
-        bars.append({"name": r[key] if r[key] is not None else f"(no {key})", "none": r[key] is None, "share": r["share"],
-                     "compliant": r["compliant"], "requirements": r["requirements"],
+        bars.append({"name": r[key] if r[key] is not None else f"(no {key})", "none": r[key] is None,
+                     "share": r["share"], "compliant": r["compliant"], "requirements": r["requirements"],
                      "y": i * ROW, "bar_y": i * ROW + LABEL + 4, "width": round(share * (WIDTH - 60), 1)})
     return {"bars": bars, "width": WIDTH, "height": max(ROW, len(bars) * ROW), "bar": BAR, "scale": WIDTH - 60}
 
