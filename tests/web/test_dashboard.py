@@ -199,3 +199,10 @@ def test_the_people_search_sees_a_change_of_the_directory_at_once(crowd):
     assert scan(ada, "newcomer") == ["z-newcomer"]
     crowd.people("person_id,email,roles,site\nz-newcomer,newcomer@example.com,driver,West\n")
     assert scan(ada, "newcomer", "East") == [] and scan(ada, "newcomer", "West") == ["z-newcomer"]
+
+
+def test_every_page_answer_says_its_server_time(as_):
+    ada = as_("ada")
+    for path in ("/app/", "/app/people", "/app/certifications/bus-operator/roster.csv", "/app/no-such-page"):
+        resp = ada.get(path)
+        assert re.fullmatch(r"app;dur=\d+\.\d", resp.headers["server-timing"]), path
