@@ -20,6 +20,7 @@ from .storage.ports import PAGE_LIMIT, Action, timestamp, utc_now
 
 ROSTER_LIMIT = 500   # most rows of a roster page (the store reads one more, to know whether a next page exists)
 ACTION_KINDS = ("manual_completion", "external_certificate", "exemption", "revocation")
+EXPIRING = ("certified", "in_renewal_window")   # the statuses a roster "expiring within n days" lists
 
 
 class RulesError(Exception):
@@ -105,6 +106,11 @@ class Rules:
         check_set(current.with_version(kind, body, 0), complete=False)
         d = self.store.save_definition(kind, body["id"], body, who, why)
         return self.definition_view(d)
+
+    def certifications(self) -> dict[str, dict]:
+        """The published certifications by id: the definition in force of each (one read of the
+        publications; the definitions themselves are kept while the publications are unchanged)."""
+        return dict(published(self.store).certifications)
 
     @staticmethod
     def definition_view(d) -> dict:
@@ -264,19 +270,23 @@ class Rules:
 
     def roster(self, certification: str, status: list[str] | None = None, site: str | None = None,
                role: str | None = None, expiring_within_days: int | None = None, as_of: str | None = None,
-               after: str | None = None, limit: int = 100) -> dict:
+               after: str | None = None, limit: int = 100, people: list[str] | None = None) -> dict:
+        """A certification's records, filtered, a page in person id order; ``people``: only theirs (a
+        supervisor's team)."""
         defs = published(self.store)
         if certification not in defs.certifications:
             raise RulesError(404, f"no published certification {certification!r}", "certification")
         limit = max(1, min(int(limit), ROSTER_LIMIT))
         head = self.store.chain_head()[1]
         if as_of is not None:
-            return self._roster_as_of(certification, as_of, status, site, role, after, limit, head)
+            return self._roster_as_of(certification, as_of, status, site, role, after, limit, head,
+                                      None if people is None else set(people))
         expires_by = None
         if expiring_within_days is not None:
             expires_by = (self.today() + timedelta(days=expiring_within_days)).isoformat()
-            status = [s for s in (status or ["certified", "in_renewal_window"])]
-        recs = self.store.roster(certification, status, site, role, expires_by, after, limit + 1)
+            status = [s for s in (status or EXPIRING)]
+        recs = self.store.roster(certification, status, site, role, expires_by, after, limit + 1,
+                                 **({} if people is None else {"people": sorted(people)}))
         more = len(recs) > limit
         recs = recs[:limit]
         rows = [{"person_id": r.person_id, "status": r.status, "earned": r.earned, "valid_from": r.valid_from,
@@ -285,11 +295,13 @@ class Rules:
         return {"certification": certification, "as_of": self.today().isoformat(), "people": rows,
                 "next": recs[-1].person_id if more and recs else None, "chain_head": head}
 
-    def _roster_as_of(self, certification, as_of, status, site, role, after, limit, head) -> dict:
+    def _roster_as_of(self, certification, as_of, status, site, role, after, limit, head, people=None) -> dict:
         """Status on a past day, from the history (transitions effective by then), not from the records.
         Site and role are the person's attributes on that day."""
         rows = []
         for row in self._statuses_as_of(certification, as_of, after):
+            if people is not None and row["person_id"] not in people:
+                continue
             if status and row["status"] not in status:
                 continue
             if site is not None and row["site"] != site:
@@ -357,13 +369,67 @@ class Rules:
             if cid not in published_ids:
                 raise RulesError(404, f"no published certification {cid!r}", "certification")
         head = self.store.chain_head()[1]
-        attributes: dict = {}
-        answers = [self._compliance(cid, as_of, site, role, head, attributes)
-                   for cid in (certifications or published_ids)]
-        for a in answers:
-            del a["chain_head"], a["as_of"]
+        if as_of is None:   # one read of the records' counts for every certification
+            by_cert = self._counts(())
+            answers = [{"certification": cid, **summarise((g[:4] for g in by_cert.get(cid, ())), site, role)}
+                       for cid in (certifications or published_ids)]
+        else:
+            attributes: dict = {}
+            answers = [self._compliance(cid, as_of, site, role, head, attributes)
+                       for cid in (certifications or published_ids)]
+            for a in answers:
+                del a["chain_head"], a["as_of"]
         return {"as_of": as_of or self.today().isoformat(), "site": site, "role": role,
                 "total": across(answers), "certifications": answers, "chain_head": head}
+
+    def _counts(self, days, people: list[str] | None = None) -> dict[str, list]:
+        """The store's record counts (``count_records``) by certification."""
+        by_cert: dict[str, list] = {}
+        for c, *group in self.store.count_records([(self.today() + timedelta(days=n)).isoformat() for n in days],
+                                                  None if people is None else sorted(people), list(EXPIRING)):
+            by_cert.setdefault(c, []).append(group)
+        return by_cert
+
+    def overview(self, horizons: tuple[int, ...] = (30, 60, 90), site: str | None = None, role: str | None = None,
+                 people: list[str] | None = None) -> dict:
+        """What the dashboard shows, from one read of the records' counts: compliance today of every published
+        certification and their sum, by site and role (``compliance_report``'s answer), and ``expiring``:
+        certification -> {n: how many people ``roster(certification, site=site, role=role,
+        expiring_within_days=n)`` lists} for each n of ``horizons``. ``people``: over theirs only (a
+        supervisor's team)."""
+        ids = sorted(published(self.store).certifications)
+        head = self.store.chain_head()[1]
+        by_cert = self._counts(horizons, people)
+        answers, expiring = [], {}
+        for cid in ids:
+            groups = by_cert.get(cid, ())
+            answers.append({"certification": cid, **summarise((g[:4] for g in groups), site, role)})
+            sums = [0] * len(horizons)
+            for status, where, roles, _, within in groups:
+                if status in EXPIRING and (site is None or where == site) and (role is None or role in roles):
+                    sums = [a + b for a, b in zip(sums, within)]
+            expiring[cid] = dict(zip(horizons, sums))
+        return {"as_of": self.today().isoformat(), "site": site, "role": role, "total": across(answers),
+                "certifications": answers, "expiring": expiring, "chain_head": head}
+
+    def directory_version(self) -> int:
+        """A number that grows with every change of the people directory (what a cache of ``people`` checks)."""
+        return self.store.people_versions()
+
+    def team(self, person_id: str | None) -> list[str]:
+        """The people a supervisor supervises: those whose ``supervisor`` attribute is ``person_id``."""
+        return [] if person_id is None else self.store.supervised_by(person_id)
+
+    def recent_events(self, limit: int = 20, people: list[str] | None = None) -> list[dict]:
+        """The newest events of the history (status changes, retractions, admin actions), newest first,
+        each its body with its number ``n``; ``people``: theirs only."""
+        limit = max(1, min(int(limit), PAGE_LIMIT))
+        if people is None:
+            n, _ = self.store.chain_head()
+            events = self.store.history(max(-1, n - limit), limit)
+        else:
+            events = sorted((e for p in set(people) for e in self.store.history_for(p)), key=lambda e: e.n)[-limit:]
+        return [{"n": e.n, **e.body} for e in reversed(events)]
 
     def chain_head(self) -> dict:
         """How many events the history holds and the hash of the last (what every export carries)."""

@@ -41,7 +41,7 @@ from rules.core import Rules, RulesError
 
 from .accounts import AccountError, Accounts
 from .pages import audit, certifications, courses, dashboard, directory, learner, people, sign_in, staff, statements
-from .site import HERE, PageError, Site
+from .site import HERE, PageError, ServerTiming, Site
 
 # directory before people: its /people/import is matched before people's /people/{id}
 AREAS = (dashboard, sign_in, directory, people, certifications, audit, staff, learner, courses, statements)
@@ -80,6 +80,8 @@ def create_app(rules: Rules, accounts: Accounts, key: Callable[[str], bytes], *,
 
     routes = [route for area in AREAS for route in area.routes(site)]
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static")))
-    return Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, exception_handlers={
         PageError: page_error, RulesError: rules_error, AccountError: account_error, HTTPException: http_error,
         Exception: internal_error})
+    app.add_middleware(ServerTiming)
+    return app

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -65,6 +67,8 @@ class Site:
         self.link_seconds, self.learner_session_seconds, self.secure = link_seconds, learner_session_seconds, secure
         self.services = dict(services or {})
         self._key, self._keys = key, {}
+        self._directory: tuple[int, list[tuple[str, str, dict]]] | None = None
+        self._directory_lock = threading.Lock()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["share"] = _share
@@ -144,13 +148,30 @@ class Site:
         """The people a supervisor sees (None: everyone)."""
         if account.role != "supervisor":
             return None
-        team, after = set(), None
-        while True:
-            page = self.rules.people(after, 1000)
-            team.update(p["person_id"] for p in page if p["attributes"].get("supervisor") == account.person_id)
-            if len(page) < 1000:
-                return team
-            after = page[-1]["person_id"]
+        return set(self.rules.team(account.person_id))
+
+    def directory(self) -> list[tuple[str, str, dict]]:
+        """Every person (``Rules.people``'s form) with the text the people search looks in (their id and
+        their identities' values, lower case), in person id order: read once and kept while the directory
+        is unchanged (``Rules.directory_version``), so a search reads no person."""
+        version = self.rules.directory_version()
+        kept = self._directory
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        with self._directory_lock:
+            if self._directory is not None and self._directory[0] == version:
+                return self._directory[1]
+            people, after = [], None
+            while True:
+                page = self.rules.people(after, 1000)
+                people += [(p["person_id"], " ".join([p["person_id"], *(str(v) for g in p["agents"]
+                                                                          for v in g.values())]).lower(), p)
+                           for p in page]
+                if len(page) < 1000:
+                    break
+                after = page[-1]["person_id"]
+            self._directory = (version, people)
+            return people
 
     def may_see(self, account, person_id: str) -> None:
         team = self.team_of(account)
@@ -159,8 +180,29 @@ class Site:
 
     def certifications(self) -> dict[str, dict]:
         """Published certifications by id: their definition body."""
-        return {d["id"]: d["definition"] for d in self.rules.definitions()["definitions"]
-                if d["kind"] == "certification" and d["published"]}
+        return self.rules.certifications()
+
+
+class ServerTiming:
+    """ASGI middleware: every answer carries ``Server-Timing: app;dur=<ms>``, the time from the request
+    reaching the pages' app to the answer's headers being sent (what bench/web_pages.py reports)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - start) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={took:.1f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 def csv_response(rows: list[dict], columns: list[str], filename: str, head: str) -> Response:

@@ -30,6 +30,8 @@ from .ports import (GENESIS, PAGE_LIMIT, Action, DefinitionVersion, Fact, Histor
 INDEXES = [
     ("rules_people", [("p", ASCENDING), ("v", ASCENDING)], {"name": "person"}, "versions of a person"),
     ("rules_identities", [("p", ASCENDING)], {"name": "person"}, "identities of a person"),
+    ("rules_people_current", [("sup", ASCENDING), ("_id", ASCENDING)], {"name": "supervisor"},
+     "the people a supervisor supervises, in order"),
     ("rules_definitions", [("k", ASCENDING), ("i", ASCENDING), ("v", ASCENDING)], {"name": "definition"},
      "versions of a definition"),
     ("rules_facts", [("a", ASCENDING)], {"name": "agent"}, "facts of an agent"),
@@ -37,6 +39,7 @@ INDEXES = [
     ("rules_records", [("c", ASCENDING), ("p", ASCENDING)], {"name": "roster"}, "roster of a certification"),
     ("rules_records", [("p", ASCENDING)], {"name": "person"}, "records of a person"),
     ("rules_records", [("nx", ASCENDING)], {"name": "next_change"}, "records whose status changes with time"),
+    ("rules_records", [("exp", ASCENDING)], {"name": "expires"}, "records expiring by a day (the dashboard's counts)"),
     ("rules_history", [("p", ASCENDING), ("_id", ASCENDING)], {"name": "person_order"},
      "history of a person (of one of their certifications: filtered in the index's order)"),
     ("rules_history", [("c", ASCENDING), ("_id", ASCENDING)], {"name": "certification_order"},
@@ -92,6 +95,10 @@ class AsyncMongoRulesStore:
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
+        # current-version pointers written before they carried the supervisor (``sup``): add it
+        async for d in self.current.find({"sup": {"$exists": False}}, {"d.attrs": 1}, hint=ID):
+            sup = orjson.loads(d["d"]["attrs"]).get("supervisor")
+            await self.current.update_one({"_id": d["_id"]}, {"$set": {"sup": sup}}, hint=ID)
         for coll, name in DROPPED_INDEXES:
             try:
                 await self.db[coll].drop_index(name)
@@ -120,7 +127,7 @@ class AsyncMongoRulesStore:
                 pointer = await self.current.find_one({"_id": person_id}, {"d.v": 1}, hint=ID)
                 if pointer is None or pointer["d"]["v"] < current.version:   # repair a pointer left behind
                     doc = await self.people_.find_one({"_id": f"{person_id}|{current.version:09d}"}, hint=ID)
-                    await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True,
+                    await self.current.replace_one({"_id": person_id}, _pointer(person_id, doc), upsert=True,
                                                    hint=ID)
                 return None
             for identity in identities:
@@ -138,7 +145,7 @@ class AsyncMongoRulesStore:
                 await self.people_.insert_one(doc)
             except DuplicateKeyError:
                 continue  # another writer made this version: compare with theirs
-            await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True, hint=ID)
+            await self.current.replace_one({"_id": person_id}, _pointer(person_id, doc), upsert=True, hint=ID)
             if current:
                 gone = set(current.identities) - set(identities)
                 if gone:
@@ -152,6 +159,13 @@ class AsyncMongoRulesStore:
         flt = {"_id": {"$gt": after}} if after is not None else {}
         docs = await self.current.find(flt, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_person(d["d"]) for d in docs]
+
+    async def people_versions(self):
+        return await self.people_.count_documents({}, hint=ID)
+
+    async def supervised_by(self, person_id):
+        docs = await self.current.find({"sup": person_id}, {"_id": 1}, hint="supervisor").to_list(None)
+        return sorted(d["_id"] for d in docs)
 
     async def persons_for(self, identities):
         out = {}
@@ -323,10 +337,13 @@ class AsyncMongoRulesStore:
         docs = await self.records.find({"p": person_id}, hint="person").to_list(None)
         return sorted((_record(d) for d in docs), key=lambda r: r.certification)
 
-    async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT):
+    async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None,
+                     limit=PAGE_LIMIT, people=None):
         flt: dict = {"c": certification}
         if after is not None:
             flt["p"] = {"$gt": after}
+        if people is not None:
+            flt.setdefault("p", {})["$in"] = list(people)
         if status:
             flt["st"] = {"$in": list(status)}
         if site is not None:
@@ -344,6 +361,30 @@ class AsyncMongoRulesStore:
         cursor = await self.records.aggregate(pipeline, hint="roster")
         return [(d["_id"]["st"], d["_id"].get("site"), tuple(d["_id"].get("roles") or ()), d["n"])
                 async for d in cursor]
+
+    async def count_records(self, expires_by=(), people=None, expiring=None):
+        key = {"_id": {"c": "$c", "st": "$st", "site": "$site", "roles": "$roles"}, "n": {"$sum": 1}}
+        of = {} if expiring is None else {"st": {"$in": list(expiring)}}
+
+        async def groups(cursor) -> dict:
+            out = {}
+            async for d in cursor:
+                k = d["_id"]
+                out[(k["c"], k["st"], k.get("site"), tuple(k.get("roles") or ()))] = d["n"]
+            return out
+
+        if people is None:
+            counts = await groups(await self.records.aggregate([{"$group": key}], hint=ID))
+            by_day = [await groups(await self.records.aggregate(
+                [{"$match": {"exp": {"$ne": None, "$lte": day}, **of}}, {"$group": key}], hint="expires"))
+                for day in expires_by]
+        else:
+            who = {"p": {"$in": list(people)}}
+            counts = await groups(await self.records.aggregate([{"$match": who}, {"$group": key}], hint="person"))
+            by_day = [await groups(await self.records.aggregate(
+                [{"$match": {**who, "exp": {"$ne": None, "$lte": day}, **of}}, {"$group": key}], hint="person"))
+                for day in expires_by]
+        return [(*k, n, tuple(d.get(k, 0) for d in by_day)) for k, n in counts.items()]
 
     async def due_people(self, day, limit=PAGE_LIMIT):
         docs = await self.records.find({"nx": {"$ne": None, "$lte": day}}, {"p": 1}, hint="next_change").limit(page_limit(limit)).to_list(None)
@@ -395,6 +436,11 @@ class AsyncMongoRulesStore:
                 .sort("_id", ASCENDING)]
 
 
+def _pointer(person_id: str, doc: dict) -> dict:
+    """The current-version pointer of a person: the version, and its supervisor to find a team by."""
+    return {"_id": person_id, "d": doc, "sup": orjson.loads(doc["attrs"]).get("supervisor")}
+
+
 def _record_body(r: Record) -> bytes:
     from .sqlite import record_body
 
@@ -404,7 +450,7 @@ def _record_body(r: Record) -> bytes:
 _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
             "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
-            "put_records", "records_for", "roster", "status_counts", "due_people", "append_history", "history", "history_for",
+            "put_records", "records_for", "roster", "status_counts", "count_records", "due_people", "supervised_by", "people_versions", "append_history", "history", "history_for",
             "history_of", "chain_head"]
 
 

@@ -144,6 +144,11 @@ class RulesStore(Protocol):
         """Current versions in person id order, those above ``after``."""
     def persons_for(self, identities: list[str]) -> dict[str, str]:
         """identity -> person id, for those of ``identities`` that belong to someone."""
+    def people_versions(self) -> int:
+        """How many person versions the store holds: it grows with every change of the directory (a cache
+        of the directory is current while it is unchanged)."""
+    def supervised_by(self, person_id: str) -> list[str]:
+        """Ids (in order) of the people whose current version's ``supervisor`` attribute is ``person_id``."""
 
     # -- definitions ---------------------------------------------------------------------
     def save_definition(self, kind: str, def_id: str, body: dict, who: str, why: str) -> DefinitionVersion: ...
@@ -186,12 +191,19 @@ class RulesStore(Protocol):
     def records_for(self, person_id: str) -> list[Record]: ...
     def roster(self, certification: str, status: list[str] | None = None, site: str | None = None,
                role: str | None = None, expires_by: str | None = None, after: str | None = None,
-               limit: int = PAGE_LIMIT) -> list[Record]:
+               limit: int = PAGE_LIMIT, people: list[str] | None = None) -> list[Record]:
         """Records of a certification in person id order above ``after``, filtered; ``expires_by``:
-        those whose ``expires`` is on or before that day."""
+        those whose ``expires`` is on or before that day; ``people``: only theirs (a supervisor's team)."""
     def status_counts(self, certification: str) -> list[tuple[str, str | None, tuple[str, ...], int]]:
         """How many records of a certification there are per (status, site, roles): what compliance
         by site and role adds up, without reading every record."""
+    def count_records(self, expires_by: list[str] = (), people: list[str] | None = None,
+                      expiring: list[str] | None = None
+                      ) -> list[tuple[str, str, str | None, tuple[str, ...], int, tuple[int, ...]]]:
+        """(certification, status, site, roles, how many records, how many of them have an ``expires`` on or
+        before each day of ``expires_by``) over the records of every certification (of ``people`` only,
+        when given): what the compliance report and the dashboard add up. ``expiring``: the statuses whose
+        expiries are counted (the others count 0 for each day); None: every status."""
     def due_people(self, day: str, limit: int = PAGE_LIMIT) -> list[str]:
         """People with a record whose ``next_change`` is on or before ``day``."""
 

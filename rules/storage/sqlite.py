@@ -61,6 +61,31 @@ CREATE TABLE history (
 CREATE INDEX history_person ON history (person_id, certification, n);
 CREATE INDEX history_certification ON history (certification, n);
 """
+# Added after layout 1 (made at start-up on a store of that layout too; they change no answer):
+# ``record_counts``, how many records there are per (certification, status, site, roles), kept by
+# triggers on ``records`` (what the compliance report and the dashboard add up, without reading 100,000s
+# of records; ``site_key`` is the site, or '' for none, as a key); an index of the records by status and
+# expiry (what expires by a day); an index of the people by supervisor (a supervisor's team).
+_SITE_KEY = "CASE WHEN {0}.site IS NULL THEN '' ELSE 's' || {0}.site END"
+_COUNT_IN = ("INSERT INTO record_counts VALUES (new.certification, new.status, " + _SITE_KEY.format("new")
+             + ", new.site, new.roles, 1) ON CONFLICT DO UPDATE SET n = n + 1;")
+_COUNT_OUT = ("UPDATE record_counts SET n = n - 1 WHERE certification = old.certification AND status = old.status "
+              "AND site_key = " + _SITE_KEY.format("old") + " AND roles = old.roles; "
+              "DELETE FROM record_counts WHERE n <= 0;")
+COUNTS_TABLE = """CREATE TABLE record_counts (
+    certification TEXT NOT NULL, status TEXT NOT NULL, site_key TEXT NOT NULL, site TEXT, roles BLOB NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY (certification, status, site_key, roles)) WITHOUT ROWID"""
+COUNTS_FILL = ("INSERT INTO record_counts SELECT certification, status, " + _SITE_KEY.format("records")
+               + ", site, roles, COUNT(*) FROM records GROUP BY certification, status, site, roles")
+ADDED = [
+    "CREATE INDEX IF NOT EXISTS records_expiring ON records (status, expires, certification, site, roles)",
+    "CREATE INDEX IF NOT EXISTS people_supervisor ON people (json_extract(CAST(attributes AS TEXT), '$.supervisor'))",
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_in AFTER INSERT ON records BEGIN {_COUNT_IN} END",
+    f"CREATE TRIGGER IF NOT EXISTS records_counted_out AFTER DELETE ON records BEGIN {_COUNT_OUT} END",
+    "CREATE TRIGGER IF NOT EXISTS records_counted_again AFTER UPDATE OF status, site, roles ON records "
+    "WHEN old.status IS NOT new.status OR old.site IS NOT new.site OR old.roles IS NOT new.roles "
+    f"BEGIN {_COUNT_OUT} {_COUNT_IN} END",
+]
 
 _PERSON = "SELECT person_id, version, since, identities, agents, attributes, source FROM people"
 _DEF = "SELECT kind, id, version, body, created, who, why FROM definitions"
@@ -140,6 +165,11 @@ class SqliteRulesStore:
                 conn.execute(f"PRAGMA user_version = {LAYOUT}")
             elif layout != LAYOUT:
                 raise RuntimeError(f"the rules store at {self.path} has layout {layout}; this code reads layout {LAYOUT}")
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_counts'").fetchone():
+                conn.execute(COUNTS_TABLE)
+                conn.execute(COUNTS_FILL)
+            for sql in ADDED:
+                conn.execute(sql)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -209,6 +239,15 @@ class SqliteRulesStore:
             _PERSON + " p WHERE person_id > ? AND version = (SELECT max(version) FROM people q "
             "WHERE q.person_id = p.person_id) ORDER BY person_id LIMIT ?", (after or "", page_limit(limit))).fetchall()
         return [_person(r) for r in rows]
+
+    def people_versions(self):
+        return self._read().execute("SELECT count(*) FROM people").fetchone()[0]
+
+    def supervised_by(self, person_id):
+        return [r[0] for r in self._read().execute(
+            "SELECT person_id FROM people p WHERE json_extract(CAST(attributes AS TEXT), '$.supervisor') = ? "
+            "AND version = (SELECT max(version) FROM people q WHERE q.person_id = p.person_id) ORDER BY person_id",
+            (person_id,))]
 
     def persons_for(self, identities):
         out = {}
@@ -337,7 +376,11 @@ class SqliteRulesStore:
         if not records:
             return
         with self._write() as conn:
-            conn.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            # an upsert, not INSERT OR REPLACE: the replace's delete would not fire the counting triggers
+            conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (certification, person_id) "
+                             "DO UPDATE SET status = excluded.status, expires = excluded.expires, "
+                             "next_change = excluded.next_change, site = excluded.site, roles = excluded.roles, "
+                             "body = excluded.body",
                              [(r.person_id, r.certification, r.status, r.expires, r.next_change, r.site,
                                orjson.dumps(list(r.roles)), record_body(r)) for r in records])
 
@@ -347,8 +390,12 @@ class SqliteRulesStore:
         return [record_from(*r) for r in self._read().execute(self._REC + " WHERE person_id = ? ORDER BY certification",
                                                               (person_id,))]
 
-    def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT):
+    def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT,
+               people=None):
         sql, args = self._REC + " WHERE certification = ? AND person_id > ?", [certification, after or ""]
+        if people is not None:
+            sql += " AND person_id IN (SELECT value FROM json_each(?))"
+            args.append(orjson.dumps(list(people)).decode())
         if status:
             sql += f" AND status IN ({','.join('?' * len(status))})"
             args += list(status)
@@ -372,6 +419,28 @@ class SqliteRulesStore:
         rows = self._read().execute("SELECT status, site, roles, COUNT(*) FROM records WHERE certification = ? "
                                     "GROUP BY status, site, roles", (certification,))
         return [(status, site, tuple(orjson.loads(roles)), n) for status, site, roles, n in rows]
+
+    def count_records(self, expires_by=(), people=None, expiring=None):
+        conn, days = self._read(), list(expires_by)
+        if people is None:   # the counts the triggers keep, and a range of the expiry index a status
+            groups = {(c, st, site, roles): [n, [0] * len(days)] for c, st, site, roles, n in conn.execute(
+                "SELECT certification, status, site, roles, n FROM record_counts")}
+            if days:
+                statuses = sorted({k[1] for k in groups} if expiring is None else expiring)
+                sums = "".join(", SUM(expires <= ?)" for _ in days)
+                for c, st, site, roles, *within in conn.execute(
+                        f"SELECT certification, status, site, roles{sums} FROM records INDEXED BY records_expiring "
+                        f"WHERE status IN ({','.join('?' * len(statuses))}) AND expires <= ? "
+                        "GROUP BY certification, status, site, roles", [*days, *statuses, max(days)]):
+                    groups[(c, st, site, roles)][1] = within
+            return [(c, st, site, tuple(orjson.loads(roles)), n, tuple(within))
+                    for (c, st, site, roles), (n, within) in groups.items()]
+        sums = "".join(", SUM(expires IS NOT NULL AND expires <= ?)" for _ in days)
+        sql = (f"SELECT certification, status, site, roles, COUNT(*){sums} FROM records "
+               "WHERE person_id IN (SELECT value FROM json_each(?)) GROUP BY certification, status, site, roles")
+        return [(c, st, site, tuple(orjson.loads(roles)), n,
+                 tuple(rest) if expiring is None or st in expiring else (0,) * len(days))
+                for c, st, site, roles, n, *rest in conn.execute(sql, [*days, orjson.dumps(list(people)).decode()])]
 
     def due_people(self, day, limit=PAGE_LIMIT):
         return [r[0] for r in self._read().execute(

@@ -29,3 +29,21 @@ def test_a_person_whose_current_pointer_was_left_behind_gets_the_next_version_an
         assert v3.version == 3 and store.people()[0].attributes == {"site": "east"}
     finally:
         store.close()
+
+
+def test_current_pointers_written_before_they_carried_the_supervisor_get_it_at_start_up():
+    url = fresh_mongodb_url()
+    store = MongoRulesStore(url)
+    try:
+        store.put_person("ada", [], [ADA], {"supervisor": "s1"}, "cli")
+        # a pointer as the earlier layout wrote it: the version alone
+        v1 = store._run(store.aio.people_.find_one({"_id": "ada|000000001"}))
+        store._run(store.aio.current.replace_one({"_id": "ada"}, {"_id": "ada", "d": v1}))
+        assert store.supervised_by("s1") == []
+    finally:
+        store.close()
+    again = MongoRulesStore(url)
+    try:
+        assert again.supervised_by("s1") == ["ada"]
+    finally:
+        again.close()

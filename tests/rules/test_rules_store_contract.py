@@ -186,6 +186,77 @@ def test_status_counts_add_records_up_by_status_site_and_roles(store):
     assert store.status_counts("none") == []
 
 
+def test_count_records_adds_up_every_certification_and_what_expires_by_each_day(store):
+    store.put_records([_record("p1"), _record("p2", expires="2026-02-01"), _record("p3", status="expired", site="south",
+                                                                             expires=None),
+                       _record("p4", site=None, roles=(), expires="2026-01-10"),
+                       _record("p5", roles=("driver", "mechanic"), expires="2026-03-01"),
+                       _record("p1", cert="forklift", expires="2026-01-31")])
+    got = sorted(store.count_records(["2026-01-31", "2026-02-28"]), key=repr)
+    assert got == sorted([
+        ("bus", "certified", "north", ("driver",), 2, (0, 1)), ("bus", "expired", "south", ("driver",), 1, (0, 0)),
+        ("bus", "certified", None, (), 1, (1, 1)), ("bus", "certified", "north", ("driver", "mechanic"), 1, (0, 0)),
+        ("forklift", "certified", "north", ("driver",), 1, (1, 1))], key=repr)
+    # without days: the counts alone, the same as status_counts of each certification
+    for cert in ("bus", "forklift"):
+        assert sorted((g[1:5] for g in store.count_records() if g[0] == cert), key=repr) == sorted(
+            store.status_counts(cert), key=repr)
+    assert sorted(store.count_records(["2026-02-28"], people=["p2", "p4", "nobody"]), key=repr) == sorted([
+        ("bus", "certified", "north", ("driver",), 1, (1,)), ("bus", "certified", None, (), 1, (1,))], key=repr)
+    assert store.count_records(people=[]) == []
+    only = sorted(store.count_records(["2026-02-28"], expiring=["expired"]), key=repr)
+    assert only == sorted([("bus", "certified", "north", ("driver",), 2, (0,)), ("bus", "expired", "south", ("driver",), 1, (0,)),
+                           ("bus", "certified", None, (), 1, (0,)), ("bus", "certified", "north", ("driver", "mechanic"), 1, (0,)),
+                           ("forklift", "certified", "north", ("driver",), 1, (0,))], key=repr)
+    assert (("bus", "certified", None, (), 1, (1,)) in store.count_records(["2026-02-28"], ["p4"], ["certified"])
+            and store.count_records(["2026-02-28"], ["p4"], ["expired"]) == [("bus", "certified", None, (), 1, (0,))])
+
+
+def test_count_records_follows_records_rewritten_with_another_status_site_or_roles(store):
+    store.put_records([_record(f"p{i}", site=("north", "south", None)[i % 3]) for i in range(9)])
+    store.put_records([_record("p0", status="expired"), _record("p1", site=None), _record("p2", roles=("mechanic",)),
+                       _record("p3", expires="2026-01-05"), _record("p4", cert="forklift"),
+                       _record("p5", site="south", status="overdue", roles=())])
+    store.put_records([_record("p0", status="certified", site="north")])   # and back
+    want: dict = {}
+    for cert in ("bus", "forklift"):
+        for r in store.roster(cert):
+            key = (cert, r.status, r.site, r.roles)
+            n, within = want.get(key, (0, 0))
+            want[key] = (n + 1, within + (r.expires is not None and r.expires <= "2026-01-31"))
+    assert sorted(store.count_records(["2026-01-31"]), key=repr) == sorted(
+        ((*k, n, (w,)) for k, (n, w) in want.items()), key=repr)
+
+
+def test_the_roster_of_some_people_only(store):
+    store.put_records([_record(p) for p in ("p1", "p2", "p3", "p4")] + [_record("p2", cert="forklift")])
+    assert [r.person_id for r in store.roster("bus", people=["p4", "p2", "zz"])] == ["p2", "p4"]
+    assert [r.person_id for r in store.roster("bus", people=["p1", "p2", "p4"], after="p1", limit=1)] == ["p2"]
+    assert store.roster("bus", people=[]) == []
+
+
+def test_supervised_by_names_the_people_whose_current_version_names_the_supervisor(store):
+    store.put_person("p2", [], ["Agent|mbox:mailto:p2@x"], {"supervisor": "s1"}, "cli")
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"supervisor": "s1", "site": "north"}, "cli")
+    store.put_person("p3", [], ["Agent|mbox:mailto:p3@x"], {"supervisor": "s2"}, "cli")
+    store.put_person("p4", [], ["Agent|mbox:mailto:p4@x"], {}, "cli")
+    assert store.supervised_by("s1") == ["p1", "p2"]
+    store.put_person("p2", [], ["Agent|mbox:mailto:p2@x"], {"supervisor": "s2"}, "cli")   # moved to another team
+    assert store.supervised_by("s1") == ["p1"]
+    assert store.supervised_by("s2") == ["p2", "p3"]
+    assert store.supervised_by("nobody") == []
+
+
+def test_people_versions_grow_with_every_change_of_the_directory(store):
+    assert store.people_versions() == 0
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "north"}, "cli")
+    store.put_person("p2", [], ["Agent|mbox:mailto:p2@x"], {}, "cli")
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "north"}, "cli")    # unchanged
+    assert store.people_versions() == 2
+    store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"site": "south"}, "cli")
+    assert store.people_versions() == 3
+
+
 def test_history_is_a_hash_chain(store):
     assert store.chain_head() == (-1, GENESIS)
     store.take_lease("A", 1000.0, 1e9)

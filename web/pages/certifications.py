@@ -422,7 +422,7 @@ def routes(site: Site) -> list[Route]:
 
     # -- the roster ----------------------------------------------------------------------
 
-    def roster_data(account, cid: str, q) -> dict:
+    def roster_data(account, cid: str, q, limit: int = PAGE) -> dict:
         status = [s for s in q.getlist("status") if s] or None
         for s in status or ():
             if s not in STATUSES:
@@ -435,18 +435,20 @@ def routes(site: Site) -> list[Route]:
         team = site.team_of(account)
         rows, after = [], q.get("after") or None
         while True:
-            page = rules.roster(cid, status, q.get("site") or None, q.get("role") or None, days, None, after, PAGE)
-            rows += [r for r in page["people"] if team is None or r["person_id"] in team]
+            page = rules.roster(cid, status, q.get("site") or None, q.get("role") or None, days, None, after, limit,
+                                people=None if team is None else sorted(team))
+            rows += page["people"]
             after = page["next"]
-            if not after or len(rows) >= PAGE:
+            if not after or len(rows) >= limit:
                 break
-        return {"cid": cid, "cert": site.certifications().get(cid, {}), "rows": rows, "next": after,
+        return {"cid": cid, "rows": rows, "next": after,
                 "wanted": status or [], "site": q.get("site", ""), "role": q.get("role", ""),
                 "days": "" if days is None else days, "as_of": page["as_of"], "chain_head": page["chain_head"]}
 
     async def roster(request: Request) -> Response:
         account = await site.need(request)
         data = await run_in_threadpool(roster_data, account, request.path_params["cid"], request.query_params)
+        data["cert"] = (await run_in_threadpool(site.certifications)).get(data["cid"], {})
         base = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
         next_url = "?" + urlencode(base + [("after", data["next"])]) if data["next"] else None
         csv_url = f"{prefix}/certifications/{request.path_params['cid']}/roster.csv" + ("?" + urlencode(base) if base else "")
@@ -459,7 +461,7 @@ def routes(site: Site) -> list[Route]:
         rows, after, head = [], None, ""
         while True:
             data = await run_in_threadpool(roster_data, account, cid,
-                                           QueryParams(q + ([("after", after)] if after else [])))
+                                           QueryParams(q + ([("after", after)] if after else [])), ROSTER_LIMIT)
             rows += data["rows"]
             head = data["chain_head"]
             if not data["next"]:

@@ -4,6 +4,7 @@ on, linked to the course page), certificate PDFs, the evidence pack (rules/evide
 joined), admin actions, learner sign-in links."""
 from __future__ import annotations
 
+import bisect
 import re
 import time
 from urllib.parse import unquote, urlencode
@@ -28,22 +29,19 @@ def routes(site: Site) -> list[Route]:
 
     def search(account, q: str, place: str, role: str, after: str | None) -> tuple[list[dict], str | None]:
         team, q = site.team_of(account), q.strip().lower()
-        found, cursor = [], after
-        while len(found) <= PAGE:
-            page = rules.people(cursor, 1000)
-            for p in page:
-                a = p["attributes"]
-                if team is not None and p["person_id"] not in team:
-                    continue
-                if place and a.get("site") != place or role and role not in (a.get("roles") or []):
-                    continue
-                text = " ".join([p["person_id"], *(str(v) for g in p["agents"] for v in g.values())]).lower()
-                if q and q not in text:
-                    continue
-                found.append(p)
-            if len(page) < 1000:
+        people = site.directory()
+        found = []
+        for pid, text, p in people[bisect.bisect_right(people, after, key=lambda e: e[0]) if after else 0:]:
+            a = p["attributes"]
+            if team is not None and pid not in team:
+                continue
+            if place and a.get("site") != place or role and role not in (a.get("roles") or []):
+                continue
+            if q and q not in text:
+                continue
+            found.append(p)
+            if len(found) > PAGE:
                 break
-            cursor = page[-1]["person_id"]
         more = len(found) > PAGE
         found = found[:PAGE]
         return found, found[-1]["person_id"] if more else None
