@@ -18,11 +18,14 @@ web/site.py ``ServerTiming``), with the load average (1/5/15 min) before each pa
 
 ``PAGES`` is a table of (name, role, URL): add a row for a new page. A URL may name ``{person}`` (a
 random person of the world, a new one each request), ``{team_person}`` (one of the supervisor's
-team), ``{cert}`` (the certification with the most records) and ``{site}``/``{role}``.
+team), ``{cert}`` (the certification with the most records), ``{site}``/``{role}``, ``{statement}`` (a
+statement id of the store) and ``{course}`` (a fixture package from ../shared/fixtures imported at the
+start; its rows are left out without it).
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import random
 import re
@@ -34,7 +37,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, machine, percentile  # noqa: E402
+from common import KEY, SECRET, Server, machine, percentile  # noqa: E402
 
 TARGET_MS = 200.0
 PASSWORD = "bench pages password"
@@ -72,9 +75,29 @@ PAGES = [
     ("audit", "auditor", "/app/audit"),
     ("accounts", "admin", "/app/accounts"),
     ("learner page", "learner", "/app/me"),
+    ("certifications", "admin", "/app/certifications"),
+    ("certifications", "supervisor", "/app/certifications"),
+    ("certifications CSV", "auditor", "/app/certifications.csv"),
+    ("definition", "auditor", "/app/definitions/certification/{cert}"),
+    ("definition form", "admin", "/app/definitions/new?kind=certification&id={cert}"),
+    ("people import form", "admin", "/app/people/import"),
+    ("courses", "admin", "/app/courses"),
+    ("course", "admin", "/app/courses/{course}"),
+    ("course version", "auditor", "/app/courses/{course}/versions/1"),
+    ("statements", "auditor", "/app/statements"),
+    ("statements of a person", "admin", "/app/statements?person={person}"),
+    ("statements of a person", "supervisor", "/app/statements?person={team_person}"),
+    ("statement", "auditor", "/app/statements/{statement}"),
+    ("statements CSV of a person", "auditor", "/app/statements.csv?person={person}"),
+    ("transcript PDF", "auditor", "/app/people/{person}/transcript.pdf"),
+    ("evidence pack", "auditor", "/app/people/{person}/evidence.json"),
+    ("learner transcript PDF", "learner", "/app/me/transcript.pdf"),
 ]
 # requested fewer times: an action more than a page (recomputes the whole chain)
-SLOW = [("audit, verify the chain", "auditor", "/app/audit?verify=1", 3)]
+SLOW = [("audit, verify the chain", "auditor", "/app/audit?verify=1", 3),
+        ("preview of a certification's version", "admin", "/app/definitions/certification/{cert}/versions/1/preview", 3)]
+PACKAGES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "packages"
+PACKAGE = "RuntimeBasicCalls_SCORM12.zip"   # imported for the course pages when ../shared is there
 
 
 def build(data_dir: Path, statements: int, people: int, certs: int, batch: int) -> None:
@@ -197,6 +220,7 @@ def main() -> None:
     db.close()
     lrs_db = sqlite3.connect(args.data_dir / "lrs.sqlite3")
     statements = lrs_db.execute("SELECT max(seq) FROM statements").fetchone()[0]
+    sample = [r[0] for r in lrs_db.execute("SELECT id FROM statements WHERE seq % 10007 = 0")]
     lrs_db.close()
     team = [p for i, p in enumerate(people) if i < 25]          # p00000's team (rules_world: supervisor p{i//25*25})
     rng = random.Random(11)
@@ -205,6 +229,13 @@ def main() -> None:
     with Server(args.data_dir) as server:
         base = server.url.rsplit("/xapi", 1)[0]
         browsers = {role: Browser(base).sign_in(name) for role, (name, _) in ACCOUNTS.items()}
+        course = None
+        if (PACKAGES / PACKAGE).exists():
+            auth = {"Authorization": "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()}
+            r = httpx.post(base + "/content/packages", content=(PACKAGES / PACKAGE).read_bytes(),
+                           headers={"content-type": "application/zip", **auth}, timeout=60)
+            r.raise_for_status()
+            course = r.json()["course"]["id"]
         admin = browsers["admin"]
         learner_id = rng.choice(people)
         page = admin.get(f"/app/people/{learner_id}")
@@ -215,14 +246,15 @@ def main() -> None:
         assert browsers["learner"].get("/app/learn/" + link.rsplit("/learn/", 1)[1]).status_code == 200
         table = [(n, r, u, args.requests) for n, r, u in PAGES] + SLOW
         for name, role, url, n in table:
-            if args.only and args.only not in name:
+            if args.only and args.only not in name or "{course}" in url and course is None:
                 continue
             b = browsers[role]
             load = os.getloadavg()
             times, client, size = [], [], 0
             for i in range(n + args.warmup):
                 warm, i = i < args.warmup, rng.randrange(len(people))
-                target = url.format(person=people[i], team_person=rng.choice(team), cert=cert, n=i,
+                target = url.format(person=people[i], team_person=rng.choice(team), cert=cert, n=i, course=course,
+                                    statement=rng.choice(sample),
                                     site=f"site-{rng.randrange(40)}",
                                     role=rng.choice(("driver", "mechanic", "operator")))
                 start = time.perf_counter()
