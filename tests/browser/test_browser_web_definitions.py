@@ -40,6 +40,7 @@ def save_and_publish(page, reason: str) -> str:
     page.fill("#f-reason", reason)
     page.get_by_role("button", name="Save this version").click()
     page.wait_for_url("**/preview")
+    page.wait_for_selector("#reason")    # a preview still being computed reloads itself until it is done
     text = page.inner_text("main")
     page.fill("#reason", "in force: " + reason)
     page.get_by_role("button", name="Publish version 1").click()
