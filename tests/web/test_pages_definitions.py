@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from rules.core import Rules
+from rules.derive import STATUSES
 from web.jobs import Jobs
 
 from web_kit import ADMIN, HOSTILE, PEOPLE, client_of, csrf_of, make_world, sign_in
@@ -399,3 +400,26 @@ def test_a_preview_whose_computation_fails_is_an_error_page_and_opening_it_again
     assert "/secret/path" not in failed.text and "Traceback" not in failed.text
     again = ada.get(url)
     assert again.status_code == 200 and "among" in again.text and len(calls) == 2
+
+
+def test_the_list_counts_are_what_the_rosters_list_for_everyone_and_for_a_team(world, as_user):
+    world.define("completion", {"id": "count-course", "activity": "http://example.com/activities/count"})
+    world.define("certification", {"id": "count-cert", "initial": "count-course", "validity": {"days": 30}})
+    world.define("requirement", {"id": "counts", "applies_to": {"roles": ["bus_operator", "supervisor"]},
+                                 "certifications": ["count-cert"], "due": {"days": 1}})
+    world.run()
+    team = {"p1", "p2"}     # s1's team (web_kit.PEOPLE)
+    for username, people in (("aud", None), ("sam", team)):
+        rows = list(csv.DictReader(io.StringIO(as_user(username).get("/app/certifications.csv").text)))
+        certs = [r for r in rows if r["kind"] == "certification" and r["published_version"]]
+        assert any(r["id"] == "count-cert" for r in certs)
+        for r in certs:
+            expected: dict[str, int] = {}
+            for rec in world.roster(r["id"])["people"]:
+                if people is None or rec["person_id"] in people:
+                    expected[rec["status"]] = expected.get(rec["status"], 0) + 1
+            got = {s: int(r[s]) for s in STATUSES if r.get(s)}
+            assert got == expected, (username, r["id"])
+        if people is not None:
+            mine = next(r for r in certs if r["id"] == "count-cert")
+            assert {s: int(mine[s]) for s in STATUSES if mine.get(s)} == {"assigned": 2}   # p1, p2; not p3, s1
