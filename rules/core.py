@@ -435,6 +435,11 @@ class Rules:
         return {"as_of": self.today().isoformat(), "site": site, "role": role, "total": across(answers),
                 "certifications": answers, "expiring": expiring, "chain_head": head}
 
+    def owners(self, identities: list[str]) -> dict[str, str]:
+        """identity (an agent key, lrs.statements.terms.agent_term) -> the id of the person it belongs to, for
+        those of ``identities`` that belong to someone."""
+        return self.store.persons_for([i for i in identities if i])
+
     def directory_version(self) -> int:
         """A number that grows with every change of the people directory (what a cache of ``people`` checks)."""
         return self.store.people_versions()
