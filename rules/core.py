@@ -464,7 +464,9 @@ class Rules:
         n, head = self.store.chain_head()
         return {"events": n + 1, "head": head}
 
-    def verify_chain(self) -> dict:
+    def verify_chain(self, progress: Callable[[int], None] | None = None) -> dict:
+        """Recompute the history's hash chain (rules.chain.verify); ``progress(n)`` is told how many events
+        have been read after each page of them."""
         def events():
             after = -1
             while True:
@@ -473,6 +475,8 @@ class Rules:
                     return
                 yield from page
                 after = page[-1].n
+                if progress is not None:
+                    progress(after + 1)
 
         return verify(events())
 
