@@ -3,7 +3,7 @@ the background while the page says how far it is.
 
 ``Jobs.run(key, work)`` starts ``work(job)`` on a thread of its own unless a job of that key is already
 there (running or finished): a second request for the same key joins it. ``work`` sets ``job.total`` and
-``job.done`` as it goes and returns the result. ``Jobs.wait`` seconds are waited for the job to finish
+``job.done`` as it goes and returns the result. ``Jobs.wait`` seconds (a twentieth) are waited for the job to finish
 before the page answers, so a small store's page shows the result at once. At most ``keep`` jobs are
 kept; the oldest finished one is dropped to make room, and when every kept job is still running a new
 one is refused (``Busy``). A job that failed is dropped once its error has been shown (``take_failure``),
@@ -41,7 +41,7 @@ class Job:
 
 
 class Jobs:
-    wait = 0.1      # seconds a page waits for its job before it shows the progress instead
+    wait = 0.05     # seconds a page waits for its job before it shows the progress instead
 
     def __init__(self, keep: int = 8, wait: float | None = None):
         self.keep = keep
