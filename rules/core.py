@@ -13,7 +13,7 @@ from typing import Callable
 from .chain import verify
 from .compliance import across, summarise
 from .definitions import KINDS, DefinitionError, check, check_set, published
-from .derive import completions, derive
+from .derive import activities_for, affected, completions, derive
 from .engine import Engine, replay, status_as_of
 from .people import Parsed, parse_csv, parse_json
 from .storage.ports import PAGE_LIMIT, Action, timestamp, utc_now
@@ -139,8 +139,12 @@ class Rules:
             raise RulesError(404, f"no version {version} of {kind} {def_id!r}", "version")
         return d
 
-    def preview(self, kind: str, def_id: str, version: int, limit: int = PAGE_LIMIT) -> dict:
-        """Who would change status (today) if this version were published."""
+    def preview(self, kind: str, def_id: str, version: int, limit: int = PAGE_LIMIT,
+                progress: Callable[[int], None] | None = None) -> dict:
+        """Who would change status (today) if this version were published. People are read a page at a
+        time (their versions, facts and actions in one read each) and only the certifications the
+        definition can affect are derived (rules.derive.affected); ``progress(n)`` is told how many
+        people are done after each page."""
         d = self._version(kind, def_id, version)
         before = published(self.store)
         after = before.with_version(kind, d.body, version)
@@ -150,18 +154,26 @@ class Rules:
             raise RulesError(409, f"publishing it would leave the definitions broken: {exc.message}", exc.path,
                              rule=exc.rule) from None
         today = self.today()
+        only = affected(before, after, kind, def_id)
+        activities = sorted(activities_for(before, only) | activities_for(after, only))
         changes, people, cursor = [], 0, None
-        while True:
+        while only:
             page = self.store.people(after=cursor)
             if not page:
                 break
+            ids = [v.person_id for v in page]
+            versions_of = self.store.persons(ids)
+            actions_of = self.store.actions_of(ids)
+            owner = {i: v.person_id for v in page for i in v.identities}
+            facts_of: dict[str, list] = {}
+            for f in self.store.facts_for(list(owner), activities):
+                facts_of.setdefault(owner[f.agent_key], []).append(f)
             for v in page:
                 people += 1
-                versions = self.store.person(v.person_id)
-                facts = self.store.facts_for(list(v.identities))
-                actions = self.store.actions_for(v.person_id)
-                old = derive(versions, facts, actions, before, today)
-                new = derive(versions, facts, actions, after, today)
+                versions = versions_of.get(v.person_id) or [v]
+                facts, actions = facts_of.get(v.person_id, []), actions_of.get(v.person_id, [])
+                old = derive(versions, facts, actions, before, today, only)
+                new = derive(versions, facts, actions, after, today, only)
                 for cert in sorted(set(old) | set(new)):
                     o, n = old.get(cert), new.get(cert)
                     ov = (o.status, _day(o.period.expires) if o and o.period else None) if o else ("not_required", None)
@@ -170,6 +182,17 @@ class Rules:
                         changes.append({"person_id": v.person_id, "certification": cert, "status_before": ov[0],
                                         "status_after": nv[0], "expires_before": ov[1], "expires_after": nv[1]})
             cursor = page[-1].person_id
+            if progress is not None:
+                progress(people)
+        if not only:    # nothing it can change (a completion rule no certification uses): count the people
+            while True:
+                page = self.store.people(after=cursor)
+                if not page:
+                    break
+                people += len(page)
+                cursor = page[-1].person_id
+                if progress is not None:
+                    progress(people)
         return {"kind": kind, "id": def_id, "version": version, "as_of": today.isoformat(), "people": people,
                 "changes": changes}
 
@@ -412,6 +435,11 @@ class Rules:
         return {"as_of": self.today().isoformat(), "site": site, "role": role, "total": across(answers),
                 "certifications": answers, "expiring": expiring, "chain_head": head}
 
+    def owners(self, identities: list[str]) -> dict[str, str]:
+        """identity (an agent key, lrs.statements.terms.agent_term) -> the id of the person it belongs to, for
+        those of ``identities`` that belong to someone."""
+        return self.store.persons_for([i for i in identities if i])
+
     def directory_version(self) -> int:
         """A number that grows with every change of the people directory (what a cache of ``people`` checks)."""
         return self.store.people_versions()
@@ -436,7 +464,9 @@ class Rules:
         n, head = self.store.chain_head()
         return {"events": n + 1, "head": head}
 
-    def verify_chain(self) -> dict:
+    def verify_chain(self, progress: Callable[[int], None] | None = None) -> dict:
+        """Recompute the history's hash chain (rules.chain.verify); ``progress(n)`` is told how many events
+        have been read after each page of them."""
         def events():
             after = -1
             while True:
@@ -445,6 +475,8 @@ class Rules:
                     return
                 yield from page
                 after = page[-1].n
+                if progress is not None:
+                    progress(after + 1)
 
         return verify(events())
 

@@ -72,8 +72,10 @@ def matches(rule: dict, f: Fact) -> bool:
     return True
 
 
-def completions(defs: Definitions, facts: list[Fact], actions: list[Action] = (), today: date = FAR) -> dict[str, list[Completion]]:
-    """Completion rule id -> its completions in time order (facts after ``today`` not counted yet)."""
+def completions(defs: Definitions, facts: list[Fact], actions: list[Action] = (), today: date = FAR,
+                rules=None) -> dict[str, list[Completion]]:
+    """Completion rule id -> its completions in time order (facts after ``today`` not counted yet);
+    ``rules``: only these rules (and, to compute them, their children)."""
     by_activity: dict[str, list[Fact]] = {}
     for f in facts:
         by_activity.setdefault(f.activity_id, []).append(f)
@@ -104,7 +106,8 @@ def completions(defs: Definitions, facts: list[Fact], actions: list[Action] = ()
         memo[rule_id] = out
         return out
 
-    return {rule_id: of(rule_id) for rule_id in defs.completions}
+    return {rule_id: of(rule_id) for rule_id in (defs.completions if rules is None else
+                                                 [r for r in rules if r in defs.completions])}
 
 
 def _composite(rule: dict, children: list[list[Completion]]) -> list[Completion]:
@@ -455,23 +458,35 @@ class Derived:
 
 
 def derive(versions: list[PersonVersion], facts: list[Fact], actions: list[Action], defs: Definitions,
-           today: date) -> dict[str, Derived]:
-    """Certification id -> what a person's status on it is on ``today`` and how it got there."""
+           today: date, only=None) -> dict[str, Derived]:
+    """Certification id -> what a person's status on it is on ``today`` and how it got there; ``only``:
+    just these certifications (each the same as in the whole answer: what they depend on is computed)."""
     pl = plan(defs)
-    comps = completions(defs, facts, actions, today)
+    if only is None:
+        needed, rules, activities = None, None, pl.all_activities
+    else:
+        needed = _needs(defs, only)
+        rules = {r for c in needed for r in (defs.certifications[c]["initial"], defs.certifications[c].get("renewal"))
+                 if r is not None}
+        activities = frozenset().union(*(pl.activities[c] for c in only if c in pl.activities))
+    comps = completions(defs, facts, actions, today, rules)
     fact_days: dict[str, list[date]] = {}
     for f in facts:
-        if f.activity_id in pl.all_activities:
+        if f.activity_id in activities:
             fact_days.setdefault(f.activity_id, []).append(parse_instant(f.timestamp).date())
     own: dict[str, list[Period]] = {}
     covers: dict[str, list[tuple[date, date]]] = {}
     for cert_id in pl.order:
+        if needed is not None and cert_id not in needed:
+            continue
         own[cert_id] = certification_periods(cert_id, defs, comps, actions, covers, today)
         covers[cert_id] = _cover(own[cert_id])
     version_days = [parse_instant(v.since).date() for v in versions]
     ever = {rid for rid, r in defs.requirements.items() if any(_applies(r, v.attributes) for v in versions)}
     out = {}
     for cert_id, cert in defs.certifications.items():
+        if only is not None and cert_id not in only:
+            continue
         periods = list(own[cert_id])
         for other in cert.get("equivalents", ()):
             for p in own.get(other, ()):
@@ -499,6 +514,72 @@ def derive(versions: list[PersonVersion], facts: list[Fact], actions: list[Actio
             d.next_change = min(upcoming)
         out[cert_id] = d
     return out
+
+
+def _needs(defs: Definitions, certs) -> set[str]:
+    """The certifications whose periods ``certs`` are derived from: themselves, their prerequisites and
+    equivalents, and theirs in turn."""
+    out: set[str] = set()
+    todo = [c for c in certs if c in defs.certifications]
+    while todo:
+        c = todo.pop()
+        if c in out:
+            continue
+        out.add(c)
+        cert = defs.certifications[c]
+        todo += [o for o in (*cert.get("prerequisites", ()), *cert.get("equivalents", ())) if o in defs.certifications]
+    return out
+
+
+def activities_for(defs: Definitions, certs) -> set[str]:
+    """The activities whose facts ``derive(..., only=certs)`` reads: those of the completion rules of the
+    certifications it derives them from (``_needs``)."""
+    out: set[str] = set()
+    for c in _needs(defs, certs):
+        cert = defs.certifications[c]
+        for rule in {cert["initial"], cert.get("renewal", cert["initial"])}:
+            out |= rule_activities(defs, rule)
+    return out
+
+
+def affected(before: Definitions, after: Definitions, kind: str, def_id: str) -> set[str]:
+    """The certifications whose derived status can differ between ``before`` and ``after``, two sets of
+    definitions that differ only in the definition ``kind``/``def_id``: those it is (a certification),
+    names (a requirement) or gives completions to (a completion rule, through the rules built on it), in
+    either set, and every certification that has one of those among its prerequisites or equivalents,
+    and so on."""
+    direct: set[str] = set()
+    for defs in (before, after):
+        if kind == "certification":
+            direct.add(def_id)
+        elif kind == "requirement":
+            direct.update(defs.requirements.get(def_id, {}).get("certifications", ()))
+        elif kind == "completion":
+            for cid, cert in defs.certifications.items():
+                for rule in (cert["initial"], cert.get("renewal")):
+                    if rule is not None and def_id in _rule_closure(defs, rule):
+                        direct.add(cid)
+    out = set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for defs in (before, after):
+            for cid, cert in defs.certifications.items():
+                if cid not in out and out.intersection((*cert.get("prerequisites", ()), *cert.get("equivalents", ()))):
+                    out.add(cid)
+                    changed = True
+    return out
+
+
+def _rule_closure(defs: Definitions, rule_id: str, seen: set | None = None) -> set[str]:
+    """A completion rule and every rule among its children, and theirs."""
+    seen = set() if seen is None else seen
+    if rule_id in seen:
+        return seen
+    seen.add(rule_id)
+    for child in (defs.completions.get(rule_id) or {}).get("children", ()):
+        _rule_closure(defs, child, seen)
+    return seen
 
 
 def _evaluate(cert_id, defs, periods, progress, exemptions, assigns, today) -> Derived:

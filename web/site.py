@@ -32,6 +32,7 @@ from rules.core import ACTION_KINDS, Rules
 from rules.derive import STATUSES
 
 from .accounts import ROLES, Accounts
+from .jobs import Jobs
 
 HERE = Path(__file__).parent
 SESSION_COOKIE, PRE_COOKIE, LEARNER_COOKIE = "lrs_web", "lrs_web_pre", "lrs_learner"
@@ -66,6 +67,7 @@ class Site:
         self.rules, self.accounts, self.prefix, self.base_url = rules, accounts, prefix, base_url
         self.link_seconds, self.learner_session_seconds, self.secure = link_seconds, learner_session_seconds, secure
         self.services = dict(services or {})
+        self.jobs = Jobs()    # work done in the background while a page shows its progress (web/jobs.py)
         self._key, self._keys = key, {}
         self._directory: tuple[int, list[tuple[str, str, dict]]] | None = None
         self._directory_lock = threading.Lock()

@@ -160,6 +160,14 @@ class AsyncMongoRulesStore:
         docs = await self.current.find(flt, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_person(d["d"]) for d in docs]
 
+    async def persons(self, person_ids):
+        out: dict[str, list[PersonVersion]] = {}
+        ids = list(person_ids)
+        for i in range(0, len(ids), 500):
+            async for d in self.people_.find({"p": {"$in": ids[i:i + 500]}}, hint="person"):
+                out.setdefault(d["p"], []).append(_person(d))
+        return {p: sorted(vs, key=lambda v: v.version) for p, vs in sorted(out.items())}
+
     async def people_versions(self):
         return await self.people_.count_documents({}, hint=ID)
 
@@ -236,9 +244,14 @@ class AsyncMongoRulesStore:
              "su": f.success, "co": f.completion, "sc": f.scaled, "rg": f.registration} for f in facts])
         await self._insert_many(self.voids, [{"_id": v.voided_id, "by": v.by_id, "s": v.seq} for v in voids])
 
-    async def facts_for(self, identities):
+    async def facts_for(self, identities, activities=None):
         ids = list(identities)
-        facts = [_fact(d) async for d in self.facts.find({"a": {"$in": ids}}, hint="agent")] if ids else []
+        if activities is not None and not activities:
+            return []
+        flt = {"a": {"$in": ids}}
+        if activities is not None:
+            flt["o"] = {"$in": sorted(set(activities))}
+        facts = [_fact(d) async for d in self.facts.find(flt, hint="agent")] if ids else []
         if facts:
             sids = [f.statement_id for f in facts]
             voided = set()
@@ -258,6 +271,14 @@ class AsyncMongoRulesStore:
     async def actions_for(self, person_id):
         docs = await self.actions.find({"p": person_id}, hint="person").to_list(None)
         return sorted((_action(d) for d in docs), key=lambda a: (a.recorded, a.id))
+
+    async def actions_of(self, person_ids):
+        out: dict[str, list[Action]] = {}
+        ids = list(person_ids)
+        for i in range(0, len(ids), 500):
+            async for d in self.actions.find({"p": {"$in": ids[i:i + 500]}}, hint="person"):
+                out.setdefault(d["p"], []).append(_action(d))
+        return {p: sorted(acts, key=lambda a: (a.recorded, a.id)) for p, acts in sorted(out.items())}
 
     # -- engine --------------------------------------------------------------------------
 
@@ -449,6 +470,7 @@ def _record_body(r: Record) -> bytes:
 
 _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", "definition", "definition_versions",
             "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
+            "persons", "actions_of",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
             "put_records", "records_for", "roster", "status_counts", "count_records", "due_people", "supervised_by", "people_versions", "append_history", "history", "history_for",
             "history_of", "chain_head"]

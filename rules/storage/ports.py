@@ -142,6 +142,9 @@ class RulesStore(Protocol):
         """Every version of the person, oldest first ([] for an unknown id)."""
     def people(self, after: str | None = None, limit: int = PAGE_LIMIT) -> list[PersonVersion]:
         """Current versions in person id order, those above ``after``."""
+    def persons(self, person_ids: list[str]) -> dict[str, list[PersonVersion]]:
+        """``person`` of many people in one read: person id -> every version, oldest first (unknown ids
+        left out)."""
     def persons_for(self, identities: list[str]) -> dict[str, str]:
         """identity -> person id, for those of ``identities`` that belong to someone."""
     def people_versions(self) -> int:
@@ -163,11 +166,14 @@ class RulesStore(Protocol):
     def add_facts(self, facts: list[Fact], voids: list[Void]) -> None:
         """Idempotent: a fact is keyed by its statement's seq (appended in stream order), a void by the
         id of the statement it voids; one already stored is left as it is."""
-    def facts_for(self, identities: list[str]) -> list[Fact]:
-        """The facts of these agents whose statements are not voided, in seq order."""
+    def facts_for(self, identities: list[str], activities: list[str] | None = None) -> list[Fact]:
+        """The facts of these agents whose statements are not voided, in seq order; ``activities``: only
+        those on these activities."""
     # -- admin actions -------------------------------------------------------------------
     def add_action(self, action: Action) -> None: ...
     def actions_for(self, person_id: str) -> list[Action]: ...
+    def actions_of(self, person_ids: list[str]) -> dict[str, list[Action]]:
+        """``actions_for`` of many people in one read: person id -> their actions (those with none left out)."""
 
     # -- engine --------------------------------------------------------------------------
     def take_lease(self, holder: str, now: float, seconds: float) -> bool:

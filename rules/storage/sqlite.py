@@ -240,6 +240,15 @@ class SqliteRulesStore:
             "WHERE q.person_id = p.person_id) ORDER BY person_id LIMIT ?", (after or "", page_limit(limit))).fetchall()
         return [_person(r) for r in rows]
 
+    def persons(self, person_ids):
+        out: dict[str, list[PersonVersion]] = {}
+        conn = self._read()
+        for chunk in _chunks(list(person_ids)):
+            q = _PERSON + f" WHERE person_id IN ({','.join('?' * len(chunk))}) ORDER BY person_id, version"
+            for r in conn.execute(q, chunk):
+                out.setdefault(r[0], []).append(_person(r))
+        return out
+
     def people_versions(self):
         return self._read().execute("SELECT count(*) FROM people").fetchone()[0]
 
@@ -308,13 +317,17 @@ class SqliteRulesStore:
                                f.success, f.completion, f.scaled, f.registration) for f in facts])
             conn.executemany("INSERT OR IGNORE INTO voids VALUES (?, ?, ?)", [(v.voided_id, v.by_id, v.seq) for v in voids])
 
-    def facts_for(self, identities):
+    def facts_for(self, identities, activities=None):
         out = []
         conn = self._read()
+        if activities is not None and not activities:
+            return out
+        on = [] if activities is None else sorted(set(activities))
+        where = f" AND f.activity_id IN (SELECT value FROM json_each(?))" if on else ""
         for chunk in _chunks(list(identities)):
-            q = (_FACT + f" WHERE f.agent_key IN ({','.join('?' * len(chunk))}) AND NOT EXISTS "
+            q = (_FACT + f" WHERE f.agent_key IN ({','.join('?' * len(chunk))}){where} AND NOT EXISTS "
                  "(SELECT 1 FROM voids v WHERE v.voided_id = f.statement_id)")
-            out.extend(_fact(r) for r in conn.execute(q, chunk))
+            out.extend(_fact(r) for r in conn.execute(q, [*chunk, *([orjson.dumps(on).decode()] if on else [])]))
         out.sort(key=lambda f: f.seq)
         return out
 
@@ -329,6 +342,15 @@ class SqliteRulesStore:
     def actions_for(self, person_id):
         return [_action(r) for r in self._read().execute(_ACTION + " WHERE person_id = ? ORDER BY recorded, id",
                                                          (person_id,))]
+
+    def actions_of(self, person_ids):
+        out: dict[str, list[Action]] = {}
+        conn = self._read()
+        for chunk in _chunks(list(person_ids)):
+            q = _ACTION + f" WHERE person_id IN ({','.join('?' * len(chunk))}) ORDER BY person_id, recorded, id"
+            for r in conn.execute(q, chunk):
+                out.setdefault(r[1], []).append(_action(r))
+        return out
 
     # -- engine --------------------------------------------------------------------------
 

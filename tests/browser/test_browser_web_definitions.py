@@ -40,6 +40,7 @@ def save_and_publish(page, reason: str) -> str:
     page.fill("#f-reason", reason)
     page.get_by_role("button", name="Save this version").click()
     page.wait_for_url("**/preview")
+    page.wait_for_selector("#reason")    # a preview still being computed reloads itself until it is done
     text = page.inner_text("main")
     page.fill("#reason", "in force: " + reason)
     page.get_by_role("button", name="Publish version 1").click()
@@ -167,8 +168,9 @@ def test_the_definition_and_import_pages_are_accessible_at_desktop_and_phone_siz
         ensure_definitions(server)
         for path in PAGES:
             assert page.goto(server.url + path).status == 200, path
-            if "preview" in path:
-                assert page.locator("a[href$='/people/d4']").count() == 1      # the clerk would be assigned
+            if "preview" in path:   # (a preview still being computed reloads itself until it is done)
+                page.locator("a[href$='/people/d4']").wait_for(timeout=30000)     # the clerk would be assigned
+                assert page.locator("a[href$='/people/d4']").count() == 1
             name = "defs" + path.replace("/app", "").replace("/", "_").replace("?", "_").replace("&", "_")
             check_page(page, artefacts, name, phone)
         page.goto(server.url + "/app/definitions/new?kind=certification")       # an error shown on the form

@@ -99,11 +99,43 @@ def test_facts_are_stored_once_and_voided_ones_left_out(store):
     assert [f.statement_id for f in store.facts_for([BOB])] == ["s3"]
 
 
+def test_facts_of_many_agents_on_some_activities_only(store):
+    store.add_facts([_fact("s1", 1), _fact("s2", 2, activity="http://x/b"), _fact("s3", 3, agent=BOB),
+                     _fact("s4", 4, agent=BOB, activity="http://x/c")], [Void("s1", "v0", 5)])
+    assert [f.statement_id for f in store.facts_for([ADA, BOB])] == ["s2", "s3", "s4"]
+    assert [f.statement_id for f in store.facts_for([ADA, BOB], ["http://x/b", "http://x/c"])] == ["s2", "s4"]
+    assert [f.statement_id for f in store.facts_for([BOB], ["http://x/b"])] == []
+    assert store.facts_for([ADA, BOB], []) == []
+
+
 def test_actions_are_kept_per_person(store):
     a = Action("a1", "p1", "exemption", "bus", {"from": "2026-01-01"}, "medical", "admin", "2026-01-02T00:00:00.000Z")
     store.add_action(a)
     assert store.actions_for("p1") == [a]
     assert store.actions_for("p2") == []
+
+
+def test_actions_of_many_people_are_read_at_once_per_person_in_order(store):
+    a2 = Action("a2", "p1", "revocation", "bus", {}, "fraud", "admin", "2026-01-03T00:00:00.000Z")
+    a1 = Action("a1", "p1", "exemption", "bus", {"from": "2026-01-01"}, "medical", "admin", "2026-01-02T00:00:00.000Z")
+    b1 = Action("b1", "p2", "exemption", "bus", {}, "leave", "admin", "2026-01-01T00:00:00.000Z")
+    for a in (a2, b1, a1):
+        store.add_action(a)
+    assert store.actions_of(["p1", "p2", "p3"]) == {"p1": [a1, a2], "p2": [b1]}
+    assert store.actions_of(["p2"]) == {"p2": [b1]}
+    assert store.actions_of([]) == {}
+    assert store.actions_of(["p1"])["p1"] == store.actions_for("p1")
+
+
+def test_persons_reads_every_version_of_many_people_at_once(store, clock):
+    store.put_person("p1", [{"mbox": "mailto:ada@example.com"}], [ADA], {"site": "north"}, "cli")
+    store.put_person("p2", [{"mbox": "mailto:bob@example.com"}], [BOB], {"site": "south"}, "cli")
+    store.put_person("p1", [{"mbox": "mailto:ada@example.com"}], [ADA], {"site": "east"}, "cli")
+    got = store.persons(["p2", "p1", "nobody"])
+    assert set(got) == {"p1", "p2"}
+    assert got["p1"] == store.person("p1") and [v.version for v in got["p1"]] == [1, 2]
+    assert got["p2"] == store.person("p2")
+    assert store.persons([]) == {}
 
 
 def test_one_lease_holder_at_a_time_until_it_expires(store):

@@ -9,6 +9,14 @@ import pytest
 from web_kit import ADMIN, HOSTILE, client_of, csrf_of, make_world, populate, sign_in
 
 
+@pytest.fixture(autouse=True)
+def pages_wait_for_their_jobs(monkeypatch):
+    """A chain verification here shows its result at once, however slow the machine (web/jobs.py)."""
+    from web.jobs import Jobs
+
+    monkeypatch.setattr(Jobs, "wait", 30.0)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     svc = make_world(tmp_path_factory.mktemp("web"))
@@ -248,3 +256,31 @@ def test_pages_carry_a_content_security_policy_that_allows_no_script(world, brow
     policies = resp.headers.get_list("content-security-policy")
     assert any("default-src 'none'" in p and "script-src" not in p for p in policies)
     assert resp.headers["cache-control"] == "no-store"
+
+
+def test_verifying_the_chain_shows_its_progress_then_the_result_from_one_job(world, browser_as, monkeypatch):
+    import threading
+
+    from rules.core import Rules
+    from web.jobs import Jobs
+
+    world.action("p3", {"kind": "exemption", "certification": "bus-operator", "reason": "a new chain head"})
+    world.run()     # a chain head no earlier test verified
+    events = world.client.get("/rules/audit/verify", headers=ADMIN).json()["events"]
+    gate, calls, original = threading.Event(), [], Rules.verify_chain
+
+    def verify_chain(self, progress=None):
+        calls.append(1)
+        assert gate.wait(10)
+        return original(self, progress)
+    monkeypatch.setattr(Rules, "verify_chain", verify_chain)
+    monkeypatch.setattr(Jobs, "wait", 0.0)
+    aud = browser_as("aud")
+    first = aud.get("/app/audit?verify=1").text
+    assert '<meta http-equiv="refresh" content="2">' in first
+    assert re.search(rf"Verifying the chain: 0(?: of {events})? events read so far", first)
+    assert "Verifying the chain:" in browser_as("ada").get("/app/audit?verify=1").text and calls == [1]
+    gate.set()
+    monkeypatch.setattr(Jobs, "wait", 30.0)
+    done = aud.get("/app/audit?verify=1").text
+    assert "The chain is intact" in done and 'http-equiv="refresh"' not in done and calls == [1]

@@ -8,8 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 
 import pytest
+
+from rules.core import Rules
+from rules.derive import STATUSES
+from web.jobs import Jobs
 
 from web_kit import ADMIN, HOSTILE, PEOPLE, client_of, csrf_of, make_world, sign_in
 
@@ -30,6 +35,13 @@ def world(request, tmp_path_factory):
     with svc:
         svc.people(PEOPLE)
         yield svc
+
+
+@pytest.fixture(autouse=True)
+def previews_wait_for_their_job(monkeypatch):
+    """The pages here show a preview's result at once (a slow machine may take over the default tenth of a
+    second); the job tests below set the wait to 0 to see the progress."""
+    monkeypatch.setattr(Jobs, "wait", 30.0)
 
 
 @pytest.fixture
@@ -327,3 +339,87 @@ def test_a_supervisor_sees_the_counts_and_the_preview_over_their_team_only(world
     assert "0 changes among 2 people (your team)" in page                 # s1 would change, but is not in it
     page = as_user("ada").get("/app/definitions/requirement/team-req/versions/2/preview").text
     assert "1 change among 4 people" in page and 'href="/app/people/s1"' in page
+
+
+def gated_preview(monkeypatch, fail: bool = False):
+    """Rules.preview held until ``gate`` is set (after telling its progress: 0 people done); ``calls``
+    counts the computations; with ``fail`` the first one raises."""
+    gate, calls, original = threading.Event(), [], Rules.preview
+
+    def preview(self, kind, def_id, version, limit=1000, progress=None):
+        calls.append(def_id)
+        if progress is not None:
+            progress(0)
+        assert gate.wait(10)
+        if fail and len(calls) == 1:
+            raise RuntimeError("the store went away /secret/path")
+        return original(self, kind, def_id, version, limit, progress)
+    monkeypatch.setattr(Rules, "preview", preview)
+    return gate, calls
+
+
+def test_a_long_preview_shows_its_progress_joins_one_job_and_then_shows_the_result(world, as_user, monkeypatch):
+    world.define("completion", {"id": "slow-course", "activity": "http://example.com/activities/slow"})
+    world.define("certification", {"id": "slow", "initial": "slow-course"})
+    world.define("requirement", {"id": "slows", "applies_to": {"roles": ["bus_operator"]},
+                                 "certifications": ["slow"]}, publish=False)
+    expected = world.client.post("/rules/definitions/requirement/slows/versions/1/preview", headers=ADMIN).json()
+    assert len(expected["changes"]) == 3
+    gate, calls = gated_preview(monkeypatch)
+    monkeypatch.setattr(Jobs, "wait", 0.0)
+    ada, aud = as_user("ada"), as_user("aud")
+    url = "/app/definitions/requirement/slows/versions/1/preview"
+    first = ada.get(url)
+    assert first.status_code == 200
+    assert '<meta http-equiv="refresh" content="2">' in first.text
+    progress = re.search(r"Computing who would change status: (\d+)(?: of (\d+))? people so far", first.text)
+    assert progress and progress.group(1) == "0"
+    second = aud.get(url).text                 # another user, the same version: joins the running job
+    assert "Computing who would change status" in second and calls == ["slows"]
+    gate.set()
+    monkeypatch.setattr(Jobs, "wait", 30.0)
+    done = ada.get(url).text
+    assert 'http-equiv="refresh"' not in done and calls == ["slows"]
+    assert f"3 changes among {expected['people']} people" in done
+    for c in expected["changes"]:
+        assert f'href="/app/people/{c["person_id"]}">{c["person_id"]}</a></th><td>slow</td>' in done
+    assert "Publish version 1" in done
+
+
+def test_a_preview_whose_computation_fails_is_an_error_page_and_opening_it_again_computes_it_again(
+        world, as_user, monkeypatch):
+    world.define("completion", {"id": "fail-course", "activity": "http://example.com/activities/fail"})
+    world.define("certification", {"id": "fail", "initial": "fail-course"}, publish=False)
+    gate, calls = gated_preview(monkeypatch, fail=True)
+    gate.set()
+    ada = as_user("ada")
+    url = "/app/definitions/certification/fail/versions/1/preview"
+    failed = ada.get(url)
+    assert failed.status_code == 500
+    assert "Computing who would change status failed (RuntimeError)" in failed.text
+    assert "/secret/path" not in failed.text and "Traceback" not in failed.text
+    again = ada.get(url)
+    assert again.status_code == 200 and "among" in again.text and len(calls) == 2
+
+
+def test_the_list_counts_are_what_the_rosters_list_for_everyone_and_for_a_team(world, as_user):
+    world.define("completion", {"id": "count-course", "activity": "http://example.com/activities/count"})
+    world.define("certification", {"id": "count-cert", "initial": "count-course", "validity": {"days": 30}})
+    world.define("requirement", {"id": "counts", "applies_to": {"roles": ["bus_operator", "supervisor"]},
+                                 "certifications": ["count-cert"], "due": {"days": 1}})
+    world.run()
+    team = {"p1", "p2"}     # s1's team (web_kit.PEOPLE)
+    for username, people in (("aud", None), ("sam", team)):
+        rows = list(csv.DictReader(io.StringIO(as_user(username).get("/app/certifications.csv").text)))
+        certs = [r for r in rows if r["kind"] == "certification" and r["published_version"]]
+        assert any(r["id"] == "count-cert" for r in certs)
+        for r in certs:
+            expected: dict[str, int] = {}
+            for rec in world.roster(r["id"])["people"]:
+                if people is None or rec["person_id"] in people:
+                    expected[rec["status"]] = expected.get(rec["status"], 0) + 1
+            got = {s: int(r[s]) for s in STATUSES if r.get(s)}
+            assert got == expected, (username, r["id"])
+        if people is not None:
+            mine = next(r for r in certs if r["id"] == "count-cert")
+            assert {s: int(mine[s]) for s in STATUSES if mine.get(s)} == {"assigned": 2}   # p1, p2; not p3, s1

@@ -182,6 +182,7 @@ def test_a_supervisor_sees_only_their_peoples_statements_and_must_pick_one(world
     assert resp.status_code == 403 and "pick a person" in resp.text.lower()
     assert sam.get("/app/statements", params={"person": "p3"}).status_code == 403
     assert sam.get("/app/statements", params={"agent": "p3@example.com"}).status_code == 403
+    assert sam.get("/app/statements", params={"agent": "nobody-known@example.com"}).status_code == 403
     assert sam.get("/app/statements.csv", params={"agent": "p3@example.com"}).status_code == 403
     assert sam.get("/app/statements.csv").status_code == 403
     assert sam.get("/app/statements", params={"person": "p1", "related_agents": "true"}).status_code == 403

@@ -31,12 +31,14 @@ from rules.core import ROSTER_LIMIT, RulesError
 from rules.definitions import KINDS, DefinitionError
 from rules.derive import STATUSES
 
+from ..jobs import Busy
 from ..site import PAGE, PageError, Site, csv_response
 
 KIND_ORDER = ("certification", "completion", "requirement")
 KIND_NAMES = {"certification": "Certification", "completion": "Completion rule", "requirement": "Requirement"}
 LIST_COLUMNS = ["kind", "id", "title", "published_version", "published_at", "newest_version", "draft_version",
                 *STATUSES]
+REFRESH_SECONDS = 2   # how often a preview still being computed reloads itself
 BIG = 10 ** 9      # preview: every change, so the counts are whole (the page shows PAGE of them)
 
 # The form's fields by kind: (name, label, where in the definition). Labels name the fields in errors.
@@ -204,25 +206,16 @@ def routes(site: Site) -> list[Route]:
         out.sort(key=lambda e: (KIND_ORDER.index(e["kind"]), e["id"]))
         return out
 
-    def counts_of(account, cid: str) -> dict[str, int]:
-        team = site.team_of(account)
-        if team is None:
-            return rules.compliance(cid)["by_status"]
-        counts: dict[str, int] = {}
-        after = None
-        while True:
-            page = rules.roster(cid, after=after, limit=ROSTER_LIMIT)
-            for r in page["people"]:
-                if r["person_id"] in team:
-                    counts[r["status"]] = counts.get(r["status"], 0) + 1
-            if not page["next"]:
-                return {s: counts[s] for s in STATUSES if counts.get(s)}
-            after = page["next"]
-
     def with_counts(account, entries: list[dict]) -> list[dict]:
-        for e in entries:
-            if e["kind"] == "certification" and e["published_version"] is not None:
-                e["counts"] = counts_of(account, e["id"])
+        """Each published certification's people by status (a supervisor: their team's), from one read of
+        the records' counts (``Rules.overview``)."""
+        wanted = [e for e in entries if e["kind"] == "certification" and e["published_version"] is not None]
+        if wanted:
+            team = site.team_of(account)
+            by_cert = {a["certification"]: a["by_status"] for a in
+                       rules.overview((), people=None if team is None else sorted(team))["certifications"]}
+            for e in wanted:
+                e["counts"] = by_cert.get(e["id"], {})
         return entries
 
     def kind_param(q) -> str | None:
@@ -378,14 +371,33 @@ def routes(site: Site) -> list[Route]:
         if d is None:
             raise PageError(404, f"There is no version {version} of {KIND_NAMES[kind].lower()} {def_id!r}.",
                             "Pick a version on the definition's page.")
-        out = {"d": d, "problem": None, "changes": [], "counts": [], "people": 0, "total": 0, "as_of": ""}
+        out = {"d": d, "problem": None, "changes": [], "counts": [], "people": 0, "total": 0, "as_of": "",
+               "computing": None}
+        # one computation per version, day and state of the definitions, the people and the history
+        key = ("preview", kind, def_id, version, rules.today().isoformat(), rules.chain_head()["head"],
+               len(rules.publications()), rules.directory_version())
+
+        def work(job):
+            job.total = len(site.directory())
+            return rules.preview(kind, def_id, version, BIG, progress=lambda n: setattr(job, "done", n))
         try:
-            p = rules.preview(kind, def_id, version, BIG)
-        except RulesError as exc:
-            if exc.status != 409:
-                raise
+            job = site.jobs.run(key, work)
+        except Busy:
+            raise PageError(503, "Too many previews are being computed at the moment.",
+                            "Open this page again in a minute.") from None
+        if job.running:
+            out["computing"] = {"done": job.done, "total": job.total, "seconds": int(job.seconds),
+                                "refresh": REFRESH_SECONDS}
+            return out
+        exc = site.jobs.take_failure(job)
+        if isinstance(exc, RulesError) and exc.status == 409:
             out["problem"] = {"message": exc.message, "path": exc.path}
             return out
+        if exc is not None:
+            raise PageError(500, f"Computing who would change status failed ({type(exc).__name__}).",
+                            "Open this page again to compute it again; if it fails again, tell whoever runs "
+                            "the service.")
+        p = job.result
         team = site.team_of(account)
         changes = [c for c in p["changes"] if team is None or c["person_id"] in team]
         counts: dict[tuple[str, str], int] = {}

@@ -127,19 +127,9 @@ def routes(site: Site) -> list[Route]:
                             "Ask an admin to check how the service is set up.")
         return found
 
-    def team_terms(account) -> set[str] | None:
-        """The identities (agent terms) of a supervisor's people; None: everyone's."""
-        if account.role != "supervisor":
-            return None
-        terms, after = set(), None
-        while True:
-            page = site.rules.people(after, 1000)
-            for p in page:
-                if p["attributes"].get("supervisor") == account.person_id:
-                    terms.update(t for t in (agent_term({"objectType": "Agent", **a}) for a in p["agents"]) if t)
-            if len(page) < 1000:
-                return terms
-            after = page[-1]["person_id"]
+    def in_team(team: set[str], term: str | None) -> bool:
+        """Whether an identity (agent term) is one of a supervisor's people's (``team``: their ids)."""
+        return bool(term) and site.rules.owners([term]).get(term) in team
 
     def filters_of(q) -> tuple[dict, dict]:
         """(the form's values as given, the LRS query parameters they make)."""
@@ -176,7 +166,7 @@ def routes(site: Site) -> list[Route]:
         return form, params
 
     def restrict(account, params: dict) -> None:
-        team = team_terms(account)
+        team = site.team_of(account)
         if team is None:
             return
         if "agent" not in params:
@@ -186,7 +176,7 @@ def routes(site: Site) -> list[Route]:
             term = agent_term(parse_agent(params["agent"], "agent"))
         except XAPIError as exc:
             raise PageError(400, f"{exc.message} (field: agent).", "Correct the agent and search again.") from None
-        if term not in team:
+        if not in_team(team, term):
             raise PageError(403, "This person is not one you supervise.",
                             "Pick a person you supervise (field: person) and search again.")
         if params.get("related_agents") == "true":
@@ -269,8 +259,8 @@ def routes(site: Site) -> list[Route]:
             except XAPIError:
                 raise PageError(404, "There is no statement with this id.", "Search the statements.") from None
         st = orjson.loads(found.body)
-        team = await run_in_threadpool(team_terms, account)
-        if team is not None and agent_term(st.get("actor") or {}) not in team:
+        team = await run_in_threadpool(site.team_of, account)
+        if team is not None and not await run_in_threadpool(in_team, team, agent_term(st.get("actor") or {})):
             raise PageError(403, "This statement is not of a person you supervise.",
                             "Pick a person you supervise on the statements page.")
         return site.render(request, "statement.html", s=readable(st), voided=voided)
