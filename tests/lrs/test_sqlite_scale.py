@@ -347,3 +347,21 @@ def test_a_writer_killed_mid_batch_leaves_a_right_summary_and_lets_no_duplicate_
         _check_summary(store, path)
     finally:
         store.close()
+
+
+def test_server_start_waits_at_most_its_bound_and_the_first_write_waits_for_the_writer(tmp_path):
+    """Reads never need the writer process; a write sent while it is still starting waits for it."""
+    store = sqlite_adapter.SqliteStore(tmp_path / "lrs.sqlite3", writer_process=True)
+    try:
+        started = time.monotonic()
+        store.start(wait=0)
+        assert time.monotonic() - started < 0.5  # spawning the writer alone takes longer
+        assert store.query(StatementQuery(limit=10)) == ([], None)
+        rng = random.Random(8)
+        batch = [_new(rng) for _ in range(3)]
+        store.insert(batch, {})
+        assert store.last_seq() == 3
+    finally:
+        store.close()
+    saved = sqlite3.connect(tmp_path / "lrs.sqlite3").execute("SELECT top FROM id_filter_top").fetchone()
+    assert saved == (3,)  # the writer process saved its filter at the clean shutdown
