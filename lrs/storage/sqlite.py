@@ -29,7 +29,7 @@ the term. The writer adds a level-1 span's rows once, in term order, in the tran
 bucket fills (from the terms of each bucket, gathered as it filled), and a level-2 span's in one sorted
 pass over its 16 children when the last of them is written: new rows only ever go to the newest end of
 the table, as the term index's do. A lookup reads the level-2 rows of the term, then the level-1 rows
-their bits name, then walks the buckets theirs name plus the at most 31 buckets not summarised yet:
+their bits name, then walks the buckets theirs name plus the at most 16 buckets not in a full span yet:
 about 10 + 15 + 16 seeks for an absent term at 10M Statements. Terms a Statement inherits later (its
 StatementRef target arrives after it) are added to the spans already written.
 
