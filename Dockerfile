@@ -13,7 +13,10 @@ COPY pyproject.toml README.md ./
 COPY lrs lrs
 COPY content_store content_store
 COPY player player
+COPY rules rules
 COPY schemas schemas
+COPY rules rules
+COPY web web
 COPY service service
 RUN pip install --no-cache-dir .
 ENV LRS_HOST=0.0.0.0 LRS_PORT=8080 LRS_DATA_DIR=/data LRS_SCORM_AGAIN_DIR=/app/scorm-again

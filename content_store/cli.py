@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import orjson
 
 from .errors import PackageRejected
-from .importer import import_file
+from .importer import ModelCheck, import_file
 from .limits import Limits
 from .manifests.files import is_absolute_url
 from .numbers import whole_number
 from .store import ContentStore
 
 
-def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str | None = None) -> None:
+def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str | None = None,
+                 checks: Sequence[ModelCheck] = ()) -> None:
+    """``checks``: warnings other parts add to each import's report (``importer.ModelCheck``)."""
     fmt = argparse.RawDescriptionHelpFormatter
     packages = subparsers.add_parser("packages", help="import and manage course packages (SCORM, cmi5, xAPI)",
                                      epilog=epilog, formatter_class=fmt)
@@ -31,7 +33,7 @@ def add_commands(subparsers, settings_factory: Callable[[], object], epilog: str
                          "when the package is rejected", epilog=epilog, formatter_class=fmt)
     imp.add_argument("file", type=Path, help="the zip (or a standalone cmi5.xml)")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
-    imp.set_defaults(func=lambda a: cmd_import(a, settings_factory))
+    imp.set_defaults(func=lambda a: cmd_import(a, settings_factory, tuple(checks)))
 
     lst = sub.add_parser("list", help="list courses", epilog=epilog, formatter_class=fmt)
     lst.add_argument("--all", action="store_true", help="include retired courses")
@@ -69,13 +71,13 @@ def _print_json(value) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def cmd_import(args, settings_factory) -> int:
+def cmd_import(args, settings_factory, checks: Sequence[ModelCheck] = ()) -> int:
     if not args.file.is_file():
         print(f"lrs: no such file: {args.file}", file=sys.stderr)
         return 2
     store, limits = _open(settings_factory)
     try:
-        result = import_file(store, args.file, limits)
+        result = import_file(store, args.file, limits, checks=checks)
     except PackageRejected as exc:
         if args.json:
             _print_json(exc.to_dict())

@@ -13,6 +13,7 @@ package adds ``"report"``, the full validation report.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import orjson
 from starlette.applications import Starlette
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .errors import PackageRejected
-from .importer import import_file
+from .importer import ModelCheck, import_file
 from .limits import Limits
 from .numbers import is_digits, whole_number
 from .serve import file_response
@@ -44,8 +45,10 @@ def error_response(status: int, message: str, path: str = "", **extra) -> JSONRe
 
 
 def create_app(root: str | Path, limits: Limits | None = None, store: ContentStore | None = None,
-               files_url: str | None = None) -> Starlette:
+               files_url: str | None = None, checks: Sequence[ModelCheck] = ()) -> Starlette:
     """The content store app over the store in ``root`` (``<data_dir>/content``).
+
+    ``checks``: warnings other parts add to each import's report (``importer.ModelCheck``).
 
     ``files_url``: where the files of a version are served, for the ``files_url`` links (the service
     serves them on another origin: ``http://host:8081/content/files``); default: this app's ``/files``."""
@@ -75,7 +78,7 @@ def create_app(root: str | Path, limits: Limits | None = None, store: ContentSto
         dest = store.temp_path(".upload")
         try:
             sha, _ = await receive_upload(request, dest, limits.max_upload_bytes)
-            result = await run_in_threadpool(import_file, store, dest, limits, sha)
+            result = await run_in_threadpool(import_file, store, dest, limits, sha, tuple(checks))
         except PackageRejected as exc:
             return JSONResponse(exc.to_dict(), status_code=exc.status)
         finally:

@@ -10,13 +10,23 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 from .errors import PackageRejected, reject
 from .limits import Limits
+from .manifests import cmi5, scorm, tincan
 from .package import Package, read_package, read_standalone_cmi5
 from .report import Report
 from .store import ContentStore, StagedFile
 from .zipsafe import CHUNK, SafeZip
+
+
+# A check another part adds to the import (the composition root wires them): given the course model,
+# it returns warnings {"code", "message", "element"} about what that part cannot honour. They go
+# into the package's report as warnings on its descriptor (an admin sees them at import).
+ModelCheck = Callable[[dict], "list[dict]"]
+DESCRIPTOR_OF = {"scorm12": scorm.MANIFEST, "scorm2004": scorm.MANIFEST, "cmi5": cmi5.STRUCTURE,
+                 "tincan": tincan.DESCRIPTOR}
 
 
 @dataclass
@@ -36,10 +46,11 @@ def file_sha256(path: Path) -> str:
 
 
 def import_file(store: ContentStore, path: str | Path, limits: Limits,
-                package_sha256: str | None = None) -> ImportResult:
+                package_sha256: str | None = None, checks: Sequence[ModelCheck] = ()) -> ImportResult:
     """Import the package at ``path``; raise ``PackageRejected`` (with its report) if refused.
 
     ``path`` is only read; the caller owns it. Nothing is kept from a refused package.
+    ``checks`` add their warnings to the report of a package that parsed (see ``ModelCheck``).
     """
     path = Path(path)
     size = path.stat().st_size
@@ -52,12 +63,24 @@ def import_file(store: ContentStore, path: str | Path, limits: Limits,
             raise reject(413, "upload.too_large", f"the course structure is {size} bytes; at most "
                          f"{limits.max_manifest_bytes} are accepted")
         package = read_standalone_cmi5(path.read_bytes())
+        run_checks(package, checks)
         package.raise_if_rejected()
         return _store(store, package, None, sha, size)
     with SafeZip(path, limits) as z:
         package = read_package(z, limits)
+        run_checks(package, checks)
         package.raise_if_rejected()
         return _store(store, package, z, sha, size)
+
+
+def run_checks(package: Package, checks: Sequence[ModelCheck]) -> None:
+    """Each check's warnings in the package's report, on the descriptor the model came from."""
+    if package.model is None:
+        return
+    file = DESCRIPTOR_OF.get(package.model.get("format"), "")
+    for check in checks:
+        for found in check(package.model):
+            package.report.warning(found["code"], found["message"], file=file, element=found.get("element", ""))
 
 
 def _store(store: ContentStore, package: Package, z: SafeZip | None, sha: str, size: int) -> ImportResult:

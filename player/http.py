@@ -143,6 +143,10 @@ def create_learner_app(launcher: Launcher, content_origin: str = "", content_fil
                      "files": frame_url(content_files, course["id"], version["version"], ""),
                      "return": claims.get("ret") or ""},
         }
+        sequencing = await run_in_threadpool(runtime.sequencing_launch, claims, version)
+        if sequencing is not None:
+            config["sequencing"] = sequencing
+            config["urls"]["sequencing"] = f"{root}/sequencing"
         build = "scorm12" if twelve else "scorm2004"
         scripts = [f"{root}/static/scorm-again/{SCORM_AGAIN_VERSION}/{build}.min.js", f"{root}/static/runtime.js"]
         return pages.player_page(config, config["course"]["title"], version["version"], scripts)

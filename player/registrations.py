@@ -1,9 +1,10 @@
 """Registrations for admins: each one's status, score, time, attempts, last activity, and the xAPI
 statements behind them (what ``GET /player/registrations`` and ``/player/registrations/{id}`` answer).
 
-The status is the runtime's (player/runtime/status.py) over the registration's attempts. The
+The status is the runtime's (player/runtime/status.py) over the registration's attempts (for a
+SCORM 2004 sequenced course: the rollup of its sequencing engine, saved with its state). The
 statements are those the bridge wrote for the registration with a verb that carries status
-(completed, passed, failed, scored, terminated, suspended) on one of the course's SCOs, newest
+(completed, passed, failed, scored, terminated, suspended) on the course or one of its SCOs, newest
 first: the evidence an auditor follows into ``/xapi/statements``.
 """
 from __future__ import annotations
@@ -66,7 +67,8 @@ class Registrations:
             attempts = self.player.attempts(r.id)
         except NotFound:
             attempts = []
-        status = summary(attempts, version.get("structure") or {})
+        saved = self.player.sequencing_state(r.id)
+        status = summary(attempts, version.get("structure") or {}, saved.rollup if saved else None)
         scos = status.pop("scos")
         out = {"id": r.id, "learner": r.learner,
                "course": {"id": r.course_id, "title": course.get("title"), "version": r.version},

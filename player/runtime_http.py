@@ -6,6 +6,9 @@
     GET  /contents           the course's SCOs with their status and whether each may be opened now
     POST /commits            commits of attempts (one, or {"commits": [...]} in order): each applied
                              exactly once and in order
+    POST /sequencing         SCORM 2004 sequenced courses: the engine's state for leave-and-resume, the
+                             course rollup (written as the profile's course-level statements) and
+                             the learner's global objectives (objectivesGlobalToSystem)
 
 Both POST routes act only on the registration of the session cookie (``lrs_player``): a body naming
 another registration is a 403, whatever it holds. A commit is checked whole (every element, every
@@ -15,6 +18,7 @@ and a retry stores nothing twice.
 """
 from __future__ import annotations
 
+import logging
 import mimetypes
 import time
 from pathlib import Path
@@ -33,12 +37,24 @@ from .bridge import BridgeError
 from .launch import Launcher
 from .runtime.attempts import ScoContext, apply, find_item, launch_values, parse_commit
 from .runtime.errors import CommitRejected
+from .runtime.status import course_status
 from .storage import Attempt, NotFound, OutOfOrder, AttemptEnded
+from .storage.ports import MAX_SEQUENCING_STATE
 
+try:   # the activity tree scorm-again's engine takes (player/sequencing/tree.py)
+    from .sequencing.tree import settings_for
+except ImportError:   # pragma: no cover - without it 2004 courses get flow and choice navigation
+    settings_for = None
+
+log = logging.getLogger("lrs.player")
 STATIC_DIR = Path(__file__).parent / "static"
 SCORM_AGAIN_VERSION = "3.4.3"
 MAX_COMMIT_BYTES = 4 * 1024 * 1024   # a batch of full snapshots: 2004 suspend data (64000) plus interactions
 MAX_BATCH = 20
+MAX_SEQUENCING_BYTES = 4 * 1024 * 1024   # a sequencing save: the engine's state (JSON text) and the global objectives
+MAX_GLOBAL_OBJECTIVES = 1000
+COMPLETION = ("completed", "incomplete", "not attempted", "unknown")
+SUCCESS = ("passed", "failed", "unknown")
 COURSE_CACHE_SECONDS = 30
 COURSE_CACHE_ENTRIES = 256
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -51,6 +67,19 @@ def default_scorm_again_dir() -> Path:
 
 def scorm_version(version: dict) -> str:
     return "1.2" if version.get("format") == "scorm12" else "2004"
+
+
+def sco_count(version: dict) -> int:
+    return sum(1 for l in (version.get("structure") or {}).get("launchables") or [] if l.get("type") == "sco")
+
+
+def objectives_global_to_system(structure: dict) -> bool:
+    """The default organization's adlseq:objectivesGlobalToSystem (true when not given)."""
+    scorm = (structure or {}).get("scorm") or {}
+    orgs = scorm.get("organizations") or []
+    default = scorm.get("default_organization")
+    org = next((o for o in orgs if o.get("identifier") == default), orgs[0] if orgs else {})
+    return org.get("objectives_global_to_system", True) is not False
 
 
 def sco_status(attempt: Attempt | None) -> str:
@@ -107,6 +136,84 @@ class Runtime:
             out.append({"id": sco.id, "title": sco.title, "status": status,
                         "available": navigation.available(sco.prerequisites, statuses) if twelve else True})
         return out
+
+    # -- sequencing (SCORM 2004) ----------------------------------------------------------------
+
+    def sequenced(self, version: dict) -> bool:
+        """Whether the course runs under scorm-again's sequencing engine in the browser: a SCORM 2004
+        course of several SCOs (one SCO alone needs no navigation), when the activity tree can be built."""
+        return settings_for is not None and scorm_version(version) == "2004" and sco_count(version) > 1
+
+    def sequencing_launch(self, claims: dict, version: dict) -> dict | None:
+        """What the launch page's runtime.js needs to run the engine: the settings (activity tree,
+        rules, controls, rollup, objectives), the registration's saved state, the learner's global
+        objectives; None for a course that is not sequenced."""
+        if not self.sequenced(version):
+            return None
+        structure = version.get("structure") or {}
+        try:
+            settings = settings_for(structure)
+        except Exception:   # noqa: BLE001 - a tree the builder cannot make: flow and choice navigation instead
+            log.warning("course %s version %s: no activity tree for the sequencing engine; flow and choice "
+                        "navigation instead", claims["course"], claims["ver"], exc_info=True)
+            return None
+        saved = self.player.sequencing_state(claims["reg"])
+        shared = objectives_global_to_system(structure)
+        return {"settings": settings, "state": saved.state if saved else None,
+                "seq": saved.seq if saved else 0, "global_to_system": shared,
+                "global_objectives": self.player.global_objectives(claims["sub"]) if shared else {}}
+
+    def save_sequencing(self, held: list[dict], body: dict) -> dict:
+        """POST /sequencing: ``{"registration", "seq", "state", "rollup", "global_objectives", "at"}``.
+        A save not newer than the stored one is answered ``stored: false`` and changes nothing. The
+        course-level statements of a rollup change are written first (idempotent), then the state."""
+        claims = _session_for(held, body)
+        for name in body:
+            if name not in ("registration", "seq", "state", "rollup", "global_objectives", "at"):
+                raise XAPIError(400, f"a sequencing save has no field {str(name)[:60]!r}", str(name)[:100])
+        course, version = self.course(claims)
+        if not self.sequenced(version):
+            raise XAPIError(409, "this course is not sequenced: it has no sequencing state", "registration")
+        seq = body.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= 2 ** 53 - 1:
+            raise XAPIError(400, "seq must be an integer from 1", "seq")
+        state = body.get("state")
+        if not isinstance(state, str) or len(state) > MAX_SEQUENCING_STATE:
+            raise XAPIError(400, f"state must be the engine's serialized state (text of at most "
+                                 f"{MAX_SEQUENCING_STATE} characters)", "state")
+        try:
+            orjson.loads(state)
+        except orjson.JSONDecodeError:
+            raise XAPIError(400, "state must be JSON text (the engine's serialized state)", "state") from None
+        rollup = _rollup(body.get("rollup"))
+        objectives = body.get("global_objectives", {})
+        if not isinstance(objectives, dict) or len(objectives) > MAX_GLOBAL_OBJECTIVES or not all(
+                isinstance(k, str) and 0 < len(k) <= 4000 and isinstance(v, dict) for k, v in objectives.items()):
+            raise XAPIError(400, f"global_objectives must be an object of at most {MAX_GLOBAL_OBJECTIVES} "
+                                 "objective ids, each an object", "global_objectives")
+        at = body.get("at")
+        if at is not None and (not isinstance(at, str) or len(at) > 64):
+            raise XAPIError(400, "at must be an ISO 8601 timestamp", "at")
+        registration = self.player.get_registration(claims["reg"])
+        current = self.player.sequencing_state(registration.id)
+        if current is not None and current.seq >= seq:
+            return {"seq": current.seq, "stored": False}
+        before = current.rollup if current is not None else None
+        if self.bridge is not None:
+            when = at or _now_iso()
+            try:
+                self.bridge.record_course(before, rollup, ("#sequencing", 0, seq), when, registration, course,
+                                          version)
+            except BridgeError as exc:
+                raise XAPIError(400, f"the rollup cannot be recorded in xAPI: {exc.message}", "rollup") from None
+        if objectives and objectives_global_to_system(version.get("structure") or {}):
+            self.player.save_global_objectives(registration.learner_key, objectives)
+        saved, stored = self.player.save_sequencing_state(registration.id, seq, state, rollup)
+        return {"seq": saved.seq, "stored": stored}
+
+    def course_rollup(self, registration_id: str) -> dict | None:
+        saved = self.player.sequencing_state(registration_id)
+        return saved.rollup if saved else None
 
     # -- POST /attempts ------------------------------------------------------------------------
 
@@ -190,6 +297,7 @@ class Runtime:
         if self.bridge is not None:
             try:
                 self.bridge.record(attempt, after, commit, registration, course, version, sco)
+                self._record_course(registration, course, version, attempt, after, commit)
             except BridgeError as exc:   # a value xAPI cannot carry (say, an IRI over the LRS's limit)
                 raise XAPIError(400, f"the commit cannot be recorded in xAPI: {exc.message}", exc.path) from None
 
@@ -207,6 +315,47 @@ class Runtime:
         done = applied.attempt
         return {"seq": commit.seq, "applied": not applied.duplicate, "ended": done.ended,
                 "status": sco_status(done)}
+
+
+    def _record_course(self, registration, course: dict, version: dict, before: Attempt, after: Attempt,
+                       commit) -> None:
+        """A course of several SCOs not run by the sequencing engine (SCORM 1.2, unsequenced 2004):
+        the course-level statements when the commit changes the course status rolled up from its SCOs."""
+        if sco_count(version) < 2 or self.sequenced(version):
+            return
+        structure = version.get("structure") or {}
+        attempts = [a for a in self.player.attempts(registration.id)
+                    if (a.sco_id, a.number) != (before.sco_id, before.number)]
+        was = course_status(attempts + [before], structure)
+        now = course_status(attempts + [after], structure)
+        if was != now:
+            self.bridge.record_course(was, now, (commit.sco, commit.attempt, commit.seq), commit.at, registration,
+                                      course, version)
+
+
+def _rollup(value) -> dict:
+    if not isinstance(value, dict):
+        raise XAPIError(400, "rollup must be {completion_status, success_status, score_scaled}", "rollup")
+    for name in value:
+        if name not in ("completion_status", "success_status", "score_scaled"):
+            raise XAPIError(400, f"rollup has no field {str(name)[:60]!r}", f"rollup.{str(name)[:60]}")
+    completion = value.get("completion_status") or "unknown"
+    if completion not in COMPLETION:
+        raise XAPIError(400, f"completion_status must be one of {', '.join(COMPLETION)}", "rollup.completion_status")
+    success = value.get("success_status") or "unknown"
+    if success not in SUCCESS:
+        raise XAPIError(400, f"success_status must be one of {', '.join(SUCCESS)}", "rollup.success_status")
+    score = value.get("score_scaled")
+    if score is not None and (not isinstance(score, (int, float)) or isinstance(score, bool) or not -1 <= score <= 1):
+        raise XAPIError(400, "score_scaled must be a number from -1 to 1, or null", "rollup.score_scaled")
+    return {"completion_status": completion, "success_status": success if success != "unknown" else None,
+            "score_scaled": score}
+
+
+def _now_iso() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _session_for(held: list[dict], body: dict) -> dict:
@@ -269,7 +418,8 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
     return [Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
             Route("/attempts", handler(runtime.open_attempt), methods=["POST"]),
             Route("/contents", handler(runtime.contents, read_body=False), methods=["GET"]),
-            Route("/commits", handler(runtime.commits), methods=["POST"])]
+            Route("/commits", handler(runtime.commits), methods=["POST"]),
+            Route("/sequencing", handler(runtime.save_sequencing), methods=["POST"])]
 
 
 async def _json_body(request: Request) -> dict:

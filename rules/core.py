@@ -298,9 +298,12 @@ class Rules:
         return {"certification": certification, "as_of": as_of, "people": rows,
                 "next": rows[-1]["person_id"] if more else None, "chain_head": head}
 
-    def _statuses_as_of(self, certification: str, as_of: str, after: str | None = None):
+    def _statuses_as_of(self, certification: str, as_of: str, after: str | None = None,
+                        attributes: dict | None = None):
         """(person id, status, site, roles) on a past day of everyone the certification's history names,
-        in person id order above ``after``."""
+        in person id order above ``after``; ``attributes`` keeps people's attributes on that day from one
+        certification to the next."""
+        attributes = {} if attributes is None else attributes
         if not _is_day(as_of):
             raise RulesError(400, "as_of is a day (YYYY-MM-DD)", "as_of")
         by_person: dict[str, list] = {}
@@ -308,7 +311,9 @@ class Rules:
             by_person.setdefault(ev.body["person"], []).append(ev)
         for pid in sorted(p for p in by_person if after is None or p > after):
             known, _ = replay(by_person[pid])
-            attrs = self._attributes_on(pid, as_of)
+            attrs = attributes.get(pid)
+            if attrs is None:
+                attrs = attributes[pid] = self._attributes_on(pid, as_of)
             yield {"person_id": pid, "status": status_as_of(known.get(certification, {}), as_of),
                    "site": attrs.get("site"), "roles": list(attrs.get("roles") or [])}
 
@@ -325,12 +330,15 @@ class Rules:
         in all and by site and role (rules/compliance.py); on a past day when ``as_of`` is given."""
         if certification not in published(self.store).certifications:
             raise RulesError(404, f"no published certification {certification!r}", "certification")
-        head = self.store.chain_head()[1]
+        return self._compliance(certification, as_of, site, role, self.store.chain_head()[1])
+
+    def _compliance(self, certification: str, as_of: str | None, site: str | None, role: str | None,
+                    head: str, attributes: dict | None = None) -> dict:
         if as_of is None:
             groups = self.store.status_counts(certification)
         else:
             groups = [(r["status"], r["site"], tuple(r["roles"]), 1)
-                      for r in self._statuses_as_of(certification, as_of)]
+                      for r in self._statuses_as_of(certification, as_of, None, attributes)]
         return {"certification": certification, "as_of": as_of or self.today().isoformat(),
                 **summarise(groups, site, role), "chain_head": head}
 
@@ -343,11 +351,18 @@ class Rules:
             if cid not in published_ids:
                 raise RulesError(404, f"no published certification {cid!r}", "certification")
         head = self.store.chain_head()[1]
-        answers = [self.compliance(cid, as_of, site, role) for cid in (certifications or published_ids)]
+        attributes: dict = {}
+        answers = [self._compliance(cid, as_of, site, role, head, attributes)
+                   for cid in (certifications or published_ids)]
         for a in answers:
             del a["chain_head"], a["as_of"]
         return {"as_of": as_of or self.today().isoformat(), "site": site, "role": role,
                 "total": across(answers), "certifications": answers, "chain_head": head}
+
+    def chain_head(self) -> dict:
+        """How many events the history holds and the hash of the last (what every export carries)."""
+        n, head = self.store.chain_head()
+        return {"events": n + 1, "head": head}
 
     def verify_chain(self) -> dict:
         def events():

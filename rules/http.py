@@ -17,6 +17,7 @@
                                                    certification's compliance and their sum, by site and role
     GET  /engine                                   the engine's checkpoint and lag
     POST /engine/run                               run the engine until it has caught up (under the lease)
+    GET  /audit/head                               the history's length and chain head
     GET  /audit/verify                             recompute the history's hash chain
     ... and the evidence, reminder and webhook routes of rules/http_outbox.py
 
@@ -237,6 +238,9 @@ def create_app(rules: Rules) -> Starlette:
         done = await run_in_threadpool(rules.engine.run_until_idle)
         return _json(done, 200 if done["leased"] else 409)
 
+    async def audit_head(request: Request) -> Response:
+        return _json(await run_in_threadpool(rules.chain_head))
+
     async def audit_verify(request: Request) -> Response:
         return _json(await run_in_threadpool(rules.verify_chain))
 
@@ -256,6 +260,7 @@ def create_app(rules: Rules) -> Starlette:
         Route("/compliance", handler(compliance_report), methods=["GET"]),
         Route("/engine", handler(engine_state), methods=["GET"]),
         Route("/engine/run", handler(engine_run), methods=["POST"]),
+        Route("/audit/head", handler(audit_head), methods=["GET"]),
         Route("/audit/verify", handler(audit_verify), methods=["GET"]),
     ]
     from .http_outbox import extra_routes

@@ -35,8 +35,10 @@ from player.cmi5.launch import Cmi5Launcher
 from player.bridge.vocabulary import player_authority
 
 from .config import Settings, activity_iri_base, scorm_again_dir
+from .imports import IMPORT_CHECKS
 from .guard import RequireAdmin
 from .rules_part import RulesPart
+from .web_part import WebPart
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
 
@@ -96,7 +98,8 @@ def create_apps(settings: Settings | None = None, *,
                                failure_window_seconds=settings.auth_failure_window_seconds),
     )
     content_api = content_store.http.create_app(settings.data_dir / "content", Limits.from_settings(settings),
-                                                files_url=content_origin + "/content/files")
+                                                files_url=content_origin + "/content/files",
+                                                checks=IMPORT_CHECKS)
     content_api.add_exception_handler(Exception, _internal_error)  # a JSON 500; ErrorGuard logs it
     content_files = content_store.http.create_files_app(content_api.state.store)
     content_files.add_exception_handler(Exception, _internal_error)
@@ -138,11 +141,13 @@ def create_apps(settings: Settings | None = None, *,
         admin_only, public=(), what="the cmi5 admin API", action="launching cmi5 and TinCan courses", realm="player"))
     cmi5_learner = create_cmi5_learner_app(cmi5_launcher, secure_cookie=content_origin.lower().startswith("https:"))
 
+    web_part = WebPart(settings, rules_part.rules, store.secret)
+
     main_routes = [Route("/xapi", _WithSlash(lrs_app, "/xapi"), methods=None), Mount("/xapi", app=lrs_app),
                    Mount("/content/files", app=not_found),  # served on the content origin only
                    Mount("/content", app=guarded_content), Mount("/player/cmi5", app=cmi5_admin),
                    Mount("/player", app=player_admin),
-                   rules_part.mount]
+                   rules_part.mount, web_part.mount]
     content_routes = [Mount("/content/files", app=SessionFiles(content_files, launcher)),
                       Mount("/player/cmi5", app=cmi5_learner),
                       Mount("/player", app=player_learner)]
@@ -162,6 +167,7 @@ def create_apps(settings: Settings | None = None, *,
         sweeper.cancel_scope.cancel()
         await sweeper.__aexit__(None, None, None)
         await rules_part.stop()
+        web_part.close()
         cmi5_store.close()
         store.close()
         content_api.state.store.close()

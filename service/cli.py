@@ -13,6 +13,7 @@ from lrs.auth import SCOPES, Credentials
 from lrs.storage import open_store
 
 from .config import Settings, describe, scorm_again_dir
+from .imports import IMPORT_CHECKS
 
 # The settings each command reads (``serve`` reads them all).
 STORE_SETTINGS = ("data_dir", "mongodb_url")
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key")
     revoke.set_defaults(func=cmd_credentials_revoke)
     creds.set_defaults(func=lambda a: creds.print_help() or 2)
-    content_store.cli.add_commands(sub, Settings.from_env, epilog=describe(PACKAGE_SETTINGS))
+    content_store.cli.add_commands(sub, Settings.from_env, epilog=describe(PACKAGE_SETTINGS), checks=IMPORT_CHECKS)
 
     launch_vars = describe(LAUNCH_SETTINGS)
     launch = sub.add_parser("launch", help="make launch links for learners", epilog=launch_vars,
@@ -108,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS),
                            engine_epilog=describe(STORE_SETTINGS + ("rules_*",)))
+    # -- web pages (issue 15) --
+    import web.cli
+
+    web.cli.add_commands(sub, Settings.from_env, epilog=describe(STORE_SETTINGS))
     return parser
 
 

@@ -60,6 +60,10 @@ class Settings:
     rules_webhook_retry_seconds: float = 30.0
     rules_webhook_max_attempts: int = 8
     rules_delivery_interval_seconds: float = 5.0
+    # -- web pages (issue 15) --
+    web_session_seconds: int = 8 * 3600
+    web_learner_link_seconds: int = 7 * 86400
+    web_learner_session_seconds: int = 8 * 3600
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -175,6 +179,9 @@ HELP = {
     "rules_webhook_max_attempts": "attempts of one reminder delivery before it is given up (listed as failed)",
     "rules_delivery_interval_seconds": "how often the process that runs the rules engine sends the reminder "
                                        "deliveries that are due",
+    "web_session_seconds": "how long a staff sign-in session of the web pages (/app) lasts",
+    "web_learner_link_seconds": "how long a learner's sign-in link to their web page stays valid",
+    "web_learner_session_seconds": "how long a learner's web page session lasts after opening their link",
 }
 
 

@@ -10,6 +10,16 @@ from pymongo.errors import DuplicateKeyError
 from ..storage.own_loop import OnOwnLoop
 from .store import ACTIVE
 
+# (collection, keys, options, the query it serves); every query names its index (`hint`), which
+# tests/test_mongo_hints.py checks is one made here. ID is the index every collection has on _id.
+INDEXES = [
+    ("cmi5_sessions", [("registration", ASCENDING), ("active", ASCENDING)], {"name": "registration_active"},
+     "the active sessions of a registration"),
+    ("cmi5_sessions", [("active", ASCENDING), ("last", ASCENDING)], {"name": "active_last"},
+     "active sessions idle since before a time (the abandon sweep)"),
+]
+ID = "_id_"
+
 
 class AsyncMongoCmi5Store:
     def __init__(self, url: str, database: str | None = None):
@@ -19,17 +29,21 @@ class AsyncMongoCmi5Store:
         self.sessions = self.db["cmi5_sessions"]
 
     async def setup(self) -> None:
-        await self.sessions.create_index([("registration", ASCENDING), ("active", ASCENDING)])
-        await self.sessions.create_index([("active", ASCENDING), ("last", ASCENDING)])
+        for coll, keys, options, _ in INDEXES:
+            await self.db[coll].create_index(keys, **options)
 
     async def close(self) -> None:
         await self.client.close()
 
-    async def get(self, coll, record_id: str) -> dict | None:
-        doc = await coll.find_one({"_id": record_id})
+    async def get(self, name: str, record_id: str) -> dict | None:
+        if name == "registrations":
+            doc = await self.registrations.find_one({"_id": record_id}, hint=ID)
+        else:
+            doc = await self.sessions.find_one({"_id": record_id}, hint=ID)
         return orjson.loads(doc["data"]) if doc else None
 
-    async def put(self, coll, record: dict, expected_rev: int, extra: dict) -> bool:
+    async def put(self, name: str, record: dict, expected_rev: int, extra: dict) -> bool:
+        coll = self.registrations if name == "registrations" else self.sessions
         record = {**record, "rev": expected_rev + 1}
         doc = {"rev": record["rev"], **extra, "data": orjson.dumps(record)}
         if expected_rev == 0:
@@ -38,11 +52,20 @@ class AsyncMongoCmi5Store:
             except DuplicateKeyError:
                 return False
             return True
-        result = await coll.update_one({"_id": record["id"], "rev": expected_rev}, {"$set": doc})
+        flt, change = {"_id": record["id"], "rev": expected_rev}, {"$set": doc}
+        if name == "registrations":
+            result = await self.registrations.update_one(flt, change, hint=ID)
+        else:
+            result = await self.sessions.update_one(flt, change, hint=ID)
         return result.modified_count == 1
 
-    async def find(self, query: dict, limit: int = 0) -> list[dict]:
-        return [orjson.loads(d["data"]) async for d in self.sessions.find(query, limit=limit)]
+    async def active(self, registration_id: str) -> list[dict]:
+        cursor = self.sessions.find({"registration": registration_id, "active": True}, hint="registration_active")
+        return [orjson.loads(d["data"]) async for d in cursor]
+
+    async def stale(self, before: float, limit: int) -> list[dict]:
+        cursor = self.sessions.find({"active": True, "last": {"$lt": before}}, limit=limit, hint="active_last")
+        return [orjson.loads(d["data"]) async for d in cursor]
 
 
 class MongoCmi5Store(OnOwnLoop):
@@ -53,21 +76,21 @@ class MongoCmi5Store(OnOwnLoop):
         super().__init__("lrs-cmi5-mongo", make)
 
     def get_registration(self, registration_id: str) -> dict | None:
-        return self._run(self.aio.get(self.aio.registrations, registration_id))
+        return self._run(self.aio.get("registrations", registration_id))
 
     def put_registration(self, record: dict, expected_rev: int) -> bool:
-        return self._run(self.aio.put(self.aio.registrations, record, expected_rev, {}))
+        return self._run(self.aio.put("registrations", record, expected_rev, {}))
 
     def get_session(self, session_id: str) -> dict | None:
-        return self._run(self.aio.get(self.aio.sessions, session_id))
+        return self._run(self.aio.get("sessions", session_id))
 
     def put_session(self, record: dict, expected_rev: int) -> bool:
         extra = {"registration": record["registration"], "active": record["state"] in ACTIVE,
                  "last": float(record["last"])}
-        return self._run(self.aio.put(self.aio.sessions, record, expected_rev, extra))
+        return self._run(self.aio.put("sessions", record, expected_rev, extra))
 
     def active_sessions(self, registration_id: str) -> list[dict]:
-        return self._run(self.aio.find({"registration": registration_id, "active": True}))
+        return self._run(self.aio.active(registration_id))
 
     def stale_sessions(self, before: float, limit: int = 100) -> list[dict]:
-        return self._run(self.aio.find({"active": True, "last": {"$lt": before}}, limit))
+        return self._run(self.aio.stale(before, limit))

@@ -45,7 +45,7 @@ from typing import Callable, Iterable
 import orjson
 import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
 from ..statements.forms import now_timestamp, same_statement
 from ..statements.activities import SeenDefinitions, merge_definition
@@ -66,11 +66,12 @@ INDEXES = [
      "the stream, unfiltered queries and `more` paging, in seq order"),
     ("statements", [("t", ASCENDING), ("s", ASCENDING)], {"name": "term_seq"},
      "queries by verb, agent, activity, registration or authority (one term per value), in seq order"),
-    ("statements", [("st", ASCENDING)], {"name": "stored"},
-     "since and until: the seq range of a stored-time range"),
+    ("statements", [("st", ASCENDING), ("s", ASCENDING)], {"name": "stored_seq"},
+     "since and until: the first Statement stored after `since` and the last stored by `until`, in (st, s) order"),
     ("refs", [("r", ASCENDING)], {"name": "target"},
      "the Statements that target a Statement (StatementRef): voided targets, inherited terms"),
     ("refs", [("s", ASCENDING)], {"name": "statement"}, "whether Statements are voiding Statements"),
+    ("refs", [("p", ASCENDING)], {"name": "pending"}, "the refs of a batch being abandoned (deleted)"),
     ("statements", [("p", ASCENDING)], {"name": "pending"},
      "the statements of a batch being abandoned (deleted) or finished by another process"),
     ("batches", [("done", ASCENDING), ("_id", ASCENDING)], {"name": "open"},
@@ -81,6 +82,26 @@ INDEXES = [
      {"name": "scope"}, "listing and deleting the state and profile documents of a scope"),
     ("credentials", [("created", ASCENDING)], {"name": "created"}, "listing credentials in creation order"),
 ]
+# Indexes of earlier layouts, dropped at start-up: (st) gave way to (st, s), which also serves the sort.
+DROPPED_INDEXES = [("statements", "stored")]
+# Every query names its index (`hint`), so that MongoDB's planner cannot pick a worse plan as the data
+# grows; tests/test_mongo_hints.py checks that each hint names an index created here. ID is the
+# index MongoDB makes on every collection's _id; SCAN a deliberate collection scan (a one-off upgrade).
+ID = "_id_"
+SCAN = [("$natural", ASCENDING)]
+
+
+def query_filter(q: StatementQuery, hi: int, lo: int | None, visible: dict) -> dict:
+    """The filter of a statement query: the seq window, not voided, not in an abandoned batch, and, when
+    the query has terms, their hashes (one term: an equality on the term_seq index; more: ``$all``)."""
+    seq: dict = {"$lte": hi}
+    if lo is not None:
+        seq["$gte"] = lo
+    flt: dict = {"s": seq, "vd": False, **visible}
+    if q.terms:
+        hashes = [_direct(t) if direct else term_hash(t) for t, direct in q.terms]
+        flt["t"] = hashes[0] if len(hashes) == 1 else {"$all": hashes}
+    return flt
 
 
 def _direct(term: str) -> int:
@@ -134,25 +155,30 @@ class AsyncMongoStore:
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
-        if await self.refs.find_one({"_id": "filled"}) is None:
+        for coll, name in DROPPED_INDEXES:
+            try:
+                await self.db[coll].drop_index(name)
+            except OperationFailure:  # not there (a new database, or dropped already)
+                pass
+        if await self.refs.find_one({"_id": "filled"}, hint=ID) is None:
             # A database from before refs: fill it from statements, once (a collection scan: no index on
             # statements serves it, so that no insert pays for an index only this one-off read uses).
             # Idempotent: a document another process inserts meanwhile has the same _id.
             docs = [_ref_doc(d["_id"], d["ref"], d.get("vg", False), d.get("p"))
-                    for d in await self.statements.find({"ref": {"$exists": True}}, {"ref": 1, "vg": 1, "p": 1})
-                    .to_list(None)]
+                    for d in await self.statements.find({"ref": {"$exists": True}}, {"ref": 1, "vg": 1, "p": 1},
+                                                        hint=SCAN).to_list(None)]
             try:
                 await self.refs.insert_many(docs + [{"_id": "filled"}], ordered=False)
             except BulkWriteError as exc:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
                     raise
-        if await self.uploads.find_one({"_id": "filled"}) is None:
+        if await self.uploads.find_one({"_id": "filled"}, hint=ID) is None:
             # Attachments stored before uploads were recorded: credit their uploaders from the stored
             # Statements, once (lrs/statements/attachments.py). Idempotent, like refs above.
-            stored = {d["_id"] for d in await self.attachments_.find({}, {"_id": 1}).to_list(None)}
+            stored = {d["_id"] for d in await self.attachments_.find({}, {"_id": 1}, hint=ID).to_list(None)}
             pairs: set = set()
             if stored:
-                bodies = [d["body"] async for d in self.statements.find({}, {"body": 1}).sort("s", ASCENDING)
+                bodies = [d["body"] async for d in self.statements.find({}, {"body": 1}, hint="seq").sort("s", ASCENDING)
                           if b'"attachments"' in d["body"]]
                 pairs = legacy_uploads(bodies, stored)
             await self._put_uploads(pairs | {("filled", None)})
@@ -185,7 +211,7 @@ class AsyncMongoStore:
 
     async def _wait_decided(self, ids: list[str]) -> None:
         for sid in ids:
-            doc = await self.statements.find_one({"_id": sid}, {"p": 1})
+            doc = await self.statements.find_one({"_id": sid}, {"p": 1}, hint=ID)
             if doc is not None and await self._committed(doc) is None:
                 raise _Retry(ids)
 
@@ -193,8 +219,9 @@ class AsyncMongoStore:
         """Insert the batch as batch N, finding the ids already stored by the insert itself (the
         unique ``_id``): a lookup by anything but ``_id`` equality is a full scan on FerretDB 1.x."""
         ids = [n.statement["id"] for n in batch]
-        voided_targets = {d["r"] for d in await self.refs.find({"r": {"$in": ids}, "v": True}, {"r": 1, "p": 1})
-                          .to_list(None) if await self._committed(d)}
+        voided_targets = {d["r"] for d in await self.refs.find({"r": {"$in": ids}, "v": True}, {"r": 1, "p": 1},
+                                                               hint="target").to_list(None)
+                          if await self._committed(d)}
         number, stored = await self._claim(len(batch))
         final = True  # no insert of this batch can still be under way if it is abandoned now
         try:
@@ -237,11 +264,11 @@ class AsyncMongoStore:
         pending = []
         for i in sorted(stored):
             n = batch[i]
-            doc = await self.statements.find_one({"_id": n.statement["id"]}, {"body": 1, "p": 1})
+            doc = await self.statements.find_one({"_id": n.statement["id"]}, {"body": 1, "p": 1}, hint=ID)
             committed = None if doc is None else await self._committed(doc)
             if not committed:  # in another writer's open batch, left by an abandoned one, or just deleted
                 if committed is False:
-                    await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]})
+                    await self.statements.delete_one({"_id": doc["_id"], "p": doc["p"]}, hint=ID)
                 pending.append(n.statement["id"])
             elif not same_statement(orjson.loads(doc["body"]), n.statement):
                 raise Conflict(doc["_id"])
@@ -255,7 +282,7 @@ class AsyncMongoStore:
             last = self._last
             while True:
                 if last is None:
-                    last = await self.batches.find_one({}, sort=[("_id", DESCENDING)]) or {"_id": 0, "st": ""}
+                    last = await self.batches.find_one({}, sort=[("_id", DESCENDING)], hint=ID) or {"_id": 0, "st": ""}
                 stored = max(now_timestamp(), last["st"])  # stored never decreases with seq
                 doc = {"_id": last["_id"] + 1, "st": stored, "k": k, "t": time.time(), "done": False}
                 try:
@@ -275,23 +302,24 @@ class AsyncMongoStore:
             await self.outcomes.insert_one({"_id": number, "ok": commit})
             ok = commit
         except DuplicateKeyError:
-            ok = (await self.outcomes.find_one({"_id": number}))["ok"]
+            ok = (await self.outcomes.find_one({"_id": number}, hint=ID))["ok"]
         self._decide(number, ok)
         if ok:
             if voiding is None:  # finishing the batch of a writer that died after committing
                 voiding = [d["vo"] for d in await self.statements.find(
-                    {"p": number, "vo": {"$exists": True}}, {"vo": 1}).to_list(None)]
+                    {"p": number, "vo": {"$exists": True}}, {"vo": 1}, hint="pending").to_list(None)]
             if voiding:
-                await self.statements.update_many({"_id": {"$in": voiding}, "vg": False}, {"$set": {"vd": True}})
+                await self.statements.update_many({"_id": {"$in": voiding}, "vg": False}, {"$set": {"vd": True}},
+                                                  hint=ID)
         else:
             if listed:
                 try:
                     await self.abandoned.insert_one({"_id": number})
                 except DuplicateKeyError:
                     pass
-            await self.statements.delete_many({"p": number})
-            await self.refs.delete_many({"p": number})
-        await self.batches.update_one({"_id": number}, {"$set": {"done": True}})
+            await self.statements.delete_many({"p": number}, hint="pending")
+            await self.refs.delete_many({"p": number}, hint="pending")
+        await self.batches.update_one({"_id": number}, {"$set": {"done": True}}, hint=ID)
         return ok
 
     def _decide(self, number: int, ok: bool) -> None:
@@ -305,7 +333,7 @@ class AsyncMongoStore:
         if number is None:  # stored before batches kept p: committed by then
             return True
         if number not in self._decided:
-            outcome = await self.outcomes.find_one({"_id": number})
+            outcome = await self.outcomes.find_one({"_id": number}, hint=ID)
             if outcome is None:
                 return None
             self._decide(number, outcome["ok"])
@@ -313,7 +341,7 @@ class AsyncMongoStore:
 
     async def _visible(self) -> dict:
         """The filter that leaves out abandoned batches; call it after reading the watermark."""
-        abandoned = [d["_id"] for d in await self.abandoned.find({}, {"_id": 1}).to_list(None)]
+        abandoned = [d["_id"] for d in await self.abandoned.find({}, {"_id": 1}, hint=ID).to_list(None)]
         return {"p": {"$nin": abandoned}} if abandoned else {}
 
     async def _documents(self, fresh: list[NewStatement], number: int, stored: str,
@@ -338,19 +366,20 @@ class AsyncMongoStore:
     async def _inherit_terms(self, fresh: list[NewStatement]) -> None:
         """Statements stored earlier that target one of these now also match what it matches."""
         by_id = {n.statement["id"]: n for n in fresh}
-        referrers = [d for d in await self.refs.find({"r": {"$in": list(by_id)}}, {"s": 1, "r": 1, "p": 1})
-                     .to_list(None) if await self._committed(d)]
+        referrers = [d for d in await self.refs.find({"r": {"$in": list(by_id)}}, {"s": 1, "r": 1, "p": 1},
+                                                     hint="target").to_list(None) if await self._committed(d)]
         memo: dict[str, Terms] = {}
         for doc in referrers:
             inherited = term_hashes(inheritable(await self._full_terms(doc["r"], None, memo, by_id)))
             targets = [doc["s"]] + await self._referrers(doc["s"], 1)
-            await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}})
+            await self.statements.update_many({"_id": {"$in": targets}}, {"$addToSet": {"t": {"$each": inherited}}},
+                                              hint=ID)
 
     async def _referrers(self, sid: str, depth: int) -> list[str]:
         if depth > 32:
             return []
         out = []
-        for doc in await self.refs.find({"r": sid}, {"s": 1, "p": 1}).to_list(None):
+        for doc in await self.refs.find({"r": sid}, {"s": 1, "p": 1}, hint="target").to_list(None):
             if await self._committed(doc):
                 out.append(doc["s"])
                 out.extend(await self._referrers(doc["s"], depth + 1))
@@ -364,7 +393,7 @@ class AsyncMongoStore:
             if sid in by_id:
                 st = by_id[sid].statement
             else:
-                doc = await self.statements.find_one({"_id": sid}, {"body": 1, "p": 1})
+                doc = await self.statements.find_one({"_id": sid}, {"body": 1, "p": 1}, hint=ID)
                 if doc is None or not await self._committed(doc):
                     return {}
                 st = orjson.loads(doc["body"])
@@ -391,7 +420,8 @@ class AsyncMongoStore:
                 raws[activity_id] = raw
         if not changed:
             return
-        current = {d["_id"]: d for d in await self.activities_.find({"_id": {"$in": list(changed)}}).to_list(None)}
+        current = {d["_id"]: d for d in await self.activities_.find({"_id": {"$in": list(changed)}}, hint=ID)
+                   .to_list(None)}
         new = {}
         for activity_id, definitions in changed.items():
             if activity_id not in current:
@@ -422,7 +452,7 @@ class AsyncMongoStore:
 
     async def _merge_activity(self, activity_id: str, definition: dict) -> None:
         while True:  # compare-and-set on the stored definition
-            cur = await self.activities_.find_one({"_id": activity_id})
+            cur = await self.activities_.find_one({"_id": activity_id}, hint=ID)
             merged = orjson.dumps(merge_definition(orjson.loads(cur["d"]) if cur else {}, definition))
             if cur is None:
                 try:
@@ -432,7 +462,7 @@ class AsyncMongoStore:
                     continue
             if merged == cur["d"]:
                 return
-            r = await self.activities_.update_one({"_id": activity_id, "d": cur["d"]}, {"$set": {"d": merged}})
+            r = await self.activities_.update_one({"_id": activity_id, "d": cur["d"]}, {"$set": {"d": merged}}, hint=ID)
             if r.matched_count:
                 return
 
@@ -440,7 +470,7 @@ class AsyncMongoStore:
         for sha, (content_type, content) in attachments.items():
             try:
                 await self.attachments_.update_one({"_id": sha}, {"$setOnInsert": {"ct": content_type, "c": content}},
-                                                   upsert=True)
+                                                   upsert=True, hint=ID)
             except DuplicateKeyError:
                 pass
 
@@ -458,9 +488,9 @@ class AsyncMongoStore:
     async def _watermark(self) -> int:
         """The highest seq through which every batch is final: what queries and the stream may show."""
         while True:
-            first_open = await self.batches.find_one({"done": False}, sort=[("_id", ASCENDING)])
+            first_open = await self.batches.find_one({"done": False}, sort=[("_id", ASCENDING)], hint="open")
             if first_open is None:
-                last = await self.batches.find_one({}, sort=[("_id", DESCENDING)])
+                last = await self.batches.find_one({}, sort=[("_id", DESCENDING)], hint=ID)
                 return ((last["_id"] + 1) << SHIFT) - 1 if last else 0
             if time.time() - first_open["t"] <= self.pending_timeout:
                 return (first_open["_id"] << SHIFT) - 1
@@ -469,11 +499,11 @@ class AsyncMongoStore:
     # -- statements: reading -------------------------------------------------------------
 
     async def voiding_ids(self, ids: list[str]) -> set[str]:
-        found = await self.refs.find({"s": {"$in": list(ids)}, "v": True}, {"s": 1, "p": 1}).to_list(None)
+        found = await self.refs.find({"s": {"$in": list(ids)}, "v": True}, {"s": 1, "p": 1}, hint="statement").to_list(None)
         return {d["s"] for d in found if await self._committed(d)}
 
     async def get(self, statement_id: str, voided: bool) -> bytes | None:
-        doc = await self.statements.find_one({"_id": statement_id.lower()}, {"body": 1, "vd": 1, "p": 1})
+        doc = await self.statements.find_one({"_id": statement_id.lower()}, {"body": 1, "vd": 1, "p": 1}, hint=ID)
         if doc is None or bool(doc["vd"]) != voided or not await self._committed(doc):
             return None
         return doc["body"]
@@ -481,21 +511,16 @@ class AsyncMongoStore:
     async def last_seq(self) -> int:
         watermark = await self._watermark()
         doc = await self.statements.find_one({"s": {"$lte": watermark}, **await self._visible()},
-                                             {"s": 1}, sort=[("s", DESCENDING)])
+                                             {"s": 1}, sort=[("s", DESCENDING)], hint="seq")
         return doc["s"] if doc else 0
 
     async def query(self, q: StatementQuery) -> tuple[list[tuple[int, bytes]], int | None]:
         watermark = await self._watermark()
         lo, hi = await self._seq_bounds(q, watermark)  # on the first page, fixes what the `more` chain sees
-        seq: dict = {"$lte": hi}
-        if lo is not None:
-            seq["$gte"] = lo
-        flt: dict = {"s": seq, "vd": False, **await self._visible()}
-        if q.terms:
-            hashes = [_direct(t) if direct else term_hash(t) for t, direct in q.terms]
-            flt["t"] = hashes[0] if len(hashes) == 1 else {"$all": hashes}
+        flt = query_filter(q, hi, lo, await self._visible())
         order = ASCENDING if q.ascending else DESCENDING
-        docs = await self.statements.find(flt, {"s": 1, "body": 1}).sort("s", order).limit(q.limit + 1).to_list(None)
+        docs = await self.statements.find(flt, {"s": 1, "body": 1}, hint="term_seq" if q.terms else "seq") \
+            .sort("s", order).limit(q.limit + 1).to_list(None)
         rows = [(d["s"], d["body"]) for d in docs]
         cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None
         rows = rows[: q.limit]
@@ -513,37 +538,39 @@ class AsyncMongoStore:
     async def _seq_bounds(self, q: StatementQuery, watermark: int) -> tuple[int | None, int]:
         lo = hi = None
         if q.since:
-            doc = await self.statements.find_one({"st": {"$gt": q.since}}, {"s": 1}, sort=[("st", 1), ("s", 1)])
+            doc = await self.statements.find_one({"st": {"$gt": q.since}}, {"s": 1}, sort=[("st", 1), ("s", 1)],
+                                                 hint="stored_seq")
             lo = doc["s"] if doc else (1 << 62)
         if q.until:
-            doc = await self.statements.find_one({"st": {"$lte": q.until}}, {"s": 1}, sort=[("st", -1), ("s", -1)])
+            doc = await self.statements.find_one({"st": {"$lte": q.until}}, {"s": 1}, sort=[("st", -1), ("s", -1)],
+                                                 hint="stored_seq")
             hi = doc["s"] if doc else 0
         return q.seq_window(lo, hi, watermark)
 
     async def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         watermark = await self._watermark()
         docs = await self.statements.find({"s": {"$gt": after_seq, "$lte": watermark}, **await self._visible()},
-                                          {"s": 1, "body": 1}).sort("s", ASCENDING).limit(limit).to_list(None)
+                                          {"s": 1, "body": 1}, hint="seq").sort("s", ASCENDING).limit(limit).to_list(None)
         return [(d["s"], d["body"]) for d in docs]
 
     async def attachment(self, sha2: str, authority: str) -> tuple[str, bytes] | None:
-        if await self.uploads.find_one({"_id": f"{sha2}|{authority}"}) is None:
+        if await self.uploads.find_one({"_id": f"{sha2}|{authority}"}, hint=ID) is None:
             return None
-        doc = await self.attachments_.find_one({"_id": sha2})
+        doc = await self.attachments_.find_one({"_id": sha2}, hint=ID)
         return (doc["ct"], doc["c"]) if doc else None
 
     async def activity(self, activity_id: str) -> dict | None:
-        doc = await self.activities_.find_one({"_id": activity_id})
+        doc = await self.activities_.find_one({"_id": activity_id}, hint=ID)
         return orjson.loads(doc["d"]) if doc else None
 
     async def activities(self, ids: Iterable[str]) -> dict[str, dict]:
-        docs = await self.activities_.find({"_id": {"$in": list(ids)}}).to_list(None)
+        docs = await self.activities_.find({"_id": {"$in": list(ids)}}, hint=ID).to_list(None)
         return {d["_id"]: orjson.loads(d["d"]) for d in docs}
 
     # -- documents -----------------------------------------------------------------------
 
     async def _current(self, key: str) -> dict | None:
-        return await self.documents.find_one({"key": key}, sort=[("n", DESCENDING)])
+        return await self.documents.find_one({"key": key}, sort=[("n", DESCENDING)], hint="versions")
 
     async def get_document(self, kind: str, scope: tuple[str, str, str], doc_id: str) -> Document | None:
         doc = await self._current(_doc_key(kind, scope, doc_id))
@@ -574,12 +601,13 @@ class AsyncMongoStore:
             except DuplicateKeyError:
                 continue
             # Versions superseded long enough ago that no writer can still be working from one before them.
-            await self.documents.delete_many({"key": key, "n": {"$lt": n}, "t": {"$lt": time.time() - KEEP_VERSIONS}})
+            await self.documents.delete_many({"key": key, "n": {"$lt": n}, "t": {"$lt": time.time() - KEEP_VERSIONS}},
+                                             hint="versions")
             return new
 
     async def _latest_in(self, flt: dict) -> list[dict]:
         latest: dict[str, dict] = {}
-        for doc in await self.documents.find(flt, {"c": 0}).to_list(None):
+        for doc in await self.documents.find(flt, {"c": 0}, hint="scope").to_list(None):
             if doc["key"] not in latest or doc["n"] > latest[doc["key"]]["n"]:
                 latest[doc["key"]] = doc
         return [d for d in latest.values() if "e" in d]
@@ -596,7 +624,7 @@ class AsyncMongoStore:
         if scope[2]:
             flt["r"] = scope[2]
         count = len(await self._latest_in(flt))
-        await self.documents.delete_many(flt)
+        await self.documents.delete_many(flt, hint="scope")
         return count
 
     # -- secrets -------------------------------------------------------------------------
@@ -608,12 +636,12 @@ class AsyncMongoStore:
             await self.secrets.insert_one({"_id": name, "v": os.urandom(32)})
         except DuplicateKeyError:
             pass
-        return bytes((await self.secrets.find_one({"_id": name}))["v"])
+        return bytes((await self.secrets.find_one({"_id": name}, hint=ID))["v"])
 
     # -- credentials ---------------------------------------------------------------------
 
     async def credentials(self) -> list[dict]:
-        docs = await self.credentials_.find({}).sort("created", ASCENDING).to_list(None)
+        docs = await self.credentials_.find({}, hint="created").sort("created", ASCENDING).to_list(None)
         return [{"key": d["_id"], "secret_hash": d["secret_hash"], "scopes": d["scopes"],
                  "authority": orjson.loads(d["authority"]), "created": d["created"]} for d in docs]
 
@@ -626,7 +654,7 @@ class AsyncMongoStore:
             raise ValueError(f"a credential with key {cred['key']!r} already exists") from None
 
     async def remove_credential(self, key: str) -> bool:
-        return (await self.credentials_.delete_one({"_id": key})).deleted_count > 0
+        return (await self.credentials_.delete_one({"_id": key}, hint=ID)).deleted_count > 0
 
 
 class MongoStore(OnOwnLoop):

@@ -20,6 +20,7 @@ from lrs.statements.terms import statement_terms
 from lrs.statements.validate import validate_statement
 from lrs.storage import Document, NewStatement
 
+from .course import course_statements
 from .documents import JSON, DocumentWrite
 from .plan import Plan, context_for, plan
 from .vocabulary import player_authority
@@ -80,6 +81,15 @@ class Bridge:
                           getattr(sco, "learner_id", None), getattr(sco, "learner_name", None),
                           getattr(sco, "credit", None) or "credit", getattr(sco, "mode", None) or "normal")
         return self.write(plan(before, after, commit, ctx))
+
+    def record_course(self, before: dict | None, after: dict, trigger: tuple[str, int, int], at: str,
+                      registration, course: dict, version: dict) -> list[str]:
+        """Write the course-level statements of a change of the course's status (bridge/course.py)."""
+        if not self.iri_base:
+            raise ValueError("record_course needs the activity IRI base: make the Bridge with iri_base")
+        item = {"identifier": "#course", "title": version.get("title") or course.get("title")}
+        ctx = context_for(registration, course, version, item, "2004", self.iri_base)
+        return self.write(Plan(course_statements(before, after, ctx, trigger, at), []))
 
     def write_document(self, doc: DocumentWrite) -> None:
         self.store.update_document(doc.resource, doc.scope(), doc.doc_id, _Change(doc))

@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from player.sequencing import objective_id
 from player.storage.ports import Attempt, Registration
 
 from .durations import iso_duration, parse_duration, timespan_12
@@ -184,8 +185,10 @@ class ScoContext:
 
     def objective_ids(self) -> list[str]:
         """2004: the objective ids the manifest declares, primary first (RTE 4.2.17: the LMS
-        initializes cmi.objectives with them)."""
-        return [o["id"] for o in self.item.get("objectives") or [] if isinstance(o.get("id"), str) and o["id"]]
+        initializes cmi.objectives with them), written as the sequencing engine knows them (whitespace
+        collapsed, percent-decoded: ``player.sequencing.objective_id``)."""
+        ids = [objective_id(o.get("id")) for o in self.item.get("objectives") or []]
+        return [i for i in ids if i]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,15 @@
   outcome replaces an earlier one (the xAPI Profile for SCORM, §7 "Attempt": the latest attempt's
   results count).
 - A course of one SCO has that SCO's completion, success and score.
-- A course of several SCOs is ``completed`` when every SCO is completed, ``not attempted`` while no
-  SCO has an attempt, else ``incomplete``. It is ``failed`` if any SCO failed, ``passed`` if at least
-  one SCO has a success status and every one that has is passed, else None. Its score is the mean of
-  the SCOs' scaled scores that are known (None if none is).
+- A course of several SCOs (SCORM 1.2, and SCORM 2004 without sequencing state) is ``completed``
+  when every SCO is completed (a 1.2 lesson passed or failed is completed), ``not attempted`` while
+  no SCO has an attempt, else ``incomplete``. It is ``failed`` as soon as any SCO's reported
+  outcome is failed; ``passed`` once it is completed and every SCO with a success status passed (at
+  least one has); else None (a passed lesson before the others are done is no course mastery yet).
+  Its score is the mean of the SCOs' scaled scores that are known (None if none is). These are
+  what the course-level statements of the xAPI Profile for SCORM report (player/bridge/course.py).
+- A SCORM 2004 course with sequencing state has the status its root activity's rollup decided
+  (``rollup``, saved by the browser with the sequencing state): completion, success and score.
 - ``total_time`` sums every attempt's total time (every SCO, every attempt), ``attempts`` counts them,
   ``last_activity`` is the latest ``updated`` of any attempt.
 """
@@ -57,7 +62,13 @@ def _sco_summary(sco_id: str, title: str | None, attempts: list[Attempt]) -> dic
     }
 
 
-def summary(attempts: list[Attempt], structure: dict) -> dict:
+def course_status(attempts: list[Attempt], structure: dict, rollup: dict | None = None) -> dict:
+    """Just the course's ``completion_status``, ``success_status`` and ``score_scaled``."""
+    s = summary(attempts, structure, rollup)
+    return {k: s[k] for k in ("completion_status", "success_status", "score_scaled")}
+
+
+def summary(attempts: list[Attempt], structure: dict, rollup: dict | None = None) -> dict:
     """The registration's overall status and one entry per SCO (see the module doc)."""
     titles = {l["id"]: l.get("title") for l in (structure or {}).get("launchables") or [] if l.get("id")}
     ids = sco_ids(structure)
@@ -80,9 +91,14 @@ def summary(attempts: list[Attempt], structure: dict) -> dict:
         else:
             completion = "incomplete"
         known = [s["success_status"] for s in scos if s["success_status"] in _OUTCOME]
-        success = "failed" if "failed" in known else "passed" if known else None
+        success = ("failed" if "failed" in known else
+                   "passed" if known and completion == "completed" else None)
         scores = [s["score_scaled"] for s in scos if s["score_scaled"] is not None]
         score = sum(scores) / len(scores) if scores else None
+    if rollup:
+        completion = rollup.get("completion_status") or completion
+        success = rollup.get("success_status") if rollup.get("success_status") in _OUTCOME else None
+        score = rollup.get("score_scaled")
     return {
         "completion_status": completion,
         "success_status": success,

@@ -41,6 +41,22 @@
   var memory = null;       // the queue when localStorage is unavailable (private mode, quota)
   var seqs = {};           // this page's sequence counters (the server gives them again at each open)
 
+  // SCORM 2004 sequencing (cfg.sequencing): one API object, scorm-again's engine, for the whole
+  // course. The engine decides what is delivered; this page delivers it (a new attempt from the
+  // server, the API reset for the SCO, the frame swapped), shows only the navigation the engine
+  // allows, and saves the engine's state (and the course rollup) after every move.
+  var seqCfg = cfg.sequencing || null;
+  var engine = null;
+  var validity = null;       // the engine's last NavigationValidityUpdate
+  var sessionEnd = null;     // {reason} once the engine ended the sequencing session
+  var seqError = null;       // the exception code of the engine's last refusal (NB.2.1-11, ...)
+  var pendingNav = null;     // {request, target}: the learner's move while a SCO is open, carried by its Terminate
+  var deliveredIds = [];     // every activity delivered on this page, in order
+  var terminateMark = 0;     // deliveredIds.length when the SCO called Terminate
+  var contentRequest = null; // the adl.nav.request the SCO set (the engine clears it once processed)
+  var askedAtTerminate = null;
+  var seqSeq = seqCfg ? (seqCfg.seq || 0) : 0;
+
   // -- the queue ---------------------------------------------------------------------------------
 
   function load() {
@@ -206,6 +222,7 @@
 
   function flushNow() {
     hidden = true;
+    if (engine) saveSequencing(true);
     if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit'); else beacon();
   }
 
@@ -256,24 +273,48 @@
       });
   }
 
+  var API_SETTINGS = {autocommit: false, lmsCommitUrl: false, logLevel: 5, sendFullCommit: true};
+
   function makeApi(opened) {
-    var settings = {autocommit: false, lmsCommitUrl: false, logLevel: 5, sendFullCommit: true};
-    var made = twelve ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
+    var made = twelve ? new window.Scorm12API(API_SETTINGS) : new window.Scorm2004API(API_SETTINGS);
     made.loadFromFlattenedJSON(opened.values, '');
+    return bindApi(made);
+  }
+
+  function bindApi(made) {
     var prefix = twelve ? 'LMS' : '';
     made.on(prefix + 'Initialize', function () { current.started = Date.now(); enqueue('initialize'); });
     made.on(prefix + 'Commit', function () { enqueue('commit'); });
-    made.on(twelve ? 'LMSFinish' : 'Terminate', function () { enqueue('terminate'); afterTerminate(); });
+    made.on(twelve ? 'LMSFinish' : 'Terminate', function () {
+      enqueue('terminate');
+      if (!engine) return afterTerminate();
+      // This listener runs before the engine acts on the SCO's request; what it does is seen after.
+      terminateMark = deliveredIds.length;
+      askedAtTerminate = contentRequest;
+      contentRequest = null;
+      seqError = null;
+      setTimeout(afterSequencedTerminate, 0);
+    });
+    if (!twelve) made.on('SetValue.adl.nav.request', function (element, value) {
+      contentRequest = String(value);
+      // the learner has already moved: a request the SCO sets now (e.g. in its unload handler) loses
+      if (pendingNav) impose(made, pendingNav);
+    });
     made.on(prefix + 'SetValue.cmi.*', function () {
       // throttled: the first change schedules a save a second later, and the changes made meanwhile
       // ride along with it, so a SCO writing all the time (a video's position) still saves each second
       if (debounce) return;
-      debounce = setTimeout(function () { debounce = null; if (!made.isTerminated()) enqueue('commit'); }, DEBOUNCE_MS);
+      var key = current && current.key;   // one API object serves every SCO of a sequenced course
+      debounce = setTimeout(function () {
+        debounce = null;
+        if (made.isInitialized() && !made.isTerminated() && current && current.key === key) enqueue('commit');
+      }, DEBOUNCE_MS);
     });
     return made;
   }
 
   function openSco(id) {
+    if (engine) return deliver(id);
     setState('opening');
     return leaveSco().then(drain).then(function (ok) {
       if (!ok && !navigator.onLine) throw Object.assign(new Error('offline'), {status: 0});
@@ -326,6 +367,8 @@
         }
         resolve();
       }
+      var src = frame.getAttribute('src');
+      if (!src || src === 'about:blank') return finish();
       frame.addEventListener('load', finish, {once: true});
       setTimeout(finish, 2000);
       frame.src = 'about:blank';
@@ -373,12 +416,13 @@
     return null;
   }
 
-  function ended(suspended) {
+  function ended(suspended, finished) {
     leavingOnPurpose = false;
     document.body.classList.add('ended');
     var message = document.getElementById('ended-message');
     message.textContent = suspended
       ? 'Your progress is saved. Open your launch link again to continue where you left off.'
+      : finished ? 'You have finished the course. Your progress is saved.'
       : 'You have left the course. Your progress is saved.';
     return drain().then(function (ok) {
       if (!ok) message.textContent += ' Some of it is still on this device: keep this page open until it says Saved.';
@@ -386,9 +430,294 @@
     });
   }
 
+  // -- SCORM 2004 sequencing ---------------------------------------------------------------------
+
+  function startSequencing() {
+    var listeners = {
+      onActivityDelivery: function (activity) {
+        deliveredIds.push(activity.id);
+        setTimeout(function () { deliver(activity.id); }, 0);   // after the engine's own call returns
+      },
+      onNavigationValidityUpdate: function (v) { validity = v; renderContents(); },
+      onSequencingSessionEnd: function (data) { sessionEnd = data || {reason: 'end'}; },
+      onSequencingError: function (error) { seqError = error; }
+    };
+    engine = new window.Scorm2004API(Object.assign({}, API_SETTINGS, {
+      sequencing: Object.assign({}, seqCfg.settings, {eventListeners: listeners})}));
+    bindApi(engine);
+    api = engine;
+    window.API_1484_11 = engine;
+    var saved = null;
+    if (seqCfg.state) {
+      try { saved = JSON.parse(seqCfg.state); } catch (e) { saved = null; }
+      if (saved && !engine.deserializeSequencingState(seqCfg.state)) saved = null;
+    }
+    // The learner's global objectives (objectivesGlobalToSystem) are the newest there are: another
+    // course may have changed them since this registration's state was saved.
+    if (seqCfg.global_to_system && seqCfg.global_objectives && Object.keys(seqCfg.global_objectives).length) {
+      engine.restoreGlobalObjectiveSnapshot(seqCfg.global_objectives);
+    }
+    var seqState = saved && saved.sequencing ? saved.sequencing : {};
+    if (seqState.suspendedActivity) return navigate('resumeAll');
+    var active = engine.getSequencingState().currentActivity;
+    var states = seqState.activityStates || {};
+    var rootSaved = states[(seqCfg.settings.activityTree || {}).id];
+    if (saved && active && rootSaved && rootSaved.isActive === false) {
+      // the sequencing session had ended (the learner went past the end of the course): the
+      // activity the engine still names as current is not one to reopen, and Start is refused
+      // while it is; the course stays as it ended. (The saved tree says so: restoring it marks the
+      // current activity's path active again.)
+      sessionEnd = {reason: 'end'};
+      return endSequenced();
+    }
+    if (saved && active) {
+      // left without suspending (the tab closed in or just after a SCO): it is still the current one
+      deliveredIds.push(active.id);
+      return deliver(active.id);
+    }
+    return navigate('start');
+  }
+
+  // A navigation request of the player (its buttons, the table of contents, the start): the engine
+  // answers; a refusal is shown with its exception code, never dropped.
+  function navigate(request, target) {
+    seqError = null;
+    var mark = deliveredIds.length;
+    var ok = false;
+    try { ok = engine.processNavigationRequest(request, target); } catch (e) { seqError = seqError || e.message; }
+    if (sessionEnd) return endSequenced();
+    if (!ok || (deliveredIds.length === mark && request !== 'exit')) {
+      refused(request, target);
+      saveSequencing();
+      return Promise.resolve(false);
+    }
+    return Promise.resolve(true);
+  }
+
+  function refused(request, target) {
+    var code = seqError || (engine.GetLastError && engine.GetLastError()) || 'unknown';
+    var what = request + (target ? ' ' + target : '');
+    window.lrsPlayer.refusals.push({request: request, target: target || null, code: String(code)});
+    if (!validity) validity = startValidity();
+    renderContents();
+    var toc = document.querySelector('details.toc');
+    if (request === 'start' && toc && document.querySelector('#contents button:not([disabled])')) {
+      // a course without flow from its root (choice only): the learner picks where to begin
+      toc.open = true;
+      report('Choose where to begin in the contents below.');
+      return;
+    }
+    report('That move is not allowed now (' + what + ': ' + code + ').');
+  }
+
+  // Before anything is delivered the engine publishes no validity: ask it, request by request, which
+  // choices it would take (a course without flow from its root starts with the learner's choice).
+  function startValidity() {
+    try {
+      var service = engine.getSequencingService().getOverallSequencingProcess().navigationValidityService;
+      var choice = {};
+      (function walk(node) {
+        choice[node.id] = service.validateRequest('choice', node.id).valid ? 'true' : 'false';
+        (node.children || []).forEach(walk);
+      })(seqCfg.settings.activityTree);
+      return {continue: false, previous: false, choice: choice, jump: {}, hideLmsUi: []};
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function deliver(id) {
+    setState('opening');
+    return leaveSco().then(drain).then(function (ok) {
+      if (!ok && !navigator.onLine) throw Object.assign(new Error('offline'), {status: 0});
+      return post(cfg.urls.attempts, {registration: cfg.registration, sco: id});
+    }).then(function (opened) {
+      var q = load(), key = id + '|' + opened.attempt;
+      if (!q.items.some(function (i) { return i.key === key; })) { q.seqs[key] = opened.seq; save(q); }
+      if (debounce) { clearTimeout(debounce); debounce = null; }   // the SCO before has terminated
+      current = {sco: id, attempt: opened.attempt, key: key, started: Date.now()};
+      engine.reset(API_SETTINGS, {preserveListeners: true});
+      engine.loadFromFlattenedJSON(opened.values, '');
+      window.API_1484_11 = engine;
+      hideNotice();
+      if (window.performance && performance.mark) performance.mark('lrs-api-ready');
+      saveSequencing();
+      show(opened);
+    }).catch(function (e) {
+      setState(e.status === 0 || e.message === 'offline' ? 'offline' : 'error', e.message);
+      report(e.status === 0 || e.message === 'offline'
+        ? 'You are offline. The course opens when the connection is back.' : e.message);
+    });
+  }
+
+  // After the SCO's Terminate: the engine has already acted on the SCO's own adl.nav.request
+  // (delivered the next activity, or ended the session). Otherwise the learner's pending move is made
+  // now; a request of the SCO the engine refused is reported.
+  function afterSequencedTerminate() {
+    var request = pendingNav;
+    pendingNav = null;
+    var asked = askedAtTerminate;
+    askedAtTerminate = null;
+    if (suspending) return;                                    // the Suspend button ends the session itself
+    if (sessionEnd) return endSequenced();
+    if (deliveredIds.length > terminateMark) return;          // the engine delivered the next activity
+    if (request) {
+      refused(request.request, request.target);               // the learner's move, refused by the engine
+    } else if (asked && asked !== '_none_') {
+      refused(asked, null);                                    // the SCO's request, refused by the engine
+    }
+    saveSequencing();
+    document.body.classList.add('between');
+    renderContents();
+  }
+
+  function endSequenced() {
+    var suspended = sessionEnd && /suspend/i.test(sessionEnd.reason || '');
+    saveSequencing();
+    sessionEnd = sessionEnd || {reason: 'end'};
+    return ended(suspended, !suspended && rollup().completion_status === 'completed');
+  }
+
+  // A learner's move while a SCO is open. A navigation event of the learner takes precedence over
+  // a request the SCO has left pending in adl.nav.request (SCORM 2004 4th ed.; ADL's LMS test cases
+  // CM-09aa-cb check "that learner invoked Navigation Events take precedence over Navigation Events
+  // triggered within the content"): the learner's request replaces it, and the SCO is unloaded (it terminates
+  // itself, or is terminated), so the engine processes the learner's request at that Terminate
+  // with the activity still active, exactly as it processes a content request (termination, post
+  // condition rules, then the request).
+  function lmsMove(request, target) {
+    if (api && api.isInitialized() && !api.isTerminated()) {
+      pendingNav = {request: request, target: target};
+      impose(api, pendingNav);
+      leavingOnPurpose = true;
+      return leaveSco('').then(function () { leavingOnPurpose = false; });
+    }
+    return navigate(request, target);
+  }
+
+  function impose(target, move) {
+    if (target.adl && target.adl.nav) {
+      target.adl.nav.request = move.target ? '{target=' + move.target + '}' + move.request : move.request;
+    }
+  }
+
+  var suspending = false;
+
+  function rollup() {
+    var root = engine.getSequencingState().rootActivity;
+    if (!root) return {completion_status: 'unknown', success_status: 'unknown', score_scaled: null};
+    var measure = root.objectiveMeasureStatus && typeof root.objectiveNormalizedMeasure === 'number'
+      ? root.objectiveNormalizedMeasure : null;
+    var completion = root.completionStatus;
+    if (['completed', 'incomplete', 'not attempted', 'unknown'].indexOf(completion) < 0) completion = 'unknown';
+    var success = root.successStatus;
+    if (['passed', 'failed'].indexOf(success) < 0) success = 'unknown';
+    return {completion_status: completion, success_status: success,
+            score_scaled: measure !== null && measure >= -1 && measure <= 1 ? measure : null};
+  }
+
+  var seqSending = null;
+
+  // Only the objectives this course knows something about: an entry it never touched must not
+  // overwrite what another course of the learner recorded.
+  function known(snapshot) {
+    var out = {};
+    Object.keys(snapshot).forEach(function (id) {
+      var o = snapshot[id] || {};
+      if (o.satisfiedStatusKnown || o.normalizedMeasureKnown || o.completionStatusKnown || o.progressMeasureKnown ||
+          o.rawScoreKnown) out[id] = o;
+    });
+    return out;
+  }
+
+  // The engine's state, the course rollup and the global objectives, newest save wins on the server.
+  function saveSequencing(leaving) {
+    if (!engine || !cfg.urls.sequencing) return Promise.resolve(false);
+    var globals = {};
+    try {
+      var process = engine.getSequencingService().getOverallSequencingProcess();
+      if (seqCfg.global_to_system && process) globals = known(process.getGlobalObjectiveMapSnapshot() || {});
+    } catch (e) { globals = {}; }
+    seqSeq += 1;
+    var body = {registration: cfg.registration, seq: seqSeq, state: engine.serializeSequencingState(),
+                rollup: rollup(), global_objectives: globals, at: new Date(Date.now() + skew).toISOString()};
+    var payload = JSON.stringify(body);
+    if (leaving) {
+      // the page is going away: one request that outlives it, when small enough for keepalive
+      if (payload.length < KEEPALIVE_LIMIT) {
+        try {
+          fetch(cfg.urls.sequencing, {method: 'POST', credentials: 'same-origin', keepalive: true,
+                                      headers: {'Content-Type': 'application/json'}, body: payload});
+        } catch (e) { /* the state saved at the last move stands */ }
+      }
+      return Promise.resolve(true);
+    }
+    var send = function () {
+      return fetch(cfg.urls.sequencing, {method: 'POST', credentials: 'same-origin', keepalive: false,
+                                         headers: {'Content-Type': 'application/json'}, body: payload})
+        .then(function (res) {
+          if (res.status >= 500 || res.status === 429) throw new Error('retry');
+          return res.ok;
+        });
+    };
+    var attempt = function (delay) {
+      return send().catch(function () {
+        return new Promise(function (r) { setTimeout(r, delay); }).then(function () { return attempt(Math.min(delay * 2, 15000)); });
+      });
+    };
+    seqSending = (seqSending || Promise.resolve()).then(function () { return attempt(1000); });
+    return seqSending;
+  }
+
+  function visibleLeaves(node, out) {
+    (node.children || []).forEach(function (child) {
+      if (child.children && child.children.length) visibleLeaves(child, out);
+      else if (child.isVisible !== false) out.push(child);
+    });
+    return out;
+  }
+
+  function hidden_(token) { return !!(validity && validity.hideLmsUi && validity.hideLmsUi.indexOf(token) >= 0); }
+
+  function renderSequenced() {
+    var list = document.getElementById('contents');
+    var statuses = {};
+    scos.forEach(function (s) { statuses[s.id] = s.status; });
+    var choice = (validity && validity.choice) || {};
+    if (list) {
+      list.textContent = '';
+      visibleLeaves(seqCfg.settings.activityTree || {}, []).forEach(function (a) {
+        var li = document.createElement('li');
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = a.title || a.id;
+        b.dataset.activity = a.id;
+        b.disabled = choice[a.id] !== 'true';
+        b.setAttribute('aria-current', current && current.sco === a.id ? 'step' : 'false');
+        b.addEventListener('click', function () { lmsMove('choice', a.id); });
+        var status = document.createElement('span');
+        status.className = 'sco-status';
+        status.textContent = statuses[a.id] || 'not attempted';
+        li.appendChild(b); li.appendChild(status);
+        list.appendChild(li);
+      });
+    }
+    var prev = document.getElementById('prev'), next = document.getElementById('next');
+    var exit = document.getElementById('suspend');
+    if (prev) { prev.disabled = !(validity && validity.previous); prev.hidden = hidden_('previous'); }
+    if (next) { next.disabled = !(validity && validity.continue); next.hidden = hidden_('continue'); }
+    if (exit) exit.hidden = hidden_('suspendAll');
+  }
+
+  function hideNotice() {
+    var el = document.getElementById('notice');
+    if (el) el.hidden = true;
+  }
+
   // -- page controls -----------------------------------------------------------------------------
 
   function renderContents() {
+    if (engine) return renderSequenced();
     var list = document.getElementById('contents');
     if (!list) return;
     list.textContent = '';
@@ -424,10 +753,24 @@
     if (el) el.addEventListener('click', handler);
   }
 
-  bind('prev', function () { move(-1); });
-  bind('next', function () { move(1); });
+  bind('prev', function () { if (engine) lmsMove('previous'); else move(-1); });
+  bind('next', function () { if (engine) lmsMove('continue'); else move(1); });
   bind('suspend', function () {
     leavingOnPurpose = true;
+    if (engine) {
+      // suspendAll: the engine keeps where the learner is; the next launch resumes there
+      var open = api && api.isInitialized() && !api.isTerminated();
+      suspending = true;
+      // the learner's Suspend All wins over a request the SCO left pending (as lmsMove)
+      pendingNav = open ? {request: 'suspendAll', target: null} : null;
+      if (open) impose(api, pendingNav);
+      (open ? leaveSco('suspend') : Promise.resolve()).then(function () {
+        if (!sessionEnd) navigate('suspendAll');
+        if (!sessionEnd) { sessionEnd = {reason: 'suspend_all'}; }
+        return endSequenced();
+      });
+      return;
+    }
     leaveSco('suspend').then(function () { return ended(true); });
   });
 
@@ -451,6 +794,10 @@
   // Start: send what an earlier visit left here, then open the SCO.
   window.lrsPlayer = {drain: drain, queue: function () { return load().items.slice(); },
                       state: function () { return stateEl ? stateEl.dataset.state : ''; },
-                      open: openSco};
-  openSco(cfg.start);
+                      open: openSco, delivered: function () { return deliveredIds.slice(); },
+                      current: function () { return current ? current.sco : null; },
+                      validity: function () { return validity; }, refusals: [],
+                      sequencingSaved: function () { return seqSending || Promise.resolve(true); },
+                      ended: function () { return sessionEnd; }};
+  if (seqCfg && seqCfg.settings && window.Scorm2004API) startSequencing(); else openSco(cfg.start);
 })();

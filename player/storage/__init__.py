@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from .ports import (Applied, Attempt, AttemptEnded, NotFound, OutOfOrder, PlayerStore,  # noqa: F401
-                    PlayerStoreError, Registration, RegistrationConflict, utc_now)
+                    PlayerStoreError, Registration, RegistrationConflict, SequencingState, utc_now)
 
 
 def open_player_store(data_dir: Path | str, mongodb_url: str = "",

@@ -17,6 +17,10 @@ as a read followed by a replace, so a conditional update is no compare-and-set t
   ``WRITE_DEADLINE`` ago and reads again, so it never writes a seq whose version has been deleted.
 - **JSON as bytes.** The learner's Agent and an attempt's runtime data are stored as JSON text in a
   binary field: their keys (``cmi.location``, ``$...``) are not all valid MongoDB field names.
+- **Sequencing state** is versioned like attempts: each save inserts ``<registration>:<seq>`` in
+  ``player_sequencing``; the newest is the state, a duplicate or older seq is stale.
+- **Global objectives**: one document per (learner, objective) in ``player_global_objectives``,
+  replaced whole (each save carries the whole entry of that objective).
 - **Tokens** are consumed by inserting their id as ``_id`` in ``player_tokens``.
 
 The port is blocking (player/storage/ports.py): ``MongoPlayerStore`` runs every call as a coroutine
@@ -37,8 +41,8 @@ from pymongo.errors import DuplicateKeyError
 
 from lrs.storage.own_loop import OnOwnLoop
 
-from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, changed,
-                    check_seq, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
+from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, SequencingState,
+                    changed, check_objectives, check_seq, check_sequencing, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
 
 WRITE_DEADLINE = 5.0    # seconds a commit may take from reading a version to inserting the next
 KEEP_VERSIONS = 120.0   # seconds a superseded attempt version is kept (> WRITE_DEADLINE + clock skew)
@@ -53,7 +57,13 @@ INDEXES = [
      "the newest version of an attempt, the current attempt of a SCO, old versions to delete"),
     ("player_attempts", [("r", ASCENDING)], {"name": "registration"}, "the attempts of a registration"),
     ("player_tokens", [("x", ASCENDING)], {"name": "expiry"}, "forgetting expired launch tokens"),
+    ("player_sequencing", [("r", ASCENDING), ("q", ASCENDING)], {"name": "versions"},
+     "the newest sequencing state of a registration, old versions to delete"),
+    ("player_global_objectives", [("lk", ASCENDING)], {"name": "learner"}, "a learner's global objectives"),
 ]
+# Every query names its index (`hint`); tests/test_mongo_hints.py checks each names one
+# made here. ID is the index MongoDB makes on every collection's _id.
+ID = "_id_"
 
 
 def _key(*parts: str) -> str:
@@ -90,6 +100,8 @@ class AsyncMongoPlayerStore:
         self.current = self.db["player_current"]
         self.attempts_ = self.db["player_attempts"]
         self.tokens = self.db["player_tokens"]
+        self.sequencing_ = self.db["player_sequencing"]
+        self.objectives_ = self.db["player_global_objectives"]
         self.clock = clock
 
     async def setup(self) -> None:
@@ -108,7 +120,7 @@ class AsyncMongoPlayerStore:
         key = learner_key(learner)
         pointer = _key(key, course_id)
         while True:
-            found = await self.current.find_one({"_id": pointer})
+            found = await self.current.find_one({"_id": pointer}, hint=ID)
             if found is not None:
                 reg = _registration(found["reg"])
                 await self._ensure_stored(reg)
@@ -124,7 +136,7 @@ class AsyncMongoPlayerStore:
 
     async def _ensure_stored(self, reg: Registration) -> None:
         """Insert the registration a current pointer names, unless it is stored (its writer may have died)."""
-        if await self.registrations_.find_one({"_id": reg.id}, {"_id": 1}) is None:
+        if await self.registrations_.find_one({"_id": reg.id}, {"_id": 1}, hint=ID) is None:
             try:
                 await self.registrations_.insert_one(_registration_doc(reg))
             except DuplicateKeyError:
@@ -139,24 +151,24 @@ class AsyncMongoPlayerStore:
         try:
             await self.registrations_.insert_one(_registration_doc(reg))
         except DuplicateKeyError:
-            found = _registration(await self.registrations_.find_one({"_id": rid}))
+            found = _registration(await self.registrations_.find_one({"_id": rid}, hint=ID))
             if (found.learner_key, found.course_id) != (key, course_id):
                 raise RegistrationConflict(rid, f"registration {rid} belongs to another learner or course") from None
             return found
         pointer = {"_id": _key(key, course_id), "reg": _registration_doc(reg)}
         while True:  # the last writer wins; two upserts of a new _id can collide, then the next one replaces
             try:
-                await self.current.replace_one({"_id": pointer["_id"]}, pointer, upsert=True)
+                await self.current.replace_one({"_id": pointer["_id"]}, pointer, upsert=True, hint=ID)
                 return reg
             except DuplicateKeyError:
                 continue
 
     async def close_registration(self, registration_id: str) -> bool:
         rid = registration_id_text(registration_id)
-        doc = await self.registrations_.find_one({"_id": rid})
+        doc = await self.registrations_.find_one({"_id": rid}, hint=ID)
         if doc is None:
             raise NotFound(f"no registration {rid}")
-        result = await self.current.delete_one({"_id": _key(doc["lk"], doc["c"]), "reg._id": rid})
+        result = await self.current.delete_one({"_id": _key(doc["lk"], doc["c"]), "reg._id": rid}, hint=ID)
         return result.deleted_count > 0
 
     async def get_registration(self, registration_id: str) -> Registration | None:
@@ -164,7 +176,7 @@ class AsyncMongoPlayerStore:
             rid = registration_id_text(registration_id)
         except ValueError:
             return None
-        doc = await self.registrations_.find_one({"_id": rid})
+        doc = await self.registrations_.find_one({"_id": rid}, hint=ID)
         return _registration(doc) if doc else None
 
     async def registrations(self, learner_key: str | None = None, course_id: str | None = None,
@@ -176,7 +188,9 @@ class AsyncMongoPlayerStore:
             flt["c"] = course_id
         if after is not None:
             flt["_id"] = {"$gt": after}
-        cursor = self.registrations_.find(flt).sort("_id", ASCENDING).limit(page_limit(limit))
+        cursor = self.registrations_.find(
+            flt, hint="learner" if learner_key is not None else "course" if course_id is not None else ID,
+        ).sort("_id", ASCENDING).limit(page_limit(limit))
         return [_registration(d) for d in await cursor.to_list(None)]
 
     # -- attempts ------------------------------------------------------------------------
@@ -186,7 +200,7 @@ class AsyncMongoPlayerStore:
         flt: dict = {"k": key}
         if number is not None:
             flt["a"] = number
-        docs = await self.attempts_.find(flt).sort([("a", DESCENDING), ("q", DESCENDING)]).limit(1).to_list(None)
+        docs = await self.attempts_.find(flt, hint="versions").sort([("a", DESCENDING), ("q", DESCENDING)]).limit(1).to_list(None)
         return docs[0] if docs else None
 
     async def current_attempt(self, registration_id: str, sco_id: str) -> Attempt | None:
@@ -194,7 +208,7 @@ class AsyncMongoPlayerStore:
         return _attempt(doc) if doc else None
 
     async def start_attempt(self, registration_id: str, sco_id: str) -> Attempt:
-        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}) is None:
+        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}, hint=ID) is None:
             raise NotFound(f"no registration {registration_id}")
         key = _key(registration_id, sco_id)
         while True:
@@ -211,12 +225,12 @@ class AsyncMongoPlayerStore:
 
     async def attempts(self, registration_id: str) -> list[Attempt]:
         newest: dict[tuple[str, int], dict] = {}
-        async for doc in self.attempts_.find({"r": registration_id}, {"data": 0}):
+        async for doc in self.attempts_.find({"r": registration_id}, {"data": 0}, hint="registration"):
             if (doc["s"], doc["a"]) not in newest or doc["q"] > newest[doc["s"], doc["a"]]["q"]:
                 newest[doc["s"], doc["a"]] = doc
         found = []
         for (sco_id, number), doc in sorted(newest.items()):
-            full = await self.attempts_.find_one({"_id": doc["_id"]})
+            full = await self.attempts_.find_one({"_id": doc["_id"]}, hint=ID)
             if full is not None:  # None: superseded and deleted between the two reads
                 found.append(_attempt(full))
             else:
@@ -244,8 +258,48 @@ class AsyncMongoPlayerStore:
                 continue  # another writer applied this seq: read it, and answer a duplicate
             # Versions superseded long enough ago that no writer can still be working from one before them.
             await self.attempts_.delete_many({"k": key, "a": attempt_number, "q": {"$lt": seq},
-                                              "t": {"$lt": time.time() - KEEP_VERSIONS}})
+                                              "t": {"$lt": time.time() - KEEP_VERSIONS}}, hint="versions")
             return Applied(new, False)
+
+    # -- sequencing ----------------------------------------------------------------------
+
+    async def sequencing_state(self, registration_id: str) -> SequencingState | None:
+        doc = await self.sequencing_.find_one({"r": registration_id}, sort=[("q", DESCENDING)], hint="versions")
+        if doc is None:
+            return None
+        return SequencingState(doc["r"], doc["q"], doc["state"], orjson.loads(doc["rollup"]), doc["updated"])
+
+    async def save_sequencing_state(self, registration_id: str, seq: int, state: str,
+                                    rollup: dict) -> tuple[SequencingState, bool]:
+        check_sequencing(seq, state, rollup)
+        if await self.registrations_.find_one({"_id": registration_id}, {"_id": 1}, hint=ID) is None:
+            raise NotFound(f"no registration {registration_id}")
+        current = await self.sequencing_state(registration_id)
+        if current is not None and current.seq >= seq:
+            return current, False
+        saved = SequencingState(registration_id, seq, state, dict(rollup), self._now())
+        try:
+            await self.sequencing_.insert_one({"_id": f"{registration_id}:{seq:012d}", "r": registration_id, "q": seq,
+                                               "state": state, "rollup": orjson.dumps(saved.rollup),
+                                               "updated": saved.updated})
+        except DuplicateKeyError:
+            return await self.sequencing_state(registration_id), False
+        await self.sequencing_.delete_many({"r": registration_id, "q": {"$lt": seq}}, hint="versions")
+        return saved, True
+
+    async def global_objectives(self, learner_key: str) -> dict[str, dict]:
+        out = {}
+        async for doc in self.objectives_.find({"lk": learner_key}, hint="learner"):
+            out[doc["o"]] = orjson.loads(doc["entry"])
+        return dict(sorted(out.items()))
+
+    async def save_global_objectives(self, learner_key: str, objectives: dict[str, dict]) -> None:
+        check_objectives(objectives)
+        now = self._now()
+        for objective_id, entry in objectives.items():
+            await self.objectives_.replace_one({"_id": _key(learner_key, objective_id)},
+                                               {"lk": learner_key, "o": objective_id, "entry": orjson.dumps(entry),
+                                                "updated": now}, upsert=True, hint=ID)
 
     # -- launch tokens -------------------------------------------------------------------
 
@@ -257,7 +311,7 @@ class AsyncMongoPlayerStore:
         return True
 
     async def purge_tokens(self, now: float) -> int:
-        return (await self.tokens.delete_many({"x": {"$lt": float(now)}})).deleted_count
+        return (await self.tokens.delete_many({"x": {"$lt": float(now)}}, hint="expiry")).deleted_count
 
 
 class MongoPlayerStore(OnOwnLoop):
@@ -295,6 +349,18 @@ class MongoPlayerStore(OnOwnLoop):
 
     def apply_commit(self, registration_id, sco_id, attempt_number, seq, change):
         return self._run(self.aio.apply_commit(registration_id, sco_id, attempt_number, seq, change))
+
+    def sequencing_state(self, registration_id):
+        return self._run(self.aio.sequencing_state(registration_id))
+
+    def save_sequencing_state(self, registration_id, seq, state, rollup):
+        return self._run(self.aio.save_sequencing_state(registration_id, seq, state, rollup))
+
+    def global_objectives(self, learner_key):
+        return self._run(self.aio.global_objectives(learner_key))
+
+    def save_global_objectives(self, learner_key, objectives):
+        return self._run(self.aio.save_global_objectives(learner_key, objectives))
 
     def consume_token(self, token_id, expires_at):
         return self._run(self.aio.consume_token(token_id, expires_at))

@@ -13,6 +13,13 @@ Calls are blocking; the HTTP layer runs them off the event loop.
   runtime data and is changed only by commits, each carrying a sequence number (1, 2, ...) that
   the store applies exactly once and in order, whatever the browser retries.
 - A **launch token** id is consumed once: the first ``consume_token`` of an id wins, on any process.
+- The **sequencing state** of a registration (SCORM 2004): what scorm-again's sequencing engine
+  serialized (the activity tree's tracking state, the current and suspended activity, the
+  registration's global objectives), kept as opaque text, with the course's rollup (completion,
+  success, score) as the engine decided it. Each save carries the browser's counter ``seq``; a save
+  whose ``seq`` is not above the stored one is stale and changes nothing.
+- **Global objectives** of a learner (SCORM 2004 ``objectivesGlobalToSystem``, the default): the
+  objective map entries, by objective id, shared by every course the learner takes.
 
 Timestamps are UTC ISO 8601 text with milliseconds (``2026-01-02T03:04:05.678Z``) from the
 store's clock (injectable for tests). ``total_time`` is an ISO 8601 duration with a precision of
@@ -61,6 +68,18 @@ class Applied:
     """What ``apply_commit`` did: the attempt after it, and whether the commit had been applied before."""
     attempt: Attempt
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class SequencingState:
+    registration_id: str
+    seq: int                # the browser's save counter (1, 2, ...)
+    state: str              # scorm-again's serialized sequencing state (JSON text, opaque here)
+    rollup: dict            # {"completion_status", "success_status", "score_scaled"} of the course
+    updated: str
+
+
+MAX_SEQUENCING_STATE = 2 * 1024 * 1024   # characters of serialized state a registration may keep
 
 
 class PlayerStoreError(Exception):
@@ -134,6 +153,19 @@ class PlayerStore(Protocol):
         and the others get ``duplicate``. ``seq > applied_seq + 1``: raises OutOfOrder. A new seq for
         an ended attempt raises AttemptEnded; an unknown attempt NotFound; seq < 1 ValueError."""
 
+    # -- sequencing (SCORM 2004) ----------------------------------------------------------
+    def sequencing_state(self, registration_id: str) -> SequencingState | None:
+        """The registration's last saved sequencing state, or None."""
+    def save_sequencing_state(self, registration_id: str, seq: int, state: str,
+                              rollup: dict) -> tuple[SequencingState, bool]:
+        """Store the state if ``seq`` is above the stored one: (the state now stored, True); else
+        (the stored one, False), nothing changed. Concurrent saves of one seq store one of them.
+        NotFound for an unknown registration; ValueError for seq < 1 or a state that is not text."""
+    def global_objectives(self, learner_key: str) -> dict[str, dict]:
+        """The learner's global objectives, by objective id ({} for none)."""
+    def save_global_objectives(self, learner_key: str, objectives: dict[str, dict]) -> None:
+        """Store each objective (replacing the stored entry of that id); others are kept."""
+
     # -- launch tokens -------------------------------------------------------------------
     def consume_token(self, token_id: str, expires_at: float) -> bool:
         """True the first time ``token_id`` is consumed, False every time after, across processes.
@@ -195,6 +227,20 @@ def decide(current: Attempt, seq: int) -> bool:
     if current.ended:
         raise AttemptEnded(f"attempt {current.number} of SCO {current.sco_id!r} has ended; start a new attempt")
     return True
+
+
+def check_sequencing(seq: int, state: str, rollup: dict) -> None:
+    check_seq(seq)
+    if not isinstance(state, str) or len(state) > MAX_SEQUENCING_STATE:
+        raise ValueError(f"a sequencing state is text of at most {MAX_SEQUENCING_STATE} characters")
+    if not isinstance(rollup, dict):
+        raise ValueError("a sequencing rollup is a JSON object")
+
+
+def check_objectives(objectives: dict) -> None:
+    if not isinstance(objectives, dict) or not all(isinstance(k, str) and k and isinstance(v, dict)
+                                                   for k, v in objectives.items()):
+        raise ValueError("global objectives are a JSON object of objective id -> JSON object")
 
 
 def changed(current: Attempt, new: Attempt, seq: int, now: str) -> Attempt:

@@ -22,8 +22,8 @@ from typing import Callable
 
 import orjson
 
-from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, changed,
-                    check_seq, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
+from .ports import (PAGE_LIMIT, Applied, Attempt, NotFound, Registration, RegistrationConflict, SequencingState,
+                    changed, check_objectives, check_seq, check_sequencing, decide, learner_key, page_limit, registration_id_text, timestamp, utc_now)
 
 LAYOUT = 1  # PRAGMA user_version of the layout this code reads and writes
 
@@ -65,6 +65,24 @@ CREATE TABLE tokens (
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX tokens_expiry ON tokens (expires_at);
+"""
+
+# Added to layout 1 without changing it: created when missing, on any store this code opens.
+SEQUENCING_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sequencing_states (
+    registration_id TEXT PRIMARY KEY,
+    seq             INTEGER NOT NULL,
+    state           TEXT NOT NULL,
+    rollup          BLOB NOT NULL,
+    updated         TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS global_objectives (
+    learner_key  TEXT NOT NULL,
+    objective_id TEXT NOT NULL,
+    entry        BLOB NOT NULL,
+    updated      TEXT NOT NULL,
+    PRIMARY KEY (learner_key, objective_id)
+) WITHOUT ROWID;
 """
 
 _REGISTRATION = "SELECT id, learner, learner_key, course_id, version, created, updated FROM registrations"
@@ -111,6 +129,9 @@ class SqlitePlayerStore:
             elif layout != LAYOUT:
                 raise RuntimeError(f"the player store at {self.path} has layout {layout}; "
                                    f"this version reads layout {LAYOUT}")
+            for sql in SEQUENCING_SCHEMA.split(";"):
+                if sql.strip():
+                    conn.execute(sql)
 
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -251,6 +272,42 @@ class SqlitePlayerStore:
                      (a.registration_id, a.sco_id, a.number, a.started, a.updated, orjson.dumps(a.data),
                       a.applied_seq, a.completion_status, a.success_status, a.score_scaled, a.total_time,
                       int(a.ended)))
+
+    # -- sequencing ----------------------------------------------------------------------
+
+    def sequencing_state(self, registration_id: str) -> SequencingState | None:
+        row = self._reader().execute("SELECT registration_id, seq, state, rollup, updated FROM sequencing_states "
+                                     "WHERE registration_id = ?", (registration_id,)).fetchone()
+        return SequencingState(row[0], row[1], row[2], orjson.loads(row[3]), row[4]) if row else None
+
+    def save_sequencing_state(self, registration_id: str, seq: int, state: str,
+                              rollup: dict) -> tuple[SequencingState, bool]:
+        check_sequencing(seq, state, rollup)
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM registrations WHERE id = ?", (registration_id,)).fetchone():
+                raise NotFound(f"no registration {registration_id}")
+            row = conn.execute("SELECT registration_id, seq, state, rollup, updated FROM sequencing_states "
+                               "WHERE registration_id = ?", (registration_id,)).fetchone()
+            if row and row[1] >= seq:
+                return SequencingState(row[0], row[1], row[2], orjson.loads(row[3]), row[4]), False
+            saved = SequencingState(registration_id, seq, state, dict(rollup), self._now())
+            conn.execute("REPLACE INTO sequencing_states (registration_id, seq, state, rollup, updated) "
+                         "VALUES (?, ?, ?, ?, ?)", (registration_id, seq, state, orjson.dumps(saved.rollup),
+                                                    saved.updated))
+            return saved, True
+
+    def global_objectives(self, learner_key: str) -> dict[str, dict]:
+        return {r[0]: orjson.loads(r[1]) for r in self._reader().execute(
+            "SELECT objective_id, entry FROM global_objectives WHERE learner_key = ? ORDER BY objective_id",
+            (learner_key,))}
+
+    def save_global_objectives(self, learner_key: str, objectives: dict[str, dict]) -> None:
+        check_objectives(objectives)
+        now = self._now()
+        with self._write() as conn:
+            conn.executemany("REPLACE INTO global_objectives (learner_key, objective_id, entry, updated) "
+                             "VALUES (?, ?, ?, ?)",
+                             [(learner_key, k, orjson.dumps(v), now) for k, v in objectives.items()])
 
     # -- launch tokens -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import orjson
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from lrs.storage.own_loop import OnOwnLoop
 
@@ -37,9 +37,16 @@ INDEXES = [
     ("rules_records", [("c", ASCENDING), ("p", ASCENDING)], {"name": "roster"}, "roster of a certification"),
     ("rules_records", [("p", ASCENDING)], {"name": "person"}, "records of a person"),
     ("rules_records", [("nx", ASCENDING)], {"name": "next_change"}, "records whose status changes with time"),
-    ("rules_history", [("p", ASCENDING), ("c", ASCENDING)], {"name": "person"}, "history of a person"),
-    ("rules_history", [("c", ASCENDING)], {"name": "certification"}, "history of a certification"),
+    ("rules_history", [("p", ASCENDING), ("_id", ASCENDING)], {"name": "person_order"},
+     "history of a person (of one of their certifications: filtered in the index's order)"),
+    ("rules_history", [("c", ASCENDING), ("_id", ASCENDING)], {"name": "certification_order"},
+     "history of a certification, in event order"),
 ]
+# Indexes of earlier layouts, dropped at start-up: each gave way to one that also serves its query's sort.
+DROPPED_INDEXES = [("rules_history", "person"), ("rules_history", "certification")]
+# Every query names its index (`hint`); tests/test_mongo_hints.py checks each names one made
+# here. ID is the index MongoDB makes on every collection's _id.
+ID = "_id_"
 
 
 def _person(d) -> PersonVersion:
@@ -85,6 +92,11 @@ class AsyncMongoRulesStore:
     async def setup(self) -> None:
         for coll, keys, options, _ in INDEXES:
             await self.db[coll].create_index(keys, **options)
+        for coll, name in DROPPED_INDEXES:
+            try:
+                await self.db[coll].drop_index(name)
+            except OperationFailure:  # not there (a new database, or dropped already)
+                pass
 
     async def close(self) -> None:
         await self.client.close()
@@ -97,7 +109,7 @@ class AsyncMongoRulesStore:
     async def _current_person(self, person_id):
         """The newest version (from the versions themselves: the ``rules_people_current`` pointer, used for
         listing, may lag behind when a writer died between the two writes)."""
-        docs = await self.people_.find({"p": person_id}).sort("v", DESCENDING).limit(1).to_list(None)
+        docs = await self.people_.find({"p": person_id}, hint="person").sort("v", DESCENDING).limit(1).to_list(None)
         return _person(docs[0]) if docs else None
 
     async def put_person(self, person_id, agents, identities, attributes, source):
@@ -105,16 +117,17 @@ class AsyncMongoRulesStore:
         while True:
             current = await self._current_person(person_id)
             if current and list(current.identities) == identities and current.attributes == attributes:
-                pointer = await self.current.find_one({"_id": person_id}, {"d.v": 1})
+                pointer = await self.current.find_one({"_id": person_id}, {"d.v": 1}, hint=ID)
                 if pointer is None or pointer["d"]["v"] < current.version:   # repair a pointer left behind
-                    doc = await self.people_.find_one({"_id": f"{person_id}|{current.version:09d}"})
-                    await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True)
+                    doc = await self.people_.find_one({"_id": f"{person_id}|{current.version:09d}"}, hint=ID)
+                    await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True,
+                                                   hint=ID)
                 return None
             for identity in identities:
                 try:
                     await self.identities.insert_one({"_id": identity, "p": person_id})
                 except DuplicateKeyError:
-                    owner = await self.identities.find_one({"_id": identity})
+                    owner = await self.identities.find_one({"_id": identity}, hint=ID)
                     if owner and owner["p"] != person_id:
                         raise ValueError(f"the identity {identity} belongs to person {owner['p']}") from None
             number = current.version + 1 if current else 1
@@ -125,26 +138,26 @@ class AsyncMongoRulesStore:
                 await self.people_.insert_one(doc)
             except DuplicateKeyError:
                 continue  # another writer made this version: compare with theirs
-            await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True)
+            await self.current.replace_one({"_id": person_id}, {"_id": person_id, "d": doc}, upsert=True, hint=ID)
             if current:
                 gone = set(current.identities) - set(identities)
                 if gone:
-                    await self.identities.delete_many({"_id": {"$in": sorted(gone)}, "p": person_id})
+                    await self.identities.delete_many({"_id": {"$in": sorted(gone)}, "p": person_id}, hint=ID)
             return _person(doc)
 
     async def person(self, person_id):
-        return [_person(d) async for d in self.people_.find({"p": person_id}).sort("v", ASCENDING)]
+        return [_person(d) async for d in self.people_.find({"p": person_id}, hint="person").sort("v", ASCENDING)]
 
     async def people(self, after=None, limit=PAGE_LIMIT):
         flt = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await self.current.find(flt).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        docs = await self.current.find(flt, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_person(d["d"]) for d in docs]
 
     async def persons_for(self, identities):
         out = {}
         ids = list(identities)
         for i in range(0, len(ids), 500):
-            async for d in self.identities.find({"_id": {"$in": ids[i:i + 500]}}):
+            async for d in self.identities.find({"_id": {"$in": ids[i:i + 500]}}, hint=ID):
                 out[d["_id"]] = d["p"]
         return out
 
@@ -164,21 +177,21 @@ class AsyncMongoRulesStore:
 
     async def definition(self, kind, def_id, version=None):
         if version is None:
-            docs = await self.definitions.find({"k": kind, "i": def_id}).sort("v", DESCENDING).limit(1).to_list(None)
+            docs = await self.definitions.find({"k": kind, "i": def_id}, hint="definition").sort("v", DESCENDING).limit(1).to_list(None)
             return _definition(docs[0]) if docs else None
-        doc = await self.definitions.find_one({"_id": f"{kind}|{def_id}|{int(version):09d}"})
+        doc = await self.definitions.find_one({"_id": f"{kind}|{def_id}|{int(version):09d}"}, hint=ID)
         return _definition(doc) if doc else None
 
     async def definition_versions(self, kind=None):
         flt = {"k": kind} if kind else {}
-        docs = await self.definitions.find(flt).to_list(None)
+        docs = await self.definitions.find(flt, hint="definition").to_list(None)
         return sorted((_definition(d) for d in docs), key=lambda d: (d.kind, d.id, d.version))
 
     async def publish(self, kind, def_id, version, who, why):
         if await self.definition(kind, def_id, version) is None:
             raise KeyError(f"no version {version} of {kind} {def_id!r}")
         while True:
-            docs = await self.publications_.find({}).sort("_id", DESCENDING).limit(1).to_list(None)
+            docs = await self.publications_.find({}, hint=ID).sort("_id", DESCENDING).limit(1).to_list(None)
             n = (docs[0]["_id"] if docs else 0) + 1
             p = Publication(n, kind, def_id, int(version), self._now(), who, why)
             try:
@@ -190,7 +203,7 @@ class AsyncMongoRulesStore:
 
     async def publications(self):
         return [Publication(d["_id"], d["k"], d["i"], d["v"], d["at"], d["who"], d["why"])
-                async for d in self.publications_.find({}).sort("_id", ASCENDING)]
+                async for d in self.publications_.find({}, hint=ID).sort("_id", ASCENDING)]
 
     # -- facts ---------------------------------------------------------------------------
 
@@ -211,12 +224,12 @@ class AsyncMongoRulesStore:
 
     async def facts_for(self, identities):
         ids = list(identities)
-        facts = [_fact(d) async for d in self.facts.find({"a": {"$in": ids}})] if ids else []
+        facts = [_fact(d) async for d in self.facts.find({"a": {"$in": ids}}, hint="agent")] if ids else []
         if facts:
             sids = [f.statement_id for f in facts]
             voided = set()
             for i in range(0, len(sids), 500):
-                async for d in self.voids.find({"_id": {"$in": sids[i:i + 500]}}, {"_id": 1}):
+                async for d in self.voids.find({"_id": {"$in": sids[i:i + 500]}}, {"_id": 1}, hint=ID):
                     voided.add(d["_id"])
             facts = [f for f in facts if f.statement_id not in voided]
         facts.sort(key=lambda f: f.seq)
@@ -229,13 +242,13 @@ class AsyncMongoRulesStore:
                                        "body": orjson.dumps(a.body), "reason": a.reason, "who": a.who, "r": a.recorded})
 
     async def actions_for(self, person_id):
-        docs = await self.actions.find({"p": person_id}).to_list(None)
+        docs = await self.actions.find({"p": person_id}, hint="person").to_list(None)
         return sorted((_action(d) for d in docs), key=lambda a: (a.recorded, a.id))
 
     # -- engine --------------------------------------------------------------------------
 
     async def _lease_top(self):
-        docs = await self.lease.find({}).sort("_id", DESCENDING).limit(1).to_list(None)
+        docs = await self.lease.find({}, hint=ID).sort("_id", DESCENDING).limit(1).to_list(None)
         return docs[0] if docs else None
 
     async def take_lease(self, holder, now, seconds):
@@ -247,7 +260,7 @@ class AsyncMongoRulesStore:
             await self.lease.insert_one({"_id": term, "h": holder, "u": now + seconds})
         except DuplicateKeyError:
             return False
-        await self.lease.delete_many({"_id": {"$lt": term - 10}})
+        await self.lease.delete_many({"_id": {"$lt": term - 10}}, hint=ID)
         return True
 
     async def release_lease(self, holder, now):
@@ -259,14 +272,14 @@ class AsyncMongoRulesStore:
                 pass
 
     async def checkpoint(self):
-        doc = await self.checkpoint_.find_one({"_id": "engine"})
+        doc = await self.checkpoint_.find_one({"_id": "engine"}, hint=ID)
         return orjson.loads(doc["body"]) if doc else {}
 
     async def set_checkpoint(self, checkpoint):
         doc = {"_id": "engine", "body": orjson.dumps(checkpoint)}
         for _ in range(3):
             try:
-                await self.checkpoint_.replace_one({"_id": "engine"}, doc, upsert=True)
+                await self.checkpoint_.replace_one({"_id": "engine"}, doc, upsert=True, hint=ID)
                 return
             except DuplicateKeyError:
                 continue
@@ -275,18 +288,18 @@ class AsyncMongoRulesStore:
         for p in person_ids:
             doc = {"_id": p, "stamp": uuid.uuid4().hex}
             try:
-                await self.dirty_.replace_one({"_id": p}, doc, upsert=True)
+                await self.dirty_.replace_one({"_id": p}, doc, upsert=True, hint=ID)
             except DuplicateKeyError:
-                await self.dirty_.replace_one({"_id": p}, doc, upsert=True)
+                await self.dirty_.replace_one({"_id": p}, doc, upsert=True, hint=ID)
 
     async def dirty(self, limit=PAGE_LIMIT, after=None):
         query = {"_id": {"$gt": after}} if after is not None else {}
-        docs = await self.dirty_.find(query).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        docs = await self.dirty_.find(query, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [(d["_id"], d["stamp"]) for d in docs]
 
     async def clear_dirty(self, marks):
         for p, stamp in marks:
-            await self.dirty_.delete_one({"_id": p, "stamp": stamp})
+            await self.dirty_.delete_one({"_id": p, "stamp": stamp}, hint=ID)
 
     # -- records -------------------------------------------------------------------------
 
@@ -298,15 +311,16 @@ class AsyncMongoRulesStore:
             key = f"{r.certification}|{r.person_id}"
             ops.append(ReplaceOne({"_id": key}, {"_id": key, "p": r.person_id, "c": r.certification, "st": r.status,
                                                  "exp": r.expires, "nx": r.next_change, "site": r.site,
-                                                 "roles": list(r.roles), "body": _record_body(r)}, upsert=True))
+                                                 "roles": list(r.roles), "body": _record_body(r)}, upsert=True,
+                                   hint=ID))
         try:
             await self.records.bulk_write(ops, ordered=False)
         except BulkWriteError:
             for op in ops:  # two upserts of one new _id can collide: the next replace wins
-                await self.records.replace_one(op._filter, op._doc, upsert=True)
+                await self.records.replace_one(op._filter, op._doc, upsert=True, hint=ID)
 
     async def records_for(self, person_id):
-        docs = await self.records.find({"p": person_id}).to_list(None)
+        docs = await self.records.find({"p": person_id}, hint="person").to_list(None)
         return sorted((_record(d) for d in docs), key=lambda r: r.certification)
 
     async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT):
@@ -321,24 +335,24 @@ class AsyncMongoRulesStore:
             flt["roles"] = role
         if expires_by is not None:
             flt["exp"] = {"$ne": None, "$lte": expires_by}
-        docs = await self.records.find(flt).sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
+        docs = await self.records.find(flt, hint="roster").sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_record(d) for d in docs]
 
     async def status_counts(self, certification):
         pipeline = [{"$match": {"c": certification}},
                     {"$group": {"_id": {"st": "$st", "site": "$site", "roles": "$roles"}, "n": {"$sum": 1}}}]
-        cursor = await self.records.aggregate(pipeline)
+        cursor = await self.records.aggregate(pipeline, hint="roster")
         return [(d["_id"]["st"], d["_id"].get("site"), tuple(d["_id"].get("roles") or ()), d["n"])
                 async for d in cursor]
 
     async def due_people(self, day, limit=PAGE_LIMIT):
-        docs = await self.records.find({"nx": {"$ne": None, "$lte": day}}, {"p": 1}).limit(page_limit(limit)).to_list(None)
+        docs = await self.records.find({"nx": {"$ne": None, "$lte": day}}, {"p": 1}, hint="next_change").limit(page_limit(limit)).to_list(None)
         return sorted({d["p"] for d in docs})
 
     # -- history -------------------------------------------------------------------------
 
     async def chain_head(self):
-        docs = await self.history_.find({}, {"hash": 1}).sort("_id", DESCENDING).limit(1).to_list(None)
+        docs = await self.history_.find({}, {"hash": 1}, hint=ID).sort("_id", DESCENDING).limit(1).to_list(None)
         return (docs[0]["_id"], docs[0]["hash"]) if docs else (-1, GENESIS)
 
     async def append_history(self, bodies, holder=None, after=None):
@@ -367,17 +381,18 @@ class AsyncMongoRulesStore:
         return out
 
     async def history(self, after=-1, limit=PAGE_LIMIT):
-        docs = await self.history_.find({"_id": {"$gt": after}}).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
+        docs = await self.history_.find({"_id": {"$gt": after}}, hint=ID).sort("_id", ASCENDING).limit(page_limit(limit)).to_list(None)
         return [_event(d) for d in docs]
 
     async def history_for(self, person_id, certification=None):
         flt = {"p": person_id}
         if certification is not None:
             flt["c"] = certification
-        return [_event(d) async for d in self.history_.find(flt).sort("_id", ASCENDING)]
+        return [_event(d) async for d in self.history_.find(flt, hint="person_order").sort("_id", ASCENDING)]
 
     async def history_of(self, certification):
-        return [_event(d) async for d in self.history_.find({"c": certification}).sort("_id", ASCENDING)]
+        return [_event(d) async for d in self.history_.find({"c": certification}, hint="certification_order")
+                .sort("_id", ASCENDING)]
 
 
 def _record_body(r: Record) -> bytes:

@@ -70,8 +70,12 @@ def test_a_course_of_several_scos_played_on_a_phone_with_touch_keeps_screenshots
         reachable(page, buttons.nth(i), f"contents item {i + 1}")
     page.screenshot(path=str(artefacts / "2-contents-open.png"), full_page=True)
 
-    buttons.nth(4).tap()   # test_1
-    player.wait_opened("test_1")
+    # flow only (choice="false"): the contents show where the learner is; Next moves on
+    assert [buttons.nth(i).is_disabled() for i in range(8)] == [True] * 8
+    for ident in ("handicapping_item", "havingfun_item", "test_1"):
+        page.locator("#next").tap()
+        player.wait_opened(ident)
+        golf_wait_ready(player.sco())
     sco = player.sco()
     golf_wait_ready(sco)
     sco.frame_locator("#contentFrame").locator("#frmTest").wait_for()
@@ -90,5 +94,6 @@ def test_a_course_of_several_scos_played_on_a_phone_with_touch_keeps_screenshots
         assert (artefacts / f"{name}.png").stat().st_size > 1000
     attempts = {a["sco"]: a for a in srv.attempts(link["registration"]["id"])}
     assert {k: (a["success_status"], a["ended"]) for k, a in attempts.items()} == {
-        "playing_item": ("passed", True), "etuqiette_item": ("passed", True), "test_1": ("passed", True)}
+        "playing_item": ("passed", True), "etuqiette_item": ("passed", True), "handicapping_item": (None, True),
+        "havingfun_item": (None, True), "test_1": ("passed", True)}
     assert attempts["test_1"]["score_scaled"] == 0.8

@@ -395,3 +395,79 @@ def test_two_stores_on_the_same_data_see_each_others_writes(open_store):
     assert two.apply_commit(reg.id, "sco-1", 1, 2, answer("b")).attempt.data == {"answers": ["a", "b"]}
     assert one.current_attempt(reg.id, "sco-1").applied_seq == 2
     assert one.consume_token("jti", 2_000_000_000) and not two.consume_token("jti", 2_000_000_000)
+
+
+# -- sequencing (SCORM 2004) -----------------------------------------------------------------
+
+ROLLUP = {"completion_status": "incomplete", "success_status": None, "score_scaled": None}
+
+
+def test_a_registration_has_no_sequencing_state_until_one_is_saved(store):
+    reg = store.registration_for(ALICE, COURSE, 1)
+    assert store.sequencing_state(reg.id) is None
+
+
+def test_a_saved_sequencing_state_is_read_back_whole(store, clock):
+    reg = store.registration_for(ALICE, COURSE, 1)
+    saved, stored = store.save_sequencing_state(reg.id, 1, '{"tree": "x"}', ROLLUP)
+    assert stored is True
+    assert store.sequencing_state(reg.id) == saved
+    assert (saved.seq, saved.state, saved.rollup, saved.updated) == (1, '{"tree": "x"}', ROLLUP,
+                                                                    "2026-01-02T03:04:05.678Z")
+
+
+def test_a_sequencing_save_not_newer_than_the_stored_one_is_stale_and_changes_nothing(store, clock):
+    reg = store.registration_for(ALICE, COURSE, 1)
+    store.save_sequencing_state(reg.id, 1, "one", ROLLUP)
+    clock.tick()
+    newer, _ = store.save_sequencing_state(reg.id, 3, "three", {**ROLLUP, "completion_status": "completed"})
+    for seq in (3, 2):
+        kept, stored = store.save_sequencing_state(reg.id, seq, "late", ROLLUP)
+        assert stored is False and kept == newer
+    assert store.sequencing_state(reg.id).state == "three"
+    assert store.sequencing_state(reg.id).rollup["completion_status"] == "completed"
+
+
+def test_sequencing_state_is_kept_per_registration(store):
+    one = store.registration_for(ALICE, COURSE, 1)
+    two = store.registration_for(ALICE, OTHER_COURSE, 1)
+    store.save_sequencing_state(one.id, 1, "one", ROLLUP)
+    assert store.sequencing_state(two.id) is None
+
+
+def test_sequencing_state_needs_a_registration_and_a_valid_seq(store):
+    with pytest.raises(NotFound):
+        store.save_sequencing_state(str(uuid.uuid4()), 1, "x", ROLLUP)
+    reg = store.registration_for(ALICE, COURSE, 1)
+    for seq, state in ((0, "x"), (True, "x"), (1, {"not": "text"})):
+        with pytest.raises(ValueError):
+            store.save_sequencing_state(reg.id, seq, state, ROLLUP)
+    assert store.sequencing_state(reg.id) is None
+
+
+def test_concurrent_sequencing_saves_with_one_seq_store_exactly_one(open_store):
+    stores = [open_store() for _ in range(4)]
+    reg = stores[0].registration_for(ALICE, COURSE, 1)
+    results = race(4, lambda i: stores[i].save_sequencing_state(reg.id, 1, f"state {i}", ROLLUP))
+    assert sum(1 for _, stored in results if stored) == 1
+    winner = next(saved for saved, stored in results if stored)
+    assert stores[0].sequencing_state(reg.id).state == winner.state
+
+
+def test_global_objectives_are_kept_per_learner_and_replaced_per_objective(store):
+    alice = store.registration_for(ALICE, COURSE, 1).learner_key
+    bob = store.registration_for(BOB, COURSE, 1).learner_key
+    assert store.global_objectives(alice) == {}
+    store.save_global_objectives(alice, {"obj.a": {"satisfiedStatus": False}, "obj.b": {"satisfiedStatus": True}})
+    store.save_global_objectives(alice, {"obj.a": {"satisfiedStatus": True, "normalizedMeasure": 0.9}})
+    assert store.global_objectives(alice) == {"obj.a": {"satisfiedStatus": True, "normalizedMeasure": 0.9},
+                                              "obj.b": {"satisfiedStatus": True}}
+    assert store.global_objectives(bob) == {}
+
+
+def test_global_objectives_must_be_entries_by_objective_id(store):
+    key = store.registration_for(ALICE, COURSE, 1).learner_key
+    for bad in ([], {"": {}}, {"obj": "satisfied"}):
+        with pytest.raises(ValueError):
+            store.save_global_objectives(key, bad)
+    assert store.global_objectives(key) == {}

@@ -426,6 +426,14 @@ def test_2004_launch_values_of_a_new_attempt_carry_the_manifest_objectives():
         "cmi.objectives.0.id": "PRIMARYOBJ", "cmi.objectives.1.id": "obj_playing"}
 
 
+def test_2004_manifest_objective_ids_are_given_as_the_sequencing_engine_knows_them():
+    """objectiveID is xs:anyURI: " ob%20j%201 " is the objective the engine (and its rules) call
+    "ob j 1"; cmi.objectives must name it the same way (ADL test OB-12a)."""
+    sco = ctx2004(objectives=[{"id": " ob%20j%201     ", "primary": False}, {"id": "  ", "primary": False}])
+    values = launch_values(fresh(), sco, REGISTRATION)
+    assert [v for k, v in values.items() if k.startswith("cmi.objectives.")] == ["ob j 1"]
+
+
 def test_2004_a_resumed_attempt_loads_its_snapshot_not_the_manifest_objectives_again():
     a = run(PASSING, ("initialize", {"cmi.objectives.0.id": "PRIMARYOBJ", "cmi.objectives.1.id": "obj_playing",
                                      "cmi.objectives.1.progress_measure": "0.5"}),

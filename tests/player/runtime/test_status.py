@@ -58,7 +58,11 @@ def test_a_course_of_several_scos_is_completed_when_every_sco_is():
     assert summary([], MANY)["completion_status"] == "not attempted"
 
 
-def test_a_course_of_several_scos_fails_if_one_failed_and_passes_when_all_known_passed():
+def test_a_course_of_several_scos_fails_if_one_failed_and_passes_when_all_done_and_all_known_passed():
+    early = summary([attempt("sco_a", 1, "completed", "passed", 1.0), attempt("sco_b", 1, "incomplete", None)], MANY)
+    assert early["success_status"] is None              # one lesson passed is no course mastery yet
+    failed_early = summary([attempt("sco_a", 1, "completed", "failed", 0.2)], MANY)
+    assert failed_early["success_status"] == "failed"
     passed = summary([attempt("sco_a", 1, "completed", "passed", 1.0), attempt("sco_b", 1, "completed", None)], MANY)
     assert passed["success_status"] == "passed"
     failed = summary([attempt("sco_a", 1, "completed", "passed", 1.0),
@@ -74,3 +78,10 @@ def test_total_time_sums_every_attempt_of_every_sco():
                  attempt("sco_b", 1, total="PT1H")], MANY)
     assert s["total_time"] == "PT1H1M40.5S" and s["attempts"] == 3
     assert s["scos"][0]["total_time"] == "PT1M40.5S" and s["scos"][0]["attempts"] == 2
+
+
+def test_a_sequenced_course_has_the_status_its_rollup_decided():
+    attempts = [attempt("sco_a", 1, "completed", "failed", 0.4)]
+    s = summary(attempts, MANY, {"completion_status": "completed", "success_status": "passed", "score_scaled": 0.8})
+    assert (s["completion_status"], s["success_status"], s["score_scaled"]) == ("completed", "passed", 0.8)
+    assert s["scos"][0]["success_status"] == "failed"     # the SCOs keep their own
