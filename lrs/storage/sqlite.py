@@ -116,6 +116,10 @@ ID_LEVEL_BITS = (12, 16, 20)  # id index buckets: 4,096 Statements, merged into 
 # level L-1 (16 buckets = 65,536 Statements, then 1,048,576), up to SPAN_LEVELS.
 SPAN_BITS = 4
 SPAN_LEVELS = 2
+# More top-level spans than this below the newest seq (over 4 billion statements) means a store with a
+# seq far past its data (a planted row, or a tampered import): its summary is not trusted to cover the
+# gap, and a term query walks the window's buckets in SQL, under the read deadline, as before.
+MAX_ROOTS = 4096
 FILTER_CHECKPOINT = 1 << 18  # the writer saves its id filter at least every this many Statements it stores
 FORMAT = 4                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
@@ -706,7 +710,10 @@ class SqliteStore:
             # The buckets that hold the first term, from the summary: a rare or absent term costs a few
             # index seeks, whatever the store's size. One statement walks them in order (the IN list is
             # read sorted, so no sort step) and stops at the limit.
-            buckets = _term_buckets(conn, ids[0], lo >> BUCKET_BITS, hi >> BUCKET_BITS, self._top(conn))
+            top = self._top(conn)
+            if (top >> BUCKET_BITS) >> (SPAN_BITS * SPAN_LEVELS) > MAX_ROOTS:
+                return self._walk(conn, terms, ids, lo, hi, order, want, q)
+            buckets = _term_buckets(conn, ids[0], lo >> BUCKET_BITS, hi >> BUCKET_BITS, top)
             sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
                 direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
@@ -723,6 +730,24 @@ class SqliteStore:
         rows = rows[: q.limit]
         if q.terms:
             rows = [r for r in rows if self._matches(conn, r[1], q.terms)]
+        return rows, cursor
+
+    def _walk(self, conn, terms, ids, lo, hi, order, want, q) -> tuple[list[tuple[int, bytes]], int | None]:
+        """Every bucket of the window in order, enumerated in SQL (interruptible at the read deadline):
+        the query of a store whose seqs are too sparse for the summary (MAX_ROOTS)."""
+        sql = ("WITH RECURSIVE b(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM b WHERE n < ?) "
+               "SELECT s.seq, s.body FROM statement_terms t0 ")
+        for i in range(1, len(ids)):
+            direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
+            sql += (f"JOIN statement_terms t{i} ON t{i}.bucket = t0.bucket AND t{i}.term = ? "
+                    f"AND t{i}.seq = t0.seq{direct} ")
+        sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket IN (SELECT n FROM b) AND t0.term = ?"
+                + (" AND t0.direct = 1" if terms[0][1] else "")
+                + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 "
+                  f"ORDER BY t0.bucket {order}, t0.seq {order} LIMIT ?")
+        rows = conn.execute(sql, [lo >> BUCKET_BITS, hi >> BUCKET_BITS, *ids[1:], ids[0], lo, hi, want]).fetchall()
+        cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None
+        rows = [r for r in rows[: q.limit] if self._matches(conn, r[1], q.terms)]
         return rows, cursor
 
     def _matches(self, conn, body: bytes, terms: list[tuple[str, bool]]) -> bool:
