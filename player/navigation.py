@@ -9,8 +9,8 @@ its SCO is passed or completed. Our manifests also spell and/or/not as words (th
 are read. An expression that cannot be read does not lock its SCO (an LMS must never trap a learner
 behind a typo); the import report already warns about unknown identifiers.
 
-SCORM 2004 multi-SCO courses get flow and choice navigation (every SCO available) until the full
-sequencing comes.
+SCORM 2004 multi-SCO courses are sequenced by the engine in the browser from the activity tree of
+player/sequencing/; one whose tree cannot be built gets flow and choice navigation (every SCO available).
 """
 from __future__ import annotations
 

@@ -51,18 +51,17 @@ def summarise(groups: Iterable[Group], site: str | None = None, role: str | None
 def across(answers: list[dict]) -> dict:
     """Every certification's answer added up: ``requirements`` (a person needing two certifications
     counts twice), ``compliant`` and ``share``, in all and by site and role."""
-    def add(rows_by: str) -> list[dict]:
+    def add(key: str) -> list[dict]:
         sums: dict = {}
         for a in answers:
-            for row in a[rows_by]:
-                s = sums.setdefault(row[rows_by[3:]], [0, 0])
+            for row in a["by_" + key]:
+                s = sums.setdefault(row[key], [0, 0])
                 s[0] += row["people"]
                 s[1] += row["compliant"]
-        key = rows_by[3:]
         return sorted(({key: k, "requirements": r, "compliant": c, "share": c / r if r else None}
                        for k, (r, c) in sums.items()), key=lambda row: (row[key] is None, row[key] or ""))
 
     required = sum(a["people"] for a in answers)
     current = sum(a["compliant"] for a in answers)
     return {"requirements": required, "compliant": current, "share": current / required if required else None,
-            "by_site": add("by_site"), "by_role": add("by_role")}
+            "by_site": add("site"), "by_role": add("role")}

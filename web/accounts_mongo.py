@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from lrs.storage.own_loop import OnOwnLoop
+from lrs.storage.own_loop import OnOwnLoop, add_blocking_methods
 
 from .accounts import Account, Session
 
@@ -83,12 +83,4 @@ class MongoAccountStore(OnOwnLoop):
         super().__init__("lrs-web-accounts-mongo", make)
 
 
-def _blocking(name):
-    def call(self, *args, **kwargs):
-        return self._run(getattr(self.aio, name)(*args, **kwargs))
-    call.__name__ = name
-    return call
-
-
-for _name in _METHODS:
-    setattr(MongoAccountStore, _name, _blocking(_name))
+add_blocking_methods(MongoAccountStore, _METHODS)

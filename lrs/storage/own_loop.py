@@ -41,3 +41,16 @@ class OnOwnLoop:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+def add_blocking_methods(cls: type, names: list[str]) -> None:
+    """Give ``cls`` (an ``OnOwnLoop``) a blocking method for each named coroutine method of its async
+    adapter: ``store.x(...)`` runs ``store.aio.x(...)`` on the adapter's loop and returns its result."""
+    def blocking(name):
+        def call(self, *args, **kwargs):
+            return self._run(getattr(self.aio, name)(*args, **kwargs))
+        call.__name__ = name
+        return call
+
+    for name in names:
+        setattr(cls, name, blocking(name))

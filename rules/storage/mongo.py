@@ -21,7 +21,7 @@ import orjson
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from lrs.storage.own_loop import OnOwnLoop
+from lrs.storage.own_loop import OnOwnLoop, add_blocking_methods
 
 from ..chain import link
 from .ports import (GENESIS, PAGE_LIMIT, Action, DefinitionVersion, Fact, HistoryEvent, LeaseLost, PersonVersion,
@@ -418,12 +418,4 @@ class MongoRulesStore(OnOwnLoop):
         super().__init__("lrs-rules-mongo", make)
 
 
-def _blocking(name):
-    def call(self, *args, **kwargs):
-        return self._run(getattr(self.aio, name)(*args, **kwargs))
-    call.__name__ = name
-    return call
-
-
-for _name in _METHODS:
-    setattr(MongoRulesStore, _name, _blocking(_name))
+add_blocking_methods(MongoRulesStore, _METHODS)

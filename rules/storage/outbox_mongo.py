@@ -8,7 +8,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
-from lrs.storage.own_loop import OnOwnLoop
+from lrs.storage.own_loop import OnOwnLoop, add_blocking_methods
 
 from .outbox import DELIVERY_STATES, DELIVERED, FAILED, Delivery, Endpoint, Reminder, page
 
@@ -157,14 +157,6 @@ class MongoOutboxStore(OnOwnLoop):
         super().__init__("lrs-rules-outbox-mongo", make)
 
 
-def _blocking(name):
-    def call(self, *args, **kwargs):
-        return self._run(getattr(self.aio, name)(*args, **kwargs))
-    call.__name__ = name
-    return call
-
-
-for _name in _METHODS:
-    setattr(MongoOutboxStore, _name, _blocking(_name))
+add_blocking_methods(MongoOutboxStore, _METHODS)
 
 __all__ = ["MongoOutboxStore", "DuplicateKeyError"]
