@@ -33,6 +33,12 @@ their bits name, then walks the buckets theirs name plus the at most 16 buckets 
 about 10 + 15 + 16 seeks for an absent term at 10M Statements. Terms a Statement inherits later (its
 StatementRef target arrives after it) are added to the spans already written.
 
+No loop runs over seq distance: the summary holds every level-1 span before its newest one, so a lookup
+lists only spans the summary holds and the buckets after them, and asks SQL which of those hold rows (one
+seek each) when a window has more than MAX_ROOTS of them; the id index lists the buckets that hold ids the
+same way. A row put in far past the data (a seq gap) costs nothing, and the writer summarises the buckets
+before it that hold rows when it next writes.
+
 The writer saves its id filter in the store (``id_filter``, ``id_filter_top``) in the transaction of the
 Statements it holds, every FILTER_CHECKPOINT Statements and at a clean close; at start it reads it back,
 checks it (the seq it was saved at is in the store with the same Statement id, every part's checksum),
@@ -116,9 +122,9 @@ ID_LEVEL_BITS = (12, 16, 20)  # id index buckets: 4,096 Statements, merged into 
 # level L-1 (16 buckets = 65,536 Statements, then 1,048,576), up to SPAN_LEVELS.
 SPAN_BITS = 4
 SPAN_LEVELS = 2
-# More top-level spans than this below the newest seq (over 4 billion statements) means a store with a
-# seq far past its data (a planted row, or a tampered import): its summary is not trusted to cover the
-# gap, and a term query walks the window's buckets in SQL, under the read deadline, as before.
+# Past this many top-level spans, or buckets after the summary, in a window (over 4 billion Statements: a
+# store with a row far past its data, planted or imported), a lookup asks SQL which of them hold rows,
+# one seek each, instead of listing them all: every loop is over what is stored, never over seq distance.
 MAX_ROOTS = 4096
 FILTER_CHECKPOINT = 1 << 18  # the writer saves its id filter at least every this many Statements it stores
 FORMAT = 4                  # PRAGMA user_version of the store layout this code reads and writes
@@ -311,6 +317,7 @@ class SqliteStore:
             self._see_ids(conn, top)
             if top != self._terms_top:  # another writer stored Statements since: the cache may miss them
                 self._span_cache = None
+                _summarise_upto(conn, top)  # Statements no writer summarised (a row planted far ahead)
             self._group_top = first = top
             for job in jobs:
                 conn.execute("SAVEPOINT batch")
@@ -384,7 +391,8 @@ class SqliteStore:
                 self._ids, self._ids_top, self._ids_saved = loaded
             else:
                 started = time.monotonic()
-                ids = IdFilter(top)  # seqs have no gaps but those older layouts left: top ~ the count
+                # sized for the ids the index can hold (top ~ the count unless a row sits far past the data)
+                ids = IdFilter(min(top, sum(_id_bucket_end(b) - _id_bucket_start(b) + 1 for b in _present_id_buckets(conn))))
                 ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
                 self._ids, self._ids_top, self._ids_saved = ids, top, None
                 (log.warning if top else log.debug)("id filter built from the id index: %d Statements in %.1f s",
@@ -402,7 +410,7 @@ class SqliteStore:
         """Add to the filter the ids of the Statements after ``self._ids_top`` up to ``top``, from the id
         index (their hashes are there, in the few newest buckets)."""
         after = self._ids_top
-        buckets = [b for b in _id_buckets(top) if _id_bucket_end(b) > after]
+        buckets = [b for b in _present_id_buckets(conn) if _id_bucket_end(b) > after]
         hashes = [h for (h,) in conn.execute(
             "SELECT idh FROM statement_ids WHERE bucket IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ?",
             (orjson.dumps(buckets).decode(), after, top))]
@@ -541,6 +549,9 @@ class SqliteStore:
             elif not same_statement(found[sid], n.statement):
                 raise Conflict(sid)
         if kept:
+            if top + len(kept) > _max_seq():
+                raise RuntimeError(f"the store's newest seq is {top}: its index keys hold seqs up to {_max_seq()}, "
+                                   "so it stores nothing more (a row far past the data was put in by hand?)")
             self._store_new(conn, kept, top, stored)
             self._merge_activities(conn, [n.statement for n, _ in kept], job.define)
             top += len(kept)
@@ -576,7 +587,7 @@ class SqliteStore:
         newest seq is ``top`` (read in the same transaction: a merge moves ids between buckets)."""
         if not top or not ids:
             return []
-        buckets = orjson.dumps(_id_buckets(top)).decode()
+        buckets = orjson.dumps(_present_id_buckets(conn)).decode()
         out = []
         for chunk in _chunks(ids):
             out += conn.execute(
@@ -710,10 +721,7 @@ class SqliteStore:
             # The buckets that hold the first term, from the summary: a rare or absent term costs a few
             # index seeks, whatever the store's size. One statement walks them in order (the IN list is
             # read sorted, so no sort step) and stops at the limit.
-            top = self._top(conn)
-            if (top >> BUCKET_BITS) >> (SPAN_BITS * SPAN_LEVELS) > MAX_ROOTS:
-                return self._walk(conn, terms, ids, lo, hi, order, want, q)
-            buckets = _term_buckets(conn, ids[0], lo >> BUCKET_BITS, hi >> BUCKET_BITS, top)
+            buckets = _term_buckets(conn, ids[0], lo >> BUCKET_BITS, hi >> BUCKET_BITS, self._top(conn))
             sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
                 direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
@@ -730,24 +738,6 @@ class SqliteStore:
         rows = rows[: q.limit]
         if q.terms:
             rows = [r for r in rows if self._matches(conn, r[1], q.terms)]
-        return rows, cursor
-
-    def _walk(self, conn, terms, ids, lo, hi, order, want, q) -> tuple[list[tuple[int, bytes]], int | None]:
-        """Every bucket of the window in order, enumerated in SQL (interruptible at the read deadline):
-        the query of a store whose seqs are too sparse for the summary (MAX_ROOTS)."""
-        sql = ("WITH RECURSIVE b(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM b WHERE n < ?) "
-               "SELECT s.seq, s.body FROM statement_terms t0 ")
-        for i in range(1, len(ids)):
-            direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
-            sql += (f"JOIN statement_terms t{i} ON t{i}.bucket = t0.bucket AND t{i}.term = ? "
-                    f"AND t{i}.seq = t0.seq{direct} ")
-        sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket IN (SELECT n FROM b) AND t0.term = ?"
-                + (" AND t0.direct = 1" if terms[0][1] else "")
-                + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 "
-                  f"ORDER BY t0.bucket {order}, t0.seq {order} LIMIT ?")
-        rows = conn.execute(sql, [lo >> BUCKET_BITS, hi >> BUCKET_BITS, *ids[1:], ids[0], lo, hi, want]).fetchall()
-        cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None
-        rows = [r for r in rows[: q.limit] if self._matches(conn, r[1], q.terms)]
         return rows, cursor
 
     def _matches(self, conn, body: bytes, terms: list[tuple[str, bool]]) -> bool:
@@ -904,16 +894,27 @@ def _id_bucket(seq: int, top: int) -> int:
     return seq >> ID_LEVEL_BITS[0]
 
 
-def _id_buckets(top: int) -> list[int]:
-    """Every ``statement_ids`` bucket of a store whose newest Statement is ``top``."""
-    out: list[int] = []
-    first = 0
-    for level in range(len(ID_LEVEL_BITS) - 1, 0, -1):
-        end = top >> ID_LEVEL_BITS[level]
-        out += [(level << 40) | n for n in range(first, end)]
-        first = end << (ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1])
-    out += range(first, (top >> ID_LEVEL_BITS[0]) + 1)
-    return out
+def _max_seq() -> int:
+    """The largest seq the index keys (level << 40 | number) can hold: a bucket of 4,096 Statements
+    numbered up to 2**40, 2**52 - 1 (no store grows there by itself; only a row put in by hand)."""
+    return (1 << (40 + min(BUCKET_BITS, ID_LEVEL_BITS[0]))) - 1
+
+
+def _present(conn, table: str, lo: int, hi: int) -> list[int]:
+    """The distinct values from ``lo`` to ``hi`` of the first key column (``bucket`` or ``span``) of
+    ``table`` that hold rows, in order: one index seek each, however far apart they are."""
+    col = "span" if table == "term_spans" else "bucket"
+    return [v for (v,) in conn.execute(
+        f"WITH RECURSIVE k(v) AS (SELECT (SELECT min({col}) FROM {table} WHERE {col} >= ?1 AND {col} <= ?2) "
+        f"UNION ALL SELECT (SELECT min({col}) FROM {table} WHERE {col} > k.v AND {col} <= ?2) "
+        "FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL", (lo, hi))]
+
+
+def _present_id_buckets(conn) -> list[int]:
+    """Every ``statement_ids`` bucket that holds ids (about 1 a million Statements and at most 31 more,
+    one seek each). Not worked out from the newest seq: Statements before a seq gap (a row planted far
+    ahead) stay in the small buckets they were in, and the gap's empty buckets cost nothing."""
+    return _present(conn, "statement_ids", 0, (len(ID_LEVEL_BITS) << 40) - 1)
 
 
 def _merge_id_buckets(conn, old_top: int, top: int) -> None:
@@ -934,34 +935,46 @@ def _id_bucket_end(key: int) -> int:
     return ((n + 1) << ID_LEVEL_BITS[level]) - 1
 
 
-def _summary_roots(top: int) -> list[tuple[int, int]]:
-    """(level, number) of the spans and buckets a term lookup starts from in a store whose newest seq is
-    ``top``: every full span of the top level, then the full spans of each level below after those, then
-    the buckets after them (the last one filling). At most 2**SPAN_BITS - 1 of each level below the top."""
-    b = top >> BUCKET_BITS
-    out: list[tuple[int, int]] = []
-    first = 0
-    for level in range(SPAN_LEVELS, 0, -1):
-        end = b >> (SPAN_BITS * level)
-        out += [(level, n) for n in range(first, end)]
-        first = end << SPAN_BITS
-    out += [(0, n) for n in range(first, b + 1)]
-    return out
+def _id_bucket_start(key: int) -> int:
+    """The first seq an id bucket can hold."""
+    level, n = key >> 40, key & ((1 << 40) - 1)
+    return n << ID_LEVEL_BITS[level]
+
+
+def _summarised(conn) -> int:
+    """How many level-1 spans the summary holds: every one before this number (each full span holds
+    Statements, so its rows are there), from the newest level-1 row: one seek."""
+    row = conn.execute("SELECT max(span) FROM term_spans WHERE span >= ? AND span < ?", (1 << 40, 2 << 40)).fetchone()
+    return 0 if row[0] is None else (row[0] & ((1 << 40) - 1)) + 1
 
 
 def _term_buckets(conn, th: int, lo: int, hi: int, top: int) -> list[int]:
     """The buckets from ``lo`` to ``hi`` that may hold term ``th``, sorted: the summary's spans read top
     down, one index seek per span asked (a span's bits say which of its parts hold the term), plus the
-    buckets not summarised yet. A term no span holds costs a seek per root and no walk."""
+    buckets after the summary. A term no span holds costs a seek per root and no walk.
+
+    The roots: the spans of the top level the summary holds, then those of each level below after them
+    (at most 2**SPAN_BITS - 1 each), then the buckets after the summary (normally the at most 16 of the
+    span filling). A window with more than MAX_ROOTS top-level spans or buckets after the summary (a row
+    far past the data) asks SQL which of them hold rows."""
     def overlaps(level: int, n: int) -> bool:
         shift = SPAN_BITS * level
         return n << shift <= hi and ((n + 1) << shift) - 1 >= lo
 
+    done = _summarised(conn)  # level-1 spans
     spans = []
-    buckets = []
-    for level, n in _summary_roots(top):
-        if overlaps(level, n):
-            (spans if level else buckets).append((level << 40) | n)
+    first = 0
+    for level in range(SPAN_LEVELS, 0, -1):
+        shift = SPAN_BITS * (level - 1)
+        end = done >> shift
+        a, b = max(first, lo >> (shift + SPAN_BITS)), min(end - 1, hi >> (shift + SPAN_BITS))
+        if b - a >= MAX_ROOTS:
+            spans += _present(conn, "term_spans", (level << 40) | a, (level << 40) | b)
+        else:
+            spans += [(level << 40) | n for n in range(a, b + 1)]
+        first = end << SPAN_BITS
+    a, b = max(first, lo), min(top >> BUCKET_BITS, hi)
+    buckets = _present(conn, "statement_terms", a, b) if b - a >= MAX_ROOTS else list(range(a, b + 1))
     while spans:
         found = conn.execute("SELECT span, bits FROM term_spans WHERE span IN (SELECT value FROM json_each(?)) "
                              "AND term = ?", (orjson.dumps(spans).decode(), th)).fetchall()
@@ -1002,20 +1015,45 @@ def _span_done(conn, level: int, n: int) -> None:
 def _summarise_all(conn, progress: bool = True) -> None:
     """Layout 3 -> 4 (and the tests' reference): the term summary of every full span, from the term index."""
     conn.execute("DELETE FROM term_spans")
-    top = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
-    spans = (top >> BUCKET_BITS) >> SPAN_BITS
+    _summarise_upto(conn, conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0, progress)
+
+
+def _summarise_upto(conn, top: int, progress: bool = False) -> None:
+    """Bring the summary up to a store whose newest seq is ``top``: the full level-1 spans after those it
+    holds that hold Statements, from the term index, then the spans above them now complete. Nothing to do
+    when the writers summarised every span as it filled (one seek); after a seq gap (a row planted far
+    ahead) the work is one seek per bucket that holds rows, never a step per empty bucket or span."""
     mask = (1 << SPAN_BITS) - 1
+    done, end = _summarised(conn), (top >> BUCKET_BITS) >> SPAN_BITS
+    if done >= end:
+        return
+    spans = sorted({b >> SPAN_BITS for b in _present(conn, "statement_terms", done << SPAN_BITS, (end << SPAN_BITS) - 1)})
     started = time.monotonic()
-    for n in range(spans):
+    for i, n in enumerate(spans):
         first = n << SPAN_BITS
         conn.execute("INSERT INTO term_spans (span, term, bits) "
                      "SELECT ?, term, sum(1 << (bucket & ?)) FROM "
                      "(SELECT DISTINCT bucket, term FROM statement_terms WHERE bucket BETWEEN ? AND ?) "
                      "GROUP BY term ORDER BY term", ((1 << 40) | n, mask, first, first + mask))
-        _span_done(conn, 1, n)
-        if progress and (n + 1) % 16 == 0:
-            log.warning("term summary: %d of %d spans (%d Statements) in %.0f s", n + 1, spans,
-                        (n + 1) << (SPAN_BITS + BUCKET_BITS), time.monotonic() - started)
+        if progress and (i + 1) % 16 == 0:
+            log.warning("term summary: %d of %d spans (%d Statements) in %.0f s", i + 1, len(spans),
+                        (i + 1) << (SPAN_BITS + BUCKET_BITS), time.monotonic() - started)
+    # A span of level L is complete once every span of level L-1 it covers is below ``end``: those with a
+    # child made now, and the one whose earlier children were made before (it was filling).
+    for level in range(2, SPAN_LEVELS + 1):
+        below = SPAN_BITS * (level - 2)
+        before, after = done >> (below + SPAN_BITS), end >> (below + SPAN_BITS)
+        parents = {c >> SPAN_BITS for c in spans}
+        if done >> below > before << SPAN_BITS:
+            parents.add(before)
+        spans = sorted(p for p in parents if before <= p < after)
+        for p in spans:
+            first = ((level - 1) << 40) | (p << SPAN_BITS)
+            conn.execute("INSERT INTO term_spans (span, term, bits) "
+                         "SELECT ?, term, sum(1 << (span & ?)) FROM term_spans WHERE span BETWEEN ? AND ? "
+                         "GROUP BY term ORDER BY term "
+                         "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
+                         ((level << 40) | p, mask, first, first + mask))
 
 
 def _bucket_ids(conn) -> None:

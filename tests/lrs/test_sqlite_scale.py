@@ -365,3 +365,114 @@ def test_server_start_waits_at_most_its_bound_and_the_first_write_waits_for_the_
         store.close()
     saved = sqlite3.connect(tmp_path / "lrs.sqlite3").execute("SELECT top FROM id_filter_top").fetchone()
     assert saved == (3,)  # the writer process saved its filter at the clean shutdown
+
+
+# -- a seq far past the data -----------------------------------------------------------------
+
+# A seq far past the data: 2^39 buckets, 2^35 id buckets of the top level below it at these sizes. (The
+# reported row was at 2^52, the first seq the index keys cannot hold at full size: see the test after.)
+FAR = 1 << 41
+
+
+def _far_gap_scenario(path: str) -> None:
+    """A store with a row planted at seq 2^52 (no writer stored it): reads before any write, then the
+    writer storing after it, its summary, its id filter saved, read back and rebuilt; every result right.
+    Run in a process whose address space is capped: a loop or a list as long as the gap cannot fit."""
+    rng = random.Random(11)
+    store = sqlite_adapter.SqliteStore(path)
+    before = [_new(rng) for _ in range(41)]
+    for i in range(0, len(before), 5):
+        store.insert(before[i:i + 5], {})
+    planted = prepare(make_statement(), AUTHORITY, "1.0.3")
+    planted["stored"] = "2000-01-01T00:00:00.000Z"
+    store._writer.execute("INSERT INTO statements (seq, id, stored, body) VALUES (?, ?, ?, ?)",
+                          (FAR, planted["id"], planted["stored"], orjson.dumps(planted)))
+
+    def by_registration(n: NewStatement) -> list[int]:
+        rows, _ = store.query(StatementQuery(terms=[("r:" + n.statement["context"]["registration"], False)],
+                                             limit=10))
+        return [seq for seq, _ in rows]
+
+    # Reads before any writer has seen the gap: the Statements before it are found through the buckets
+    # no span holds yet, the gap costs nothing.
+    assert [by_registration(n) for n in before] == [[seq] for seq in range(1, 42)]
+    assert store.query(StatementQuery(terms=[("r:" + str(uuid.uuid4()), False)], limit=10)) == ([], None)
+    assert store.get(before[3].statement["id"], False) is not None
+    # The writer stores after it: the summary is brought up to the gap from the buckets that hold rows.
+    after = [_new(rng) for _ in range(41)]
+    for i in range(0, len(after), 5):
+        store.insert(after[i:i + 5], {})
+    top = store.last_seq()
+    assert top == FAR + 41
+    assert [by_registration(n) for n in after] == [[FAR + seq] for seq in range(1, 42)]
+    assert [by_registration(n) for n in before[::7]] == [[seq] for seq in range(1, 42, 7)]
+    verb = "v:http://example.com/verbs/1"
+    rows, _ = store.query(StatementQuery(terms=[(verb, False)], limit=200, ascending=True))
+    assert [seq for seq, _ in rows] == [seq for seq, n in zip([*range(1, 42), *range(FAR + 1, FAR + 42)],
+                                                              before + after) if verb in n.terms]
+    conn = store._writer
+    assert _summary(conn) == _reference_summary(Path(path))
+    bits = sqlite_adapter.BUCKET_BITS
+    for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
+        found = sqlite_adapter._term_buckets(conn, term, 0, top >> bits, top)
+        holding = _walk_all_buckets(conn, term, top)
+        assert set(holding) <= set(found) and len(found) <= len(holding) + (1 << sqlite_adapter.SPAN_BITS), (found, holding)
+    _reinsert_all(store, before + after)
+    store.close()
+    # Read back at the next start, then rebuilt from the id index when it cannot be trusted.
+    for damage in ("", "DELETE FROM id_filter_top"):
+        if damage:
+            sqlite3.connect(path, isolation_level=None).execute(damage)
+        store = sqlite_adapter.SqliteStore(path)
+        store.load_ids()
+        _reinsert_all(store, before + after)
+        store.insert([_new(rng)], {})
+        assert store.last_seq() == top + 1 + bool(damage)
+        store.close()
+
+
+GAP = textwrap.dedent("""
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+    sys.path[:0] = [{tests!r}]
+    import lrs.storage.sqlite as s
+    for k, v in {small!r}.items():
+        setattr(s, k, v)
+    from test_sqlite_scale import _far_gap_scenario
+    _far_gap_scenario({path!r})
+    print("peak KiB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+""")
+
+
+def test_a_row_far_past_the_data_costs_reads_writes_summary_and_id_filter_nothing_and_all_stay_right(path):
+    """Issue 16: a Statement row planted at seq 2^52 once made the writer's loops and lists run over every
+    bucket of the gap (21.5 GB before the machine ran out). Every loop is over what is stored: in a process
+    capped at 1 GiB of address space and 60 s, reads before and after the writer sees the gap, the writer,
+    its summary and its id filter (saved, read back, rebuilt) all stay right."""
+    code = GAP.format(limit=1 << 30, tests=str(Path(__file__).parent), small=SMALL, path=str(path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.split()[-1]) < 300_000  # KiB: the process's peak resident size
+
+
+def test_past_the_largest_seq_the_keys_hold_the_writer_refuses_and_reads_go_on(tmp_path):
+    """A row put in by hand at seq 2^52 (the reported one): the writer's next seq would not fit the index
+    keys (a bucket of 4,096 Statements numbered past 2^40), so it stores nothing and says why, instead of
+    keying ids where a later lookup would miss them; reads still answer."""
+    store = sqlite_adapter.SqliteStore(tmp_path / "lrs.sqlite3")
+    try:
+        rng = random.Random(12)
+        store.insert([_new(rng) for _ in range(3)], {})
+        planted = prepare(make_statement(), AUTHORITY, "1.0.3")
+        planted["stored"] = "2000-01-01T00:00:00.000Z"
+        store._writer.execute("INSERT INTO statements (seq, id, stored, body) VALUES (?, ?, ?, ?)",
+                              (1 << 52, planted["id"], planted["stored"], orjson.dumps(planted)))
+        with pytest.raises(RuntimeError, match="index keys hold seqs up to 4503599627370495"):
+            store.insert([_new(rng)], {})
+        assert store.last_seq() == 1 << 52
+        rows, _ = store.query(StatementQuery(terms=[("v:http://example.com/verbs/1", False)], limit=10))
+        assert all(seq <= 3 for seq, _ in rows)
+        assert store.query(StatementQuery(terms=[("r:" + str(uuid.uuid4()), False)], limit=10)) == ([], None)
+    finally:
+        store.close()
