@@ -26,7 +26,7 @@ query on a rare or absent term does not seek every bucket (2,442 at 10M Statemen
 is 16 buckets (65,536 Statements); its row for a term has a bit for each of its buckets that holds the
 term. A span of level 2 is 16 spans of level 1 (1,048,576 Statements), its bits say which of them hold
 the term. The writer adds a level-1 span's rows once, in term order, in the transaction in which its last
-bucket fills (from the terms of each bucket, gathered as it filled), and a level-2 span's in one sorted
+bucket fills (one SQL statement over its buckets' rows in the term index), and a level-2 span's in one sorted
 pass over its 16 children when the last of them is written: new rows only ever go to the newest end of
 the table, as the term index's do. A lookup reads the level-2 rows of the term, then the level-1 rows
 their bits name, then walks the buckets theirs name plus the at most 16 buckets not in a full span yet:
@@ -157,8 +157,7 @@ class SqliteStore:
         self._ids: IdFilter | None = None   # the writer's filter of stored ids, built at its first write
         self._ids_top = 0                   # the newest seq the filter has seen
         self._ids_saved: tuple[int, list[int], str] | None = None  # (top, part counts, generation) as saved
-        self._span_cache: list | None = None  # [span, next bucket, {term: bits}]: level 1 span being filled
-        self._terms_top = -1                # the top this writer last committed at (the cache is right for it)
+        self._terms_top = -1                # the top this writer last committed at
         self._group_top = 0                 # the top when the write group being written began
         self._all: list[sqlite3.Connection] = [self._writer]
         self._process = WriterProcess(self.path) if writer_process else None
@@ -315,8 +314,7 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             top, stored = self._next(conn)
             self._see_ids(conn, top)
-            if top != self._terms_top:  # another writer stored Statements since: the cache may miss them
-                self._span_cache = None
+            if top != self._terms_top:  # another writer, or none, stored Statements since
                 _summarise_upto(conn, top)  # Statements no writer summarised (a row planted far ahead)
             self._group_top = first = top
             for job in jobs:
@@ -342,7 +340,6 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._definitions.forget()
-            self._span_cache = None
             self._terms_top = -1
             for job in jobs:
                 if job.error is None:
@@ -490,40 +487,20 @@ class SqliteStore:
     # -- the term summary ----------------------------------------------------------------
 
     def _summarise(self, conn, old_top: int, top: int) -> None:
-        """The store's newest seq went from ``old_top`` to ``top`` in this transaction: add to the
-        summary every bucket that is now full. A level-1 span's row of a term is written once, when
-        its last bucket fills, from the terms of its buckets gathered as each filled (kept in memory,
-        read back from the term index after a restart); higher levels are made from the level below."""
-        for b in range(old_top >> BUCKET_BITS, top >> BUCKET_BITS):
-            n = b >> SPAN_BITS
-            cache = self._span_cache
-            if cache is None or cache[0] != n or cache[1] != b:
-                cache = [n, n << SPAN_BITS, {}]
-                for older in range(n << SPAN_BITS, b):
-                    _bucket_terms(conn, older, cache[2])
-            _bucket_terms(conn, b, cache[2])
-            cache[1] = b + 1
-            if (b + 1) & ((1 << SPAN_BITS) - 1):
-                self._span_cache = cache
-                continue
-            self._span_cache = None
-            conn.execute("INSERT INTO term_spans (span, term, bits) SELECT ?, value ->> 0, value ->> 1 "
-                         "FROM json_each(?) ORDER BY 2 "
-                         "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
-                         ((1 << 40) | n, orjson.dumps(sorted(cache[2].items())).decode()))
+        """The store's newest seq went from ``old_top`` to ``top`` in this transaction: add to the summary
+        every level-1 span that is now full, in one SQL statement each from its 16 buckets' rows in the
+        term index (just written, so in the page cache), then the spans above it it completes."""
+        for n in range((old_top >> BUCKET_BITS) >> SPAN_BITS, (top >> BUCKET_BITS) >> SPAN_BITS):
+            _summarise_span(conn, n)
             _span_done(conn, 1, n)
 
     def _summarise_late(self, conn, rows: list[tuple[int, int, int, int]]) -> None:
         """Term rows just added to Statements stored earlier (they inherit from a StatementRef target that
-        came after them): the spans already summarised, and the span being gathered, get them too."""
+        came after them): the spans already summarised get them too (a span not full yet reads them from
+        the term index when it fills)."""
         top_bucket = self._group_top >> BUCKET_BITS
-        cache = self._span_cache
         mask = (1 << SPAN_BITS) - 1
         for b, th, _, _ in rows:
-            if b >= top_bucket:
-                continue  # not full yet: summarised when it fills
-            if cache is not None and cache[0] == b >> SPAN_BITS and b < cache[1]:
-                cache[2][th] = cache[2].get(th, 0) | (1 << (b & mask))
             for level in range(1, SPAN_LEVELS + 1):
                 n = b >> (SPAN_BITS * level)
                 if n >= top_bucket >> (SPAN_BITS * level):
@@ -990,11 +967,14 @@ def _term_buckets(conn, th: int, lo: int, hi: int, top: int) -> list[int]:
     return buckets
 
 
-def _bucket_terms(conn, b: int, into: dict[int, int]) -> None:
-    """Add the terms of bucket ``b`` to a level-1 span's {term: bits} (the bucket's bit in its span)."""
-    bit = 1 << (b & ((1 << SPAN_BITS) - 1))
-    for (th,) in conn.execute("SELECT DISTINCT term FROM statement_terms WHERE bucket = ?", (b,)):
-        into[th] = into.get(th, 0) | bit
+def _summarise_span(conn, n: int) -> None:
+    """The level-1 rows of span ``n`` (full): for each term its buckets' bits, from the term index in one
+    statement (an index-ordered read of the span's rows, a sort of its distinct bucket-terms)."""
+    first = n << SPAN_BITS
+    conn.execute("INSERT INTO term_spans (span, term, bits) "
+                 "SELECT ?, term, sum(1 << (bucket & ?)) FROM "
+                 "(SELECT DISTINCT bucket, term FROM statement_terms WHERE bucket BETWEEN ? AND ?) "
+                 "GROUP BY term ORDER BY term", ((1 << 40) | n, (1 << SPAN_BITS) - 1, first, first + (1 << SPAN_BITS) - 1))
 
 
 def _span_done(conn, level: int, n: int) -> None:
@@ -1030,11 +1010,7 @@ def _summarise_upto(conn, top: int, progress: bool = False) -> None:
     spans = sorted({b >> SPAN_BITS for b in _present(conn, "statement_terms", done << SPAN_BITS, (end << SPAN_BITS) - 1)})
     started = time.monotonic()
     for i, n in enumerate(spans):
-        first = n << SPAN_BITS
-        conn.execute("INSERT INTO term_spans (span, term, bits) "
-                     "SELECT ?, term, sum(1 << (bucket & ?)) FROM "
-                     "(SELECT DISTINCT bucket, term FROM statement_terms WHERE bucket BETWEEN ? AND ?) "
-                     "GROUP BY term ORDER BY term", ((1 << 40) | n, mask, first, first + mask))
+        _summarise_span(conn, n)
         if progress and (i + 1) % 16 == 0:
             log.warning("term summary: %d of %d spans (%d Statements) in %.0f s", i + 1, len(spans),
                         (i + 1) << (SPAN_BITS + BUCKET_BITS), time.monotonic() - started)
