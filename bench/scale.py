@@ -6,7 +6,9 @@ At each step: bench/ingest.py adds 1,000,000 statements (4 clients; its own serv
 bench/startup.py times a start after a clean shutdown, then bench/query.py runs every shape with
 1 client and with 4 (each on a fresh server: pass 1 cold, pass 2 warm). Prints, and appends to
 --out as JSON lines: ingest rate, start-up times, each shape's p50/p95, server RSS peaks, disk.
---start-at resumes a store already built to that many millions.
+--start-at resumes a store already built to that many millions (each step's ingest uses seed = the
+step's number, so a step stopped part way is resumed by running it again: the statements it already
+stored are sent again and stored once). --crash adds a start after SIGKILL mid-batch at each step.
 """
 from __future__ import annotations
 
@@ -33,12 +35,16 @@ def disk(path: Path) -> int:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
 
-def measure(data_dir: Path, millions: int, queries: int) -> dict:
+def measure(data_dir: Path, millions: int, queries: int, crash: bool = False) -> dict:
     row: dict = {"millions": millions, "at": time.strftime("%H:%M:%S", time.gmtime()),
                  "load": round(os.getloadavg()[0], 1)}
-    startup = run(["bench/startup.py", "--data-dir", str(data_dir)])
-    _, _, read, write = next(line for line in startup.splitlines() if line.startswith("RESULT")).split("\t")
-    row["start_read_s"], row["start_write_s"] = float(read), float(write)
+    startup = run(["bench/startup.py", "--data-dir", str(data_dir)] + (["--crash"] if crash else []))
+    for line in startup.splitlines():
+        if line.startswith("RESULT"):
+            _, kind, read, write = line.split("\t")
+            prefix = "start" if kind == "clean" else "crash"
+            row[f"{prefix}_read_s"], row[f"{prefix}_write_s"] = float(read), float(write)
+    row["statements"] = int(re.search(r"(\d+) statements in the store", startup).group(1))
     for clients in (1, 4):
         out = run(["bench/query.py", "--data-dir", str(data_dir), "--clients", str(clients),
                    "--queries", str(queries)])
@@ -59,6 +65,8 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--step", type=int, default=1_000_000, help="statements added between measurements")
     ap.add_argument("--out", type=Path, default=Path("scale-results.jsonl"))
+    ap.add_argument("--crash", action="store_true",
+                    help="at each step also a start after SIGKILL mid-batch (bench/startup.py --crash)")
     args = ap.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -78,7 +86,7 @@ def main() -> int:
         rate = float(re.search(r"ingest: ([\d,]+) statements/s", out).group(1).replace(",", ""))
         rss = float(re.search(r"server RSS peak: (\d+)", out).group(1))
         rounds = [int(x.replace(",", "")) for x in re.findall(r"([\d,]+) statements/s this round", out)]
-        row = measure(args.data_dir, m, args.queries)
+        row = measure(args.data_dir, m, args.queries, args.crash)
         row.update(ingest_per_s=rate, ingest_rss_mb=rss, ingest_rounds=rounds)
         emit(row)
     return 0

@@ -16,7 +16,6 @@ import argparse
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -26,46 +25,44 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import KEY, REPO, SECRET, Server, machine, statement  # noqa: E402
+from common import KEY, SECRET, Server, machine, statement  # noqa: E402
 
 HEADERS = {"X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
 
 
 def timed_start(data_dir: Path) -> tuple[Server, float, float]:
     """Start the server; seconds to the first /about answer and to the first accepted write."""
-    server = Server(data_dir)
-    env = dict(os.environ, LRS_DATA_DIR=str(data_dir), LRS_PORT=str(server.port), LRS_LOG_LEVEL="warning")
-    lrs = [sys.executable, "-m", "service.cli"]
-    existing = subprocess.run(lrs + ["credentials", "list"], env=env, cwd=REPO, capture_output=True, text=True)
-    if f'"key": "{KEY}"' not in existing.stdout:
-        subprocess.run(lrs + ["credentials", "create", "--key", KEY, "--secret", SECRET], env=env, cwd=REPO,
-                       check=True, capture_output=True)
     body = orjson.dumps([statement(random.Random())])
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    server.proc = subprocess.Popen(lrs + ["serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+    for _ in range(3):  # a port taken by another process before the server bound it: a new port
+        server = Server(data_dir)
+        server.launch(["serve"])
+        times: dict[str, float] = {}
 
-    def poll(name: str, ask) -> None:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                if ask().status_code == 200:
-                    times[name] = time.perf_counter() - start
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.01)
+        def poll(name: str, ask) -> None:
+            deadline = time.time() + 300
+            while time.time() < deadline and not server.exited():
+                try:
+                    if ask().status_code == 200:
+                        times[name] = time.perf_counter() - server.started
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.01)
 
-    with httpx.Client(auth=(KEY, SECRET), headers=HEADERS, timeout=300) as http:
-        threads = [threading.Thread(target=poll, args=("read", lambda: http.get(server.url + "/about"))),
-                   threading.Thread(target=poll, args=("write", lambda: http.post(server.url + "/statements",
-                                                                                     content=body)))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    return server, times.get("read", float("nan")), times.get("write", float("nan"))
+        with httpx.Client(auth=(KEY, SECRET), headers=HEADERS, timeout=300) as http:
+            threads = [threading.Thread(target=poll, args=("read", lambda: http.get(server.url + "/about"))),
+                       threading.Thread(target=poll, args=("write", lambda: http.post(server.url + "/statements",
+                                                                                         content=body)))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        why = server.exited()
+        if why is None:
+            return server, times.get("read", float("nan")), times.get("write", float("nan"))
+        if "address already in use" not in why.lower():
+            raise RuntimeError(f"the server exited before answering ({why})")
+    raise RuntimeError("three ports in a row were taken before the server bound them")
 
 
 def crash_mid_ingest(server: Server, seconds: float = 3.0) -> int:
@@ -98,6 +95,7 @@ def crash_mid_ingest(server: Server, seconds: float = 3.0) -> int:
     stop.set()
     for c in clients:
         c.join()
+    Path(server.log.name).unlink(missing_ok=True)
     return stored[0]
 
 
@@ -121,6 +119,12 @@ def main() -> int:
         print(f"  start after SIGKILL of the server and its writer mid-batch ({stored} statements posted before): "
               f"/about answered after {read:.2f} s, first write stored after {write:.2f} s", flush=True)
         print(f"RESULT\tcrash\t{read:.2f}\t{write:.2f}", flush=True)
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{args.data_dir / 'lrs.sqlite3'}?mode=ro", uri=True)
+    print(f"{conn.execute('SELECT max(seq) FROM statements').fetchone()[0] or 0} statements in the store "
+          "(its newest seq)")
+    conn.close()
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
     return 0
 
