@@ -168,9 +168,43 @@ def test_summary_gets_the_terms_a_referrer_stored_spans_earlier_inherits_from_it
         rows, _ = store.query(StatementQuery(terms=[(term, False)], limit=10))
         assert sorted(seq for seq, _ in rows) == [2, store.last_seq() - 1]
         assert store.get(voided_late.statement["id"], voided=True) is not None
+        # The voided target is left out; the voiding Statement, stored spans before it, matches its terms.
+        term = next(t for t in voided_late.terms if "voided-late@example.com" in t)
+        rows, _ = store.query(StatementQuery(terms=[(term, False)], limit=10))
+        assert [seq for seq, _ in rows] == [3]
         for _ in range(4):  # and the summary stays right as more spans fill after it
             store.insert([_new(rng) for _ in range(7)], {})
         _check_summary(store, path)
+    finally:
+        store.close()
+
+
+def test_a_statement_voided_spans_after_it_was_stored_leaves_queries_and_the_voiding_one_matches(path):
+    """Voiding across the summary: a Statement in a span summarised long ago is voided; a query on its
+    terms gives the voiding Statement (it targets it) and never the voided one, cold and after restart."""
+    rng = random.Random(13)
+    store = sqlite_adapter.SqliteStore(path)
+    try:
+        target = _new(rng)
+        store.insert([target], {})
+        for _ in range(12):
+            store.insert([_new(rng) for _ in range(5)], {})
+        store.insert([_ref(rng, target.statement["id"], "http://adlnet.gov/expapi/verbs/voided")], {})
+        voiding = store.last_seq()
+        for _ in range(6):
+            store.insert([_new(rng) for _ in range(5)], {})
+        _check_summary(store, path)
+        registration = "r:" + target.statement["context"]["registration"]
+        rows, _ = store.query(StatementQuery(terms=[(registration, False)], limit=10))
+        assert [seq for seq, _ in rows] == [voiding]
+        assert store.get(target.statement["id"], voided=True) is not None
+        assert store.get(target.statement["id"], voided=False) is None
+    finally:
+        store.close()
+    store = sqlite_adapter.SqliteStore(path)
+    try:
+        rows, _ = store.query(StatementQuery(terms=[(registration, False)], limit=10))
+        assert [seq for seq, _ in rows] == [voiding]
     finally:
         store.close()
 
