@@ -389,11 +389,12 @@ class SqliteStore:
             else:
                 started = time.monotonic()
                 # sized for the ids the index can hold (top ~ the count unless a row sits far past the data)
-                ids = IdFilter(min(top, sum(_id_bucket_end(b) - _id_bucket_start(b) + 1 for b in _present_id_buckets(conn))))
+                room = sum(_id_bucket_end(b) - _id_bucket_start(b) + 1 for b in _present_id_buckets(conn))
+                ids = IdFilter(min(top, room))
                 ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
                 self._ids, self._ids_top, self._ids_saved = ids, top, None
-                (log.warning if top else log.debug)("id filter built from the id index: %d Statements in %.1f s",
-                                                    top, time.monotonic() - started)
+                (log.warning if top else log.debug)("id filter built from the id index: the ids up to seq %d "
+                                                    "in %.1f s", top, time.monotonic() - started)
             if top > self._ids_top:
                 started = time.monotonic()
                 n = self._add_tail(conn, top)
@@ -974,7 +975,8 @@ def _summarise_span(conn, n: int) -> None:
     conn.execute("INSERT INTO term_spans (span, term, bits) "
                  "SELECT ?, term, sum(1 << (bucket & ?)) FROM "
                  "(SELECT DISTINCT bucket, term FROM statement_terms WHERE bucket BETWEEN ? AND ?) "
-                 "GROUP BY term ORDER BY term", ((1 << 40) | n, (1 << SPAN_BITS) - 1, first, first + (1 << SPAN_BITS) - 1))
+                 "GROUP BY term ORDER BY term",
+                 ((1 << 40) | n, (1 << SPAN_BITS) - 1, first, first + (1 << SPAN_BITS) - 1))
 
 
 def _span_done(conn, level: int, n: int) -> None:
@@ -1007,7 +1009,8 @@ def _summarise_upto(conn, top: int, progress: bool = False) -> None:
     done, end = _summarised(conn), (top >> BUCKET_BITS) >> SPAN_BITS
     if done >= end:
         return
-    spans = sorted({b >> SPAN_BITS for b in _present(conn, "statement_terms", done << SPAN_BITS, (end << SPAN_BITS) - 1)})
+    present = _present(conn, "statement_terms", done << SPAN_BITS, (end << SPAN_BITS) - 1)
+    spans = sorted({b >> SPAN_BITS for b in present})
     started = time.monotonic()
     for i, n in enumerate(spans):
         _summarise_span(conn, n)

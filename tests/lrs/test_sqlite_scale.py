@@ -450,7 +450,8 @@ def _far_gap_scenario(path: str) -> None:
     for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
         found = sqlite_adapter._term_buckets(conn, term, 0, top >> bits, top)
         holding = _walk_all_buckets(conn, term, top)
-        assert set(holding) <= set(found) and len(found) <= len(holding) + (1 << sqlite_adapter.SPAN_BITS), (found, holding)
+        assert set(holding) <= set(found), (found, holding)
+        assert len(found) <= len(holding) + (1 << sqlite_adapter.SPAN_BITS), (found, holding)
     _reinsert_all(store, before + after)
     store.close()
     # Read back at the next start, then rebuilt from the id index when it cannot be trusted.
