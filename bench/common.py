@@ -6,6 +6,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -28,6 +29,13 @@ def learner(i: int) -> dict:
     return {"objectType": "Agent", "name": f"Learner {i}", "mbox": f"mailto:learner{i}@example.com"}
 
 
+RARE_LEARNERS = 1_000_000
+
+
+def rare_learner(k: int) -> dict:
+    return {"objectType": "Agent", "name": f"Occasional learner {k}", "mbox": f"mailto:occasional{k}@example.com"}
+
+
 def course_id(c: int) -> str:
     return f"https://courses.example.com/course/{c}"
 
@@ -47,9 +55,12 @@ def statement(rng: random.Random) -> dict:
     m = rng.randrange(MODULES_PER_COURSE)
     verb = rng.choice(VERBS)
     raw = rng.randrange(0, 101)
+    sid = uuid.UUID(int=rng.getrandbits(128), version=4)
     return {
-        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "actor": learner(i),
+        "id": str(sid),
+        # 1 in 1,000 from a learner of 1,000,000 occasional ones (about one statement each at 10M): the
+        # rare agents bench/query.py asks for. Drawn from the id, so the rest of the data is unchanged.
+        "actor": rare_learner(sid.int % RARE_LEARNERS) if i < LEARNERS // 1000 else learner(i),
         "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
         "object": {
             "objectType": "Activity", "id": module_id(c, m),
@@ -93,32 +104,64 @@ class Server:
         self.port = port or free_port()
         self.workers = workers
         self.proc: subprocess.Popen | None = None
+        self.log = None
         self.url = f"http://127.0.0.1:{self.port}/xapi"
 
-    def __enter__(self) -> "Server":
-        env = dict(os.environ, LRS_DATA_DIR=str(self.data_dir), LRS_PORT=str(self.port), LRS_LOG_LEVEL="warning")
+    def env(self) -> dict:
+        return dict(os.environ, LRS_DATA_DIR=str(self.data_dir), LRS_PORT=str(self.port), LRS_LOG_LEVEL="warning")
+
+    def launch(self, args: list[str]) -> None:
+        """Start ``lrs <args>`` (the bench credential made first), its output kept in a temporary log that
+        says why if it exits before listening (stopping on a port another process took in between is
+        retried on a new port by ``wait_listening``)."""
         lrs = [sys.executable, "-m", "service.cli"]
-        existing = subprocess.run(lrs + ["credentials", "list"], env=env, cwd=REPO, capture_output=True, text=True)
+        existing = subprocess.run(lrs + ["credentials", "list"], env=self.env(), cwd=REPO, capture_output=True,
+                                  text=True)
         if f'"key": "{KEY}"' not in existing.stdout:
-            subprocess.run(lrs + ["credentials", "create", "--key", KEY, "--secret", SECRET], env=env, cwd=REPO,
-                           check=True, capture_output=True)
-        self.proc = subprocess.Popen(lrs + ["serve", "--workers", str(self.workers)], env=env, cwd=REPO,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(lrs + ["credentials", "create", "--key", KEY, "--secret", SECRET], env=self.env(),
+                           cwd=REPO, check=True, capture_output=True)
+        self._args = args
+        self.log = tempfile.NamedTemporaryFile(prefix="lrs-bench-serve-", suffix=".log", delete=False)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(lrs + args, env=self.env(), cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def exited(self) -> str | None:
+        """None while the server runs; else its exit status and the end of its log."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        return f"status {self.proc.returncode}: {Path(self.log.name).read_text(errors='replace')[-2000:]}"
+
+    def relaunch_if_port_taken(self) -> bool:
+        """The server exited because its port was taken between ``free_port`` and its bind (another
+        process on this machine): start it again on a new port. True if it did."""
+        why = self.exited()
+        if why is None or "address already in use" not in why.lower():
+            return False
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/xapi"
+        self.launch(self._args)
+        return True
+
+    def __enter__(self) -> "Server":
+        self.launch(["serve", "--workers", str(self.workers)])
         deadline = time.time() + 120  # a big store: the writer builds its id filter before the server listens
         while time.time() < deadline:
             try:
                 httpx.get(self.url + "/about", timeout=1)
                 return self
             except httpx.TransportError:
+                if self.exited() and not self.relaunch_if_port_taken():
+                    raise RuntimeError(f"the server exited before listening ({self.exited()})")
                 time.sleep(0.2)
         self.proc.terminate()  # do not leave it running behind the failed bench
         self.proc.wait(10)
-        raise RuntimeError("the server did not start in 120 s")
+        raise RuntimeError(f"the server did not start in 120 s (log: {self.log.name})")
 
     def __exit__(self, *exc):
         if self.proc:
             self.proc.terminate()
             self.proc.wait(10)
+            Path(self.log.name).unlink(missing_ok=True)
 
     def pids(self) -> list[int]:
         """The server process and all its descendants (workers, the SQLite writer process). A

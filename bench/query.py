@@ -1,10 +1,15 @@
 """Query benchmark over a store built by bench/ingest.py (--data-dir), on a real server.
 
-    python bench/query.py --data-dir DIR [--queries 200] [--pages 3] [--clients 4]
+    python bench/query.py --data-dir DIR [--queries 200] [--pages 3] [--clients 4] [--passes 2]
 
-Each query shape is asked with parameters drawn from the same generator the ingest used,
-and each answer is followed through its `more` links for up to --pages pages. Prints p50/p95/p99
-latency of every request per shape, and peak server RSS.
+Each query shape is asked with parameters drawn from stored statements, and each answer is
+followed through its `more` links for up to --pages pages. Prints p50/p95/p99 latency of every
+request per shape, and peak server RSS. Shapes: agent (one of 20,000 learners), verb + activity,
+registration (1-4 statements each at 1-10M), related activities, since/until, rare agent (an
+occasional learner: about one statement each, see bench/common.py) and absent registration (a
+random one no statement has). Pass 1 runs right after the server started, before any other
+query (cold: the server's SQLite page caches are empty; the OS page cache is not dropped), pass 2
+after it (warm).
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import random
 import sqlite3
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -48,8 +54,20 @@ def shapes(rng: random.Random, stored_range: tuple[str, str], sample: list[dict]
         start = a + rng.random() * (b - a) * 0.9
         return {"since": _iso(start), "until": _iso(start + (b - a) * 0.05)}
 
-    return {"agent": agent, "verb+activity": verb_activity, "registration": reg,
-            "related_activities": related, "since/until": since_until}
+    rare = [st for st in sample if st["actor"].get("mbox", "").startswith("mailto:occasional")]
+
+    def rare_agent():
+        return {"agent": json.dumps({"mbox": rng.choice(rare)["actor"]["mbox"]})}
+
+    def absent_registration():
+        return {"registration": str(uuid.UUID(int=rng.getrandbits(128), version=4))}
+
+    out = {"agent": agent, "verb+activity": verb_activity, "registration": reg,
+           "related_activities": related, "since/until": since_until}
+    if rare:
+        out["rare agent"] = rare_agent
+    out["absent registration"] = absent_registration
+    return out
 
 
 def _t(iso: str) -> float:
@@ -123,6 +141,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=20, help="statements per page (the limit parameter)")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--passes", type=int, default=2, help="passes over the shapes: the first cold, then warm")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     if os.environ.get("LRS_MONGODB_URL"):
@@ -130,22 +149,29 @@ def main() -> int:
     else:
         db = sqlite3.connect(args.data_dir / "lrs.sqlite3")
         total, first, last = db.execute("SELECT count(*), min(stored), max(stored) FROM statements").fetchone()
-        seqs = [rng.randrange(1, total + 1) for _ in range(2000)]
-        sample = [orjson.loads(b) for (b,) in db.execute(
-            f"SELECT body FROM statements WHERE seq IN ({','.join('?' * len(seqs))})", seqs)]
+        # 20,000 statements at random: about 20 of them are rare agents' (1 in 1,000)
+        seqs = sorted({rng.randrange(1, total + 1) for _ in range(20_000)})
+        sample = []
+        for k in range(0, len(seqs), 500):
+            chunk = seqs[k:k + 500]
+            sample += [orjson.loads(b) for (b,) in db.execute(
+                f"SELECT body FROM statements WHERE seq IN ({','.join('?' * len(chunk))})", chunk)]
         db.close()
     results = {}
     with Server(args.data_dir) as server:
         sampler = RssSampler(server)
         sampler.start()
-        asyncio.run(run_shape(server.url, shapes(rng, (first, last), sample)["agent"], 20, 1, 1))  # warm up
-        for name, make in shapes(rng, (first, last), sample).items():
-            lat, counts = asyncio.run(run_shape(server.url, make, args.queries, args.pages, args.clients,
-                                                args.limit))
-            results[name] = (lat, counts)
-            print(f"  {name:<20} {len(lat):>5} requests  p50 {percentile(lat, 50) * 1000:6.1f} ms  "
-                  f"p95 {percentile(lat, 95) * 1000:6.1f} ms  p99 {percentile(lat, 99) * 1000:6.1f} ms  "
-                  f"avg {sum(counts) / len(counts):6.1f} statements/chain", flush=True)
+        for n in range(1, args.passes + 1):
+            label = "cold" if n == 1 else "warm"
+            for name, make in shapes(rng, (first, last), sample).items():
+                lat, counts = asyncio.run(run_shape(server.url, make, args.queries, args.pages, args.clients,
+                                                    args.limit))
+                results[name, label] = (lat, counts)
+                print(f"  {label} {name:<20} {len(lat):>5} requests  p50 {percentile(lat, 50) * 1000:6.1f} ms  "
+                      f"p95 {percentile(lat, 95) * 1000:6.1f} ms  p99 {percentile(lat, 99) * 1000:6.1f} ms  "
+                      f"avg {sum(counts) / len(counts):6.1f} statements/chain", flush=True)
+                print(f"RESULT\t{args.clients}\t{label}\t{name}\t{percentile(lat, 50) * 1000:.1f}\t"
+                      f"{percentile(lat, 95) * 1000:.1f}\t{percentile(lat, 99) * 1000:.1f}", flush=True)
         peak = sampler.stop()
     print(f"machine: {machine()}")
     print(f"data: {total:,} statements in the {store_name()}; {args.queries} chains per shape, "

@@ -20,6 +20,7 @@ from lrs.auth import AuthLimits
 from lrs.http import create_app as create_lrs_app
 from lrs.statements.limits import InputLimits, configure as configure_input_limits
 from lrs.storage import open_store
+from lrs.storage.sqlite import SqliteStore
 from player.bridge import Bridge
 from player.files import SessionFiles
 from player.http import create_admin_app, create_learner_app
@@ -40,6 +41,8 @@ from .rules_part import RulesPart
 from .web_part import WebPart
 from .logs import ErrorGuard, RequestLogMiddleware, configure_logging
 from .origins import CONTENT_HEADERS, MAIN_HEADERS, ByListener, SecurityHeaders, not_found
+
+WRITER_START_WAIT = 1.0  # seconds the server waits for the SQLite writer before it listens
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
@@ -157,7 +160,11 @@ def create_apps(settings: Settings | None = None, *,
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await anyio.to_thread.run_sync(store.start)  # before uvicorn listens
+        # Before uvicorn listens, for a second at most: the SQLite writer reads back its saved id filter in
+        # well under that; one it must rebuild (no filter saved, or one that does not check out) goes on in
+        # the background while reads are served, and writes wait for it.
+        start = functools.partial(store.start, wait=WRITER_START_WAIT) if isinstance(store, SqliteStore) else store.start
+        await anyio.to_thread.run_sync(start)
         rules_part.start()
         sweeper = anyio.create_task_group()
         await sweeper.__aenter__()

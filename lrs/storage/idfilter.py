@@ -9,6 +9,7 @@ its size (a scalable Bloom filter), and an id may be held if any of them has it.
 """
 from __future__ import annotations
 
+import zlib
 from typing import Iterable
 
 BITS_PER_ID = 16
@@ -17,9 +18,39 @@ FIRST_CAPACITY = 1 << 16
 _MASK32 = 0xFFFFFFFF
 
 
+PARAMS = f"bloom/{BITS_PER_ID}/{PROBES}"  # what a saved filter must have been made with to be read back
+
+
 class IdFilter:
     def __init__(self, expected: int = 0):
         self._filters = [_Bloom(max(FIRST_CAPACITY, 2 * expected))]
+
+    def counts(self) -> list[int]:
+        """How many ids each part holds: a part whose count has not changed since it was saved is unchanged."""
+        return [f.count for f in self._filters]
+
+    def parts_changed(self, saved_counts: list[int]) -> list[tuple[int, int, bytes | None]]:
+        """(capacity, count, bits) of each part, bits None for a part whose count is the one in
+        ``saved_counts`` (every id added changes its part's count, so that part is as it was saved)."""
+        return [(f.capacity, f.count, None if i < len(saved_counts) and saved_counts[i] == f.count
+                 else bytes(f.bits)) for i, f in enumerate(self._filters)]
+
+    @classmethod
+    def restore(cls, parts: list[tuple[int, int, bytes]]) -> "IdFilter":
+        """The filter ``parts`` describes; ValueError if a part's size does not fit its capacity."""
+        if not parts:
+            raise ValueError("no parts")
+        out = cls.__new__(cls)
+        out._filters = []
+        for capacity, count, bits in parts:
+            f = _Bloom.__new__(_Bloom)
+            f.capacity, f.size, f.count = capacity, capacity * BITS_PER_ID, count
+            if len(bits) != (f.size + 7) >> 3 or not 0 <= count <= capacity:
+                raise ValueError(f"a part of capacity {capacity} has {len(bits)} bytes and {count} ids")
+            f.bits = bytearray(bits)
+            out._filters.append(f)
+        return out
+
 
     def __contains__(self, h: int) -> bool:
         return any(f.has(h) for f in self._filters)
@@ -31,6 +62,11 @@ class IdFilter:
                 newest = _Bloom(2 * newest.capacity)
                 self._filters.append(newest)
             newest.put(h)
+
+
+def checksum(bits: bytes) -> int:
+    """A checksum of a saved part's bits (CRC-32: about 1 GB/s)."""
+    return zlib.crc32(bits)
 
 
 class _Bloom:

@@ -20,6 +20,29 @@ Its buckets are merged as they fill: 16 full buckets of 4,096 Statements become 
 and 16 of those one of 1,048,576, each a sequential copy. A lookup by id probes every bucket:
 one per million Statements and at most 31 more (12 at 1.4M, 0.18 ms). The writer keeps a Bloom
 filter of the stored ids (lrs/storage/idfilter.py) and looks up only the ids it may hold.
+
+The term summary, ``term_spans`` (span, term hash, bits), says which buckets hold a term, so that a
+query on a rare or absent term does not seek every bucket (2,442 at 10M Statements). A span of level 1
+is 16 buckets (65,536 Statements); its row for a term has a bit for each of its buckets that holds the
+term. A span of level 2 is 16 spans of level 1 (1,048,576 Statements), its bits say which of them hold
+the term. The writer adds a level-1 span's rows once, in term order, in the transaction in which its last
+bucket fills (one SQL statement over its buckets' rows in the term index), and a level-2 span's in one sorted
+pass over its 16 children when the last of them is written: new rows only ever go to the newest end of
+the table, as the term index's do. A lookup reads the level-2 rows of the term, then the level-1 rows
+their bits name, then walks the buckets theirs name plus the at most 16 buckets not in a full span yet:
+about 10 + 15 + 16 seeks for an absent term at 10M Statements. Terms a Statement inherits later (its
+StatementRef target arrives after it) are added to the spans already written.
+
+No loop runs over seq distance: the summary holds every level-1 span before its newest one, so a lookup
+lists only spans the summary holds and the buckets after them, and asks SQL which of those hold rows (one
+seek each) when a window has more than MAX_ROOTS of them; the id index lists the buckets that hold ids the
+same way. A row put in far past the data (a seq gap) costs nothing, and the writer summarises the buckets
+before it that hold rows when it next writes.
+
+The writer saves its id filter in the store (``id_filter``, ``id_filter_top``) in the transaction of the
+Statements it holds, every FILTER_CHECKPOINT Statements and at a clean close; at start it reads it back,
+checks it (the seq it was saved at is in the store with the same Statement id, every part's checksum),
+and adds the ids stored after that seq from the id index before it writes anything.
 """
 from __future__ import annotations
 
@@ -41,7 +64,7 @@ from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.attachments import legacy_uploads, uploads
 from ..statements.terms import Terms, hash64, inheritable, merge, statement_terms, term_hash
 from .ports import READ_TIMEOUT, Conflict, Document, NewStatement, StatementQuery, StoreBusy
-from .idfilter import IdFilter
+from .idfilter import PARAMS as FILTER_PARAMS, IdFilter, checksum
 from .sqlite_writer import WriterProcess
 
 STATEMENTS_COLUMNS = """(
@@ -64,6 +87,15 @@ CREATE TABLE IF NOT EXISTS statement_ids (
 CREATE TABLE IF NOT EXISTS statement_terms (
     bucket INTEGER NOT NULL, term INTEGER NOT NULL, seq INTEGER NOT NULL, direct INTEGER NOT NULL,
     PRIMARY KEY (bucket, term, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS term_spans (
+    span INTEGER NOT NULL, term INTEGER NOT NULL, bits INTEGER NOT NULL,
+    PRIMARY KEY (span, term)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS id_filter (
+    part INTEGER PRIMARY KEY, capacity INTEGER NOT NULL, count INTEGER NOT NULL, crc INTEGER NOT NULL,
+    bits BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS id_filter_top (
+    one INTEGER PRIMARY KEY CHECK (one = 1), top INTEGER NOT NULL, top_id TEXT, params TEXT NOT NULL,
+    parts INTEGER NOT NULL, generation TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (sha2 TEXT PRIMARY KEY, content_type TEXT NOT NULL, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS uploads (sha2 TEXT NOT NULL, authority TEXT NOT NULL, PRIMARY KEY (sha2, authority))
     WITHOUT ROWID;
@@ -86,7 +118,16 @@ _TERM_ORDER = {"r": 0, "O": 1, "A": 2, "au": 3, "v": 4}
 _CHUNK = 500
 BUCKET_BITS = 12            # 4,096 statements a bucket: see "The term index" in bench/RESULTS.md
 ID_LEVEL_BITS = (12, 16, 20)  # id index buckets: 4,096 Statements, merged into 65,536, merged into 1,048,576
-FORMAT = 3                  # PRAGMA user_version of the store layout this code reads and writes
+# The term summary: a span of level 1 is 2**SPAN_BITS buckets, a span of level L 2**SPAN_BITS spans of
+# level L-1 (16 buckets = 65,536 Statements, then 1,048,576), up to SPAN_LEVELS.
+SPAN_BITS = 4
+SPAN_LEVELS = 2
+# Past this many top-level spans, or buckets after the summary, in a window (over 4 billion Statements: a
+# store with a row far past its data, planted or imported), a lookup asks SQL which of them hold rows,
+# one seek each, instead of listing them all: every loop is over what is stored, never over seq distance.
+MAX_ROOTS = 4096
+FILTER_CHECKPOINT = 1 << 18  # the writer saves its id filter at least every this many Statements it stores
+FORMAT = 4                  # PRAGMA user_version of the store layout this code reads and writes
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
 # How often a running read checks its deadline: every this many SQLite VM steps, about 2.5 ms of work
@@ -115,6 +156,9 @@ class SqliteStore:
         self._definitions = SeenDefinitions()
         self._ids: IdFilter | None = None   # the writer's filter of stored ids, built at its first write
         self._ids_top = 0                   # the newest seq the filter has seen
+        self._ids_saved: tuple[int, list[int], str] | None = None  # (top, part counts, generation) as saved
+        self._terms_top = -1                # the top this writer last committed at
+        self._group_top = 0                 # the top when the write group being written began
         self._all: list[sqlite3.Connection] = [self._writer]
         self._process = WriterProcess(self.path) if writer_process else None
 
@@ -128,13 +172,14 @@ class SqliteStore:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone():
                 version = FORMAT
-            elif version not in (1, 2, FORMAT):
+            elif version not in (1, 2, 3, FORMAT):
                 raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has "
                                    f"layout {version}; this version reads layouts 1 to {FORMAT}")
             if version < FORMAT:
                 count = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
-                log.warning("converting the store from layout %d to %d (%d Statements; about 2 minutes a million "
-                            "on a 2-core machine): do not stop the server", version, FORMAT, count)
+                log.warning("converting the store from layout %d to %d (%d Statements; %s): do not stop the server",
+                            version, FORMAT, count, "about 2 minutes a million on a 2-core machine" if version < 3
+                            else "the term summary is made from the term index, progress below")
             if version == 1:
                 _rebucket(conn)
             if version in (1, 2):
@@ -144,6 +189,8 @@ class SqliteStore:
                 conn.execute(sql)
             if not recorded:  # attachments stored before uploads were recorded: credit their uploaders, once
                 _fill_uploads(conn)
+            if version < 4:
+                _summarise_all(conn)
             conn.execute(f"PRAGMA user_version = {FORMAT}")
             conn.execute("COMMIT")
         except BaseException:
@@ -211,15 +258,22 @@ class SqliteStore:
         self._all.append(conn)
         return conn, deadline
 
-    def start(self) -> None:
+    def start(self, wait: float | None = None) -> None:
         """Before the server listens: start the writer process and wait until it is ready (its id
-        filter built, 3.9 s at 1.4M Statements), so that no request waits for it."""
+        filter read back, or rebuilt from the id index when none was saved: 3.9 s at 1.4M Statements),
+        for ``wait`` seconds at most (None: as long as it takes). Reads never need the writer; a write
+        that comes while it is still starting waits for it."""
         if self._process is not None:
-            self._process.start()
+            self._process.start(wait)
 
     def close(self) -> None:
         if self._process is not None:
             self._process.close()
+        if self._ids is not None and self._all:
+            try:
+                self._save_on_close()
+            except sqlite3.Error as exc:
+                log.warning("the id filter was not saved at close (%s): the next start rebuilds it", exc)
         for conn in self._all:
             try:
                 conn.close()
@@ -255,10 +309,14 @@ class SqliteStore:
 
     def _write_group(self, jobs: list["_Job"]) -> None:
         conn = self._writer
+        saved = None
         try:
             conn.execute("BEGIN IMMEDIATE")
             top, stored = self._next(conn)
             self._see_ids(conn, top)
+            if top != self._terms_top:  # another writer, or none, stored Statements since
+                _summarise_upto(conn, top)  # Statements no writer summarised (a row planted far ahead)
+            self._group_top = first = top
             for job in jobs:
                 conn.execute("SAVEPOINT batch")
                 try:
@@ -270,12 +328,19 @@ class SqliteStore:
                     self._definitions.forget()
                     job.error = exc
                 conn.execute("RELEASE batch")
+            if top > first:
+                self._summarise(conn, first, top)
+            if top - (self._ids_saved[0] if self._ids_saved else 0) >= FILTER_CHECKPOINT:
+                saved = self._save_ids(conn, top)
             conn.execute("COMMIT")
-            self._ids_top = top
+            self._ids_top = self._terms_top = top
+            if saved:
+                self._ids_saved = saved
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._definitions.forget()
+            self._terms_top = -1
             for job in jobs:
                 if job.error is None:
                     job.error = exc
@@ -294,25 +359,157 @@ class SqliteStore:
         return (row[0], max(stored, row[1])) if row else (0, stored)
 
     def load_ids(self) -> None:
-        """Build the writer's id filter now rather than at the first write (3.9 s for 1.4M ids)."""
+        """Make the writer's id filter ready now rather than at the first write: the saved one and the
+        ids stored after it was saved, or, when none was saved or it cannot be trusted, one built from
+        the whole id index (3.9 s for 1.4M ids), saved at once so that the next start reads it."""
         conn = self._writer
         with self._write_lock:
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                self._see_ids(conn, self._top(conn))
-            finally:
+                top = self._top(conn)
+                self._see_ids(conn, top)
+                saved = self._save_ids(conn, top) if self._ids_saved is None or self._ids_saved[0] != top else None
                 conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                self._ids = None
+                raise
+            if saved:
+                self._ids_saved = saved
 
     def _see_ids(self, conn, top: int) -> None:
-        """Bring the id filter up to ``top``: the first time from the whole index, then from the
-        Statements other writers (another worker, the CLI) stored since this one last wrote."""
+        """Bring the id filter up to ``top``. The first time: the saved filter if it checks out, else one
+        built from the whole id index; then the ids stored after the filter's seq (by this writer before a
+        crash, by another writer: another worker, the CLI), read from the id index. Nothing is written
+        while this runs, so every id stored up to ``top`` is in the filter when it returns."""
         if self._ids is None:
-            self._ids = IdFilter(top)  # seqs have no gaps but those older layouts left: top ~ the count
-            self._ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
+            loaded = self._load_ids(conn, top)
+            if loaded is not None:
+                self._ids, self._ids_top, self._ids_saved = loaded
+            else:
+                started = time.monotonic()
+                # sized for the ids the index can hold (top ~ the count unless a row sits far past the data)
+                room = sum(_id_bucket_end(b) - _id_bucket_start(b) + 1 for b in _present_id_buckets(conn))
+                ids = IdFilter(min(top, room))
+                ids.update(h for (h,) in conn.execute("SELECT idh FROM statement_ids"))
+                self._ids, self._ids_top, self._ids_saved = ids, top, None
+                (log.warning if top else log.debug)("id filter built from the id index: the ids up to seq %d "
+                                                    "in %.1f s", top, time.monotonic() - started)
+            if top > self._ids_top:
+                started = time.monotonic()
+                n = self._add_tail(conn, top)
+                log.warning("id filter: added the %d ids stored after it was saved (seq %d to %d) in %.2f s",
+                            n, self._ids_top + 1, top, time.monotonic() - started)
         elif top > self._ids_top:
-            self._ids.update(hash64(sid) for (sid,) in
-                             conn.execute("SELECT id FROM statements WHERE seq > ?", (self._ids_top,)))
+            self._add_tail(conn, top)
         self._ids_top = top
+
+    def _add_tail(self, conn, top: int) -> int:
+        """Add to the filter the ids of the Statements after ``self._ids_top`` up to ``top``, from the id
+        index (their hashes are there, in the few newest buckets)."""
+        after = self._ids_top
+        buckets = [b for b in _present_id_buckets(conn) if _id_bucket_end(b) > after]
+        hashes = [h for (h,) in conn.execute(
+            "SELECT idh FROM statement_ids WHERE bucket IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ?",
+            (orjson.dumps(buckets).decode(), after, top))]
+        self._ids.update(hashes)
+        return len(hashes)
+
+    @staticmethod
+    def _load_ids(conn, top: int) -> tuple[IdFilter, int, tuple[int, list[int], str]] | None:
+        """The saved id filter and the seq it holds every id up to, if it checks out: made with these
+        parameters, saved at a seq this store has, with the Statement it was saved with at that seq (not
+        a store restored from an older copy or another store's file), every part there with its checksum.
+        None (and a log line saying why) otherwise."""
+        row = conn.execute("SELECT top, top_id, params, parts, generation FROM id_filter_top").fetchone()
+        if row is None:
+            return None
+        saved_top, top_id, params, count, generation = row
+        why = None
+        if params != FILTER_PARAMS:
+            why = f"it was made with {params}, this version uses {FILTER_PARAMS}"
+        elif saved_top > top:
+            why = f"it was saved at seq {saved_top}, after the newest Statement ({top}): the store is older than it"
+        elif saved_top and conn.execute("SELECT id FROM statements WHERE seq = ?", (saved_top,)).fetchone() != (top_id,):
+            why = f"the Statement at seq {saved_top} is not the one it was saved with"
+        else:
+            parts = conn.execute("SELECT part, capacity, count, crc, bits FROM id_filter ORDER BY part").fetchall()
+            if [p[0] for p in parts] != list(range(count)):
+                why = f"it has parts {[p[0] for p in parts]}, it was saved with {count}"
+            elif any(checksum(bits) != crc for _, _, _, crc, bits in parts):
+                why = "a part's checksum does not match its bits"
+            else:
+                try:
+                    ids = IdFilter.restore([(cap, n, bits) for _, cap, n, _, bits in parts])
+                except ValueError as exc:
+                    why = str(exc)
+                else:
+                    return ids, saved_top, (saved_top, ids.counts(), generation)
+        log.warning("the saved id filter is not used (%s): it is rebuilt from the id index", why)
+        return None
+
+    def _save_ids(self, conn, top: int) -> tuple[int, list[int], str]:
+        """Write the id filter, which holds every id up to ``top``, in the caller's transaction: the parts
+        that changed since this writer last saved it, all of them if another writer saved since.
+        Returns what to remember as saved once the transaction commits."""
+        row = conn.execute("SELECT generation FROM id_filter_top").fetchone()
+        mine = self._ids_saved if self._ids_saved and row and row[0] == self._ids_saved[2] else None
+        counts = self._ids.counts()
+        for i, (capacity, count, bits) in enumerate(self._ids.parts_changed(mine[1] if mine else [])):
+            if bits is not None:
+                conn.execute("INSERT OR REPLACE INTO id_filter (part, capacity, count, crc, bits) VALUES (?, ?, ?, ?, ?)",
+                             (i, capacity, count, checksum(bits), bits))
+        conn.execute("DELETE FROM id_filter WHERE part >= ?", (len(counts),))
+        top_id = conn.execute("SELECT id FROM statements WHERE seq = ?", (top,)).fetchone() if top else None
+        generation = os.urandom(8).hex()
+        conn.execute("INSERT OR REPLACE INTO id_filter_top (one, top, top_id, params, parts, generation) "
+                     "VALUES (1, ?, ?, ?, ?, ?)", (top, top_id[0] if top_id else None, FILTER_PARAMS, len(counts),
+                                                   generation))
+        return top, counts, generation
+
+    def _save_on_close(self) -> None:
+        """A clean shutdown: save the id filter if it holds ids not saved yet, so the next start reads it."""
+        conn = self._writer
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                top = self._top(conn)
+                self._see_ids(conn, top)
+                saved = None
+                if self._ids_saved is None or self._ids_saved[1] != self._ids.counts() or self._ids_saved[0] != top:
+                    saved = self._save_ids(conn, top)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if saved:
+            self._ids_saved = saved
+
+    # -- the term summary ----------------------------------------------------------------
+
+    def _summarise(self, conn, old_top: int, top: int) -> None:
+        """The store's newest seq went from ``old_top`` to ``top`` in this transaction: add to the summary
+        every level-1 span that is now full, in one SQL statement each from its 16 buckets' rows in the
+        term index (just written, so in the page cache), then the spans above it it completes."""
+        for n in range((old_top >> BUCKET_BITS) >> SPAN_BITS, (top >> BUCKET_BITS) >> SPAN_BITS):
+            _summarise_span(conn, n)
+            _span_done(conn, 1, n)
+
+    def _summarise_late(self, conn, rows: list[tuple[int, int, int, int]]) -> None:
+        """Term rows just added to Statements stored earlier (they inherit from a StatementRef target that
+        came after them): the spans already summarised get them too (a span not full yet reads them from
+        the term index when it fills)."""
+        top_bucket = self._group_top >> BUCKET_BITS
+        mask = (1 << SPAN_BITS) - 1
+        for b, th, _, _ in rows:
+            for level in range(1, SPAN_LEVELS + 1):
+                n = b >> (SPAN_BITS * level)
+                if n >= top_bucket >> (SPAN_BITS * level):
+                    break
+                child = b >> (SPAN_BITS * (level - 1))
+                conn.execute("INSERT INTO term_spans (span, term, bits) VALUES (?, ?, ?) "
+                             "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
+                             ((level << 40) | n, th, 1 << (child & mask)))
 
     def _write_batch(self, conn, job: "_Job", top: int, stored: str) -> int:
         """Store the batch's new Statements after ``top``; those already stored are skipped (the
@@ -330,6 +527,9 @@ class SqliteStore:
             elif not same_statement(found[sid], n.statement):
                 raise Conflict(sid)
         if kept:
+            if top + len(kept) > _max_seq():
+                raise RuntimeError(f"the store's newest seq is {top}: its index keys hold seqs up to {_max_seq()}, "
+                                   "so it stores nothing more (a row far past the data was put in by hand?)")
             self._store_new(conn, kept, top, stored)
             self._merge_activities(conn, [n.statement for n, _ in kept], job.define)
             top += len(kept)
@@ -365,7 +565,7 @@ class SqliteStore:
         newest seq is ``top`` (read in the same transaction: a merge moves ids between buckets)."""
         if not top or not ids:
             return []
-        buckets = orjson.dumps(_id_buckets(top)).decode()
+        buckets = orjson.dumps(_present_id_buckets(conn)).decode()
         out = []
         for chunk in _chunks(ids):
             out += conn.execute(
@@ -392,18 +592,22 @@ class SqliteStore:
             bucket = seq >> BUCKET_BITS
             rows.extend((bucket, term_hash(t), seq, direct) for t, direct in terms.items())
         # Statements stored earlier that target one of these now match what it matches.
+        late = []
         for seq, rid, ref, _ in referrers:
             if ref not in by_id:
                 continue
             inherited = inheritable(self._full_terms(conn, ref, None, full, by_id))
             for rseq in [seq] + self._referrers(conn, rid, depth=1):
-                rows.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
+                late.extend((rseq >> BUCKET_BITS, term_hash(t), rseq, d) for t, d in inherited.items())
+        rows += late
         # One SQL step for all rows: sqlite3 releases the GIL around each step, and every retake
         # can wait behind the event loop.
         conn.execute("INSERT INTO statement_terms (bucket, term, seq, direct) "
                      "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY 1, 2, 3 "
                      "ON CONFLICT (bucket, term, seq) DO UPDATE SET direct = max(direct, excluded.direct)",
                      (orjson.dumps(rows).decode(),))
+        if late:
+            self._summarise_late(conn, late)
 
     def _full_terms(self, conn, sid: str, st: dict | None, memo: dict, by_id: dict, depth: int = 0) -> Terms:
         """A Statement's own terms and, through StatementRef, those of its target, recursively."""
@@ -492,19 +696,22 @@ class SqliteStore:
         else:
             terms = sorted(q.terms, key=lambda t: _TERM_ORDER.get(t[0].split(":", 1)[0], 9) - 0.5 * t[1])
             ids = [term_hash(t) for t, _ in terms]
-            # One statement walks the buckets in order (the IN list is read sorted, so no sort step)
-            # and stops at the limit: a rare term costs one index seek per bucket, done in C.
-            sql = ("WITH RECURSIVE b(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM b WHERE n < ?) "
-                   "SELECT s.seq, s.body FROM statement_terms t0 ")
+            # The buckets that hold the first term, from the summary: a rare or absent term costs a few
+            # index seeks, whatever the store's size. One statement walks them in order (the IN list is
+            # read sorted, so no sort step) and stops at the limit.
+            buckets = _term_buckets(conn, ids[0], lo >> BUCKET_BITS, hi >> BUCKET_BITS, self._top(conn))
+            sql = "SELECT s.seq, s.body FROM statement_terms t0 "
             for i in range(1, len(ids)):
                 direct = f" AND t{i}.direct = 1" if terms[i][1] else ""
                 sql += (f"JOIN statement_terms t{i} ON t{i}.bucket = t0.bucket AND t{i}.term = ? "
                         f"AND t{i}.seq = t0.seq{direct} ")
-            sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket IN (SELECT n FROM b) AND t0.term = ?"
+            sql += ("JOIN statements s ON s.seq = t0.seq WHERE t0.bucket IN (SELECT value FROM json_each(?)) "
+                    "AND t0.term = ?"
                     + (" AND t0.direct = 1" if terms[0][1] else "")
                     + f" AND t0.seq >= ? AND t0.seq <= ? AND s.voided = 0 "
                       f"ORDER BY t0.bucket {order}, t0.seq {order} LIMIT ?")
-            rows = conn.execute(sql, [lo >> BUCKET_BITS, hi >> BUCKET_BITS, *ids[1:], ids[0], lo, hi, want]).fetchall()
+            rows = conn.execute(sql, [*ids[1:], orjson.dumps(buckets).decode(), ids[0], lo, hi, want]).fetchall() \
+                if buckets else []
         cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None  # where the next page starts after
         rows = rows[: q.limit]
         if q.terms:
@@ -665,16 +872,27 @@ def _id_bucket(seq: int, top: int) -> int:
     return seq >> ID_LEVEL_BITS[0]
 
 
-def _id_buckets(top: int) -> list[int]:
-    """Every ``statement_ids`` bucket of a store whose newest Statement is ``top``."""
-    out: list[int] = []
-    first = 0
-    for level in range(len(ID_LEVEL_BITS) - 1, 0, -1):
-        end = top >> ID_LEVEL_BITS[level]
-        out += [(level << 40) | n for n in range(first, end)]
-        first = end << (ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1])
-    out += range(first, (top >> ID_LEVEL_BITS[0]) + 1)
-    return out
+def _max_seq() -> int:
+    """The largest seq the index keys (level << 40 | number) can hold: a bucket of 4,096 Statements
+    numbered up to 2**40, 2**52 - 1 (no store grows there by itself; only a row put in by hand)."""
+    return (1 << (40 + min(BUCKET_BITS, ID_LEVEL_BITS[0]))) - 1
+
+
+def _present(conn, table: str, lo: int, hi: int) -> list[int]:
+    """The distinct values from ``lo`` to ``hi`` of the first key column (``bucket`` or ``span``) of
+    ``table`` that hold rows, in order: one index seek each, however far apart they are."""
+    col = "span" if table == "term_spans" else "bucket"
+    return [v for (v,) in conn.execute(
+        f"WITH RECURSIVE k(v) AS (SELECT (SELECT min({col}) FROM {table} WHERE {col} >= ?1 AND {col} <= ?2) "
+        f"UNION ALL SELECT (SELECT min({col}) FROM {table} WHERE {col} > k.v AND {col} <= ?2) "
+        "FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL", (lo, hi))]
+
+
+def _present_id_buckets(conn) -> list[int]:
+    """Every ``statement_ids`` bucket that holds ids (about 1 a million Statements and at most 31 more,
+    one seek each). Not worked out from the newest seq: Statements before a seq gap (a row planted far
+    ahead) stay in the small buckets they were in, and the gap's empty buckets cost nothing."""
+    return _present(conn, "statement_ids", 0, (len(ID_LEVEL_BITS) << 40) - 1)
 
 
 def _merge_id_buckets(conn, old_top: int, top: int) -> None:
@@ -687,6 +905,134 @@ def _merge_id_buckets(conn, old_top: int, top: int) -> None:
             conn.execute("INSERT INTO statement_ids (bucket, idh, seq) SELECT ?, idh, seq FROM statement_ids "
                          "WHERE bucket BETWEEN ? AND ? ORDER BY idh, seq", ((level << 40) | n, first, last))
             conn.execute("DELETE FROM statement_ids WHERE bucket BETWEEN ? AND ?", (first, last))
+
+
+def _id_bucket_end(key: int) -> int:
+    """The last seq an id bucket (a key of ``_id_bucket``) can hold."""
+    level, n = key >> 40, key & ((1 << 40) - 1)
+    return ((n + 1) << ID_LEVEL_BITS[level]) - 1
+
+
+def _id_bucket_start(key: int) -> int:
+    """The first seq an id bucket can hold."""
+    level, n = key >> 40, key & ((1 << 40) - 1)
+    return n << ID_LEVEL_BITS[level]
+
+
+def _summarised(conn) -> int:
+    """How many level-1 spans the summary holds: every one before this number (each full span holds
+    Statements, so its rows are there), from the newest level-1 row: one seek."""
+    row = conn.execute("SELECT max(span) FROM term_spans WHERE span >= ? AND span < ?", (1 << 40, 2 << 40)).fetchone()
+    return 0 if row[0] is None else (row[0] & ((1 << 40) - 1)) + 1
+
+
+def _term_buckets(conn, th: int, lo: int, hi: int, top: int) -> list[int]:
+    """The buckets from ``lo`` to ``hi`` that may hold term ``th``, sorted: the summary's spans read top
+    down, one index seek per span asked (a span's bits say which of its parts hold the term), plus the
+    buckets after the summary. A term no span holds costs a seek per root and no walk.
+
+    The roots: the spans of the top level the summary holds, then those of each level below after them
+    (at most 2**SPAN_BITS - 1 each), then the buckets after the summary (normally the at most 16 of the
+    span filling). A window with more than MAX_ROOTS top-level spans or buckets after the summary (a row
+    far past the data) asks SQL which of them hold rows."""
+    def overlaps(level: int, n: int) -> bool:
+        shift = SPAN_BITS * level
+        return n << shift <= hi and ((n + 1) << shift) - 1 >= lo
+
+    done = _summarised(conn)  # level-1 spans
+    spans = []
+    first = 0
+    for level in range(SPAN_LEVELS, 0, -1):
+        shift = SPAN_BITS * (level - 1)
+        end = done >> shift
+        a, b = max(first, lo >> (shift + SPAN_BITS)), min(end - 1, hi >> (shift + SPAN_BITS))
+        if b - a >= MAX_ROOTS:
+            spans += _present(conn, "term_spans", (level << 40) | a, (level << 40) | b)
+        else:
+            spans += [(level << 40) | n for n in range(a, b + 1)]
+        first = end << SPAN_BITS
+    a, b = max(first, lo), min(top >> BUCKET_BITS, hi)
+    buckets = _present(conn, "statement_terms", a, b) if b - a >= MAX_ROOTS else list(range(a, b + 1))
+    while spans:
+        found = conn.execute("SELECT span, bits FROM term_spans WHERE span IN (SELECT value FROM json_each(?)) "
+                             "AND term = ?", (orjson.dumps(spans).decode(), th)).fetchall()
+        spans = []
+        for key, bits in found:
+            level, n = key >> 40, key & ((1 << 40) - 1)
+            for i in range(1 << SPAN_BITS):
+                if bits >> i & 1:
+                    child = (n << SPAN_BITS) | i
+                    if overlaps(level - 1, child):
+                        (spans if level > 1 else buckets).append(((level - 1) << 40) | child)
+    buckets.sort()
+    return buckets
+
+
+def _summarise_span(conn, n: int) -> None:
+    """The level-1 rows of span ``n`` (full): for each term its buckets' bits, from the term index in one
+    statement (an index-ordered read of the span's rows, a sort of its distinct bucket-terms)."""
+    first = n << SPAN_BITS
+    conn.execute("INSERT INTO term_spans (span, term, bits) "
+                 "SELECT ?, term, sum(1 << (bucket & ?)) FROM "
+                 "(SELECT DISTINCT bucket, term FROM statement_terms WHERE bucket BETWEEN ? AND ?) "
+                 "GROUP BY term ORDER BY term",
+                 ((1 << 40) | n, (1 << SPAN_BITS) - 1, first, first + (1 << SPAN_BITS) - 1))
+
+
+def _span_done(conn, level: int, n: int) -> None:
+    """Span ``n`` of ``level`` has just been summarised: if it completes its parent span, summarise that
+    from the rows of its 2**SPAN_BITS children (one sorted pass, once per parent), and so on up."""
+    mask = (1 << SPAN_BITS) - 1
+    while level < SPAN_LEVELS and (n + 1) & mask == 0:
+        parent = n >> SPAN_BITS
+        first = (level << 40) | (parent << SPAN_BITS)
+        conn.execute("INSERT INTO term_spans (span, term, bits) "
+                     "SELECT ?, term, sum(1 << (span & ?)) FROM term_spans WHERE span BETWEEN ? AND ? "
+                     "GROUP BY term ORDER BY term "
+                     "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
+                     (((level + 1) << 40) | parent, mask, first, first + mask))
+        level, n = level + 1, parent
+
+
+def _summarise_all(conn, progress: bool = True) -> None:
+    """Layout 3 -> 4 (and the tests' reference): the term summary of every full span, from the term index."""
+    conn.execute("DELETE FROM term_spans")
+    _summarise_upto(conn, conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0, progress)
+
+
+def _summarise_upto(conn, top: int, progress: bool = False) -> None:
+    """Bring the summary up to a store whose newest seq is ``top``: the full level-1 spans after those it
+    holds that hold Statements, from the term index, then the spans above them now complete. Nothing to do
+    when the writers summarised every span as it filled (one seek); after a seq gap (a row planted far
+    ahead) the work is one seek per bucket that holds rows, never a step per empty bucket or span."""
+    mask = (1 << SPAN_BITS) - 1
+    done, end = _summarised(conn), (top >> BUCKET_BITS) >> SPAN_BITS
+    if done >= end:
+        return
+    present = _present(conn, "statement_terms", done << SPAN_BITS, (end << SPAN_BITS) - 1)
+    spans = sorted({b >> SPAN_BITS for b in present})
+    started = time.monotonic()
+    for i, n in enumerate(spans):
+        _summarise_span(conn, n)
+        if progress and (i + 1) % 16 == 0:
+            log.warning("term summary: %d of %d spans (%d Statements) in %.0f s", i + 1, len(spans),
+                        (i + 1) << (SPAN_BITS + BUCKET_BITS), time.monotonic() - started)
+    # A span of level L is complete once every span of level L-1 it covers is below ``end``: those with a
+    # child made now, and the one whose earlier children were made before (it was filling).
+    for level in range(2, SPAN_LEVELS + 1):
+        below = SPAN_BITS * (level - 2)
+        before, after = done >> (below + SPAN_BITS), end >> (below + SPAN_BITS)
+        parents = {c >> SPAN_BITS for c in spans}
+        if done >> below > before << SPAN_BITS:
+            parents.add(before)
+        spans = sorted(p for p in parents if before <= p < after)
+        for p in spans:
+            first = ((level - 1) << 40) | (p << SPAN_BITS)
+            conn.execute("INSERT INTO term_spans (span, term, bits) "
+                         "SELECT ?, term, sum(1 << (span & ?)) FROM term_spans WHERE span BETWEEN ? AND ? "
+                         "GROUP BY term ORDER BY term "
+                         "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
+                         ((level << 40) | p, mask, first, first + mask))
 
 
 def _bucket_ids(conn) -> None:

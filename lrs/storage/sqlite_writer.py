@@ -36,11 +36,21 @@ class WriterProcess:
         self._conn = None
         self._proc = None
 
-    def start(self) -> None:
-        """Start the process now, and wait until it is ready to write (its id filter built)."""
-        with self._lock:
-            if self._conn is None:
-                self._start()
+    def start(self, wait: float | None = None) -> None:
+        """Start the process now, and wait until it is ready to write (its id filter read back or
+        built), ``wait`` seconds at most (None: until it is). Past that it goes on starting in the
+        background and the first write waits for it."""
+        starter = threading.Thread(target=self._start_once, name="lrs-writer-start", daemon=True)
+        starter.start()
+        starter.join(wait)
+
+    def _start_once(self) -> None:
+        try:
+            with self._lock:
+                if self._conn is None:
+                    self._start()
+        except RuntimeError:
+            pass  # the first write tries again and says why
 
     def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # fork would copy the server's threads and connections

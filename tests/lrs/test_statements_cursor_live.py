@@ -47,23 +47,31 @@ def test_tampered_cursors_hold_no_reader_and_sigterm_stops_the_server(live_serve
     assert _stop_promptly(server) < 5.0
 
 
-def test_runaway_reads_end_at_the_read_timeout_and_sigterm_stops_the_server(live_server, tmp_path, _seeded_store):
-    """Issue 9 finding 1: reads that would walk the index for good (a seq far past the data) end at
-    LRS_READ_TIMEOUT_SECONDS with 503 and Retry-After, the readers come free for the next requests,
-    and SIGTERM stops the server promptly."""
-    import shutil
+# Put in the server's processes through PYTHONPATH: a term lookup that runs until its read deadline
+# stops it. (A seq far past the data, which once made such a read, is answered at once: the next test.)
+ENDLESS_LOOKUP = """
+import lrs.storage.sqlite as store
 
-    data = tmp_path / "runaway"
-    shutil.copytree(_seeded_store, data)
-    server = live_server(data_dir=data, env={"LRS_READ_TIMEOUT_SECONDS": "1"})
+
+def _endless(conn, *args):
+    conn.execute("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c").fetchall()
+    raise AssertionError("the endless read ended by itself")
+
+
+store._term_buckets = _endless
+"""
+
+
+def test_runaway_reads_end_at_the_read_timeout_and_sigterm_stops_the_server(live_server, tmp_path):
+    """Issue 9 finding 1: reads that would run for good (the walk a seq far past the data once caused;
+    here a term lookup made endless) end at LRS_READ_TIMEOUT_SECONDS with 503 and Retry-After, the
+    readers come free for the next requests, and SIGTERM stops the server promptly."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(ENDLESS_LOOKUP)
+    server = live_server(env={"LRS_READ_TIMEOUT_SECONDS": "1", "PYTHONPATH": str(hook)})
     with server.client(timeout=10.0) as c:
         assert c.post("/statements", json=[make_statement() for _ in range(3)]).status_code == 200
-        st = prepare(make_statement(), {"mbox": "mailto:planted@example.com"}, "1.0.3")
-        st["stored"] = "2000-01-01T00:00:00.000Z"
-        conn = sqlite3.connect(data / "lrs.sqlite3", isolation_level=None, timeout=10)
-        conn.execute("INSERT INTO statements (seq, id, stored, body) VALUES (?, ?, ?, ?)",
-                     (1 << 52, st["id"], st["stored"], orjson.dumps(st)))
-        conn.close()
 
         def runaway(_):
             with server.client(timeout=10.0) as a:
@@ -76,4 +84,27 @@ def test_runaway_reads_end_at_the_read_timeout_and_sigterm_stops_the_server(live
         assert all(status == 503 and retry and took < 4.0 for status, retry, took in answers), answers
         resp = c.get("/statements", params={"limit": 2})
         assert resp.status_code == 200, resp.text
+    assert _stop_promptly(server) < 5.0
+
+
+def test_a_row_far_past_the_data_is_answered_at_once_and_right(live_server):
+    """Issue 16: a Statement row put in at seq 2^52 (the one that made reads walk 2^40 buckets of the
+    term index, and a test process grow to 21.5 GB): term queries answer at once, with the Statements
+    before it, and SIGTERM stops the server promptly."""
+    server = live_server()
+    verb = {"id": "http://example.com/verbs/before-the-gap"}
+    with server.client(timeout=10.0) as c:
+        assert c.post("/statements", json=[make_statement(verb=verb) for _ in range(3)]).status_code == 200
+        st = prepare(make_statement(), {"mbox": "mailto:planted@example.com"}, "1.0.3")
+        st["stored"] = "2000-01-01T00:00:00.000Z"
+        conn = sqlite3.connect(server.data_dir / "lrs.sqlite3", isolation_level=None, timeout=10)
+        conn.execute("INSERT INTO statements (seq, id, stored, body) VALUES (?, ?, ?, ?)",
+                     (1 << 52, st["id"], st["stored"], orjson.dumps(st)))
+        conn.close()
+        started = time.monotonic()
+        found = c.get("/statements", params={"verb": verb["id"]})
+        absent = c.get("/statements", params={"verb": "urn:no-such-verb"})
+        assert time.monotonic() - started < 2.0
+        assert found.status_code == 200 and len(found.json()["statements"]) == 3, found.text
+        assert absent.status_code == 200 and absent.json()["statements"] == [], absent.text
     assert _stop_promptly(server) < 5.0

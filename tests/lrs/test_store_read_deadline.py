@@ -15,6 +15,8 @@ from lrs_testkit import error_of, fresh_database_name, make_statement
 
 AUTHORITY = {"objectType": "Agent", "name": "test", "mbox": "mailto:authority@example.com"}
 FAR = 1 << 52  # the seq of the reported attack's cursor: 2^40 buckets of the term index below it
+# A read that never ends by itself: only the deadline stops it.
+ENDLESS = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"
 
 
 def _new() -> NewStatement:
@@ -31,6 +33,20 @@ def _plant_far_statement(conn) -> None:
                  (FAR, st["id"], st["stored"], orjson.dumps(st)))
 
 
+def _endless_lookup(conn, *args):
+    """In place of the term lookup: a read that runs until its deadline stops it. (A window far past the
+    data, as the reported cursor made, no longer makes a long read: tests/lrs/test_sqlite_scale.py.)"""
+    conn.execute(ENDLESS).fetchall()
+    raise AssertionError("the endless read ended by itself")
+
+
+@pytest.fixture
+def endless_term_lookup(monkeypatch):
+    import lrs.storage.sqlite as sqlite_adapter
+
+    monkeypatch.setattr(sqlite_adapter, "_term_buckets", _endless_lookup)
+
+
 @pytest.fixture
 def sqlite_store(tmp_path):
     from lrs.storage.sqlite import SqliteStore
@@ -41,18 +57,18 @@ def sqlite_store(tmp_path):
     store.close()
 
 
-def test_sqlite_read_past_its_deadline_raises_store_busy_and_the_pool_serves_on(sqlite_store):
-    """Issue 9 finding 1: a SQLite read whose seq window is enormous (the bucket walk a tampered cursor
-    caused) is interrupted at the read timeout with StoreBusy, instead of holding a reader for good;
-    the reader goes back to the pool and serves the next reads."""
+def test_sqlite_read_past_its_deadline_raises_store_busy_and_the_pool_serves_on(sqlite_store,
+                                                                                endless_term_lookup):
+    """Issue 9 finding 1: a SQLite read that runs long (the bucket walk a tampered cursor once caused;
+    here a lookup that never ends) is interrupted at the read timeout with StoreBusy, instead of holding
+    a reader for good; the reader goes back to the pool and serves the next reads."""
     from lrs.storage.sqlite import READERS
 
     _plant_far_statement(sqlite_store._writer)
-    q = StatementQuery(terms=[("v:urn:no-such-verb", False)], limit=10, after_seq=FAR, max_seq=FAR)
     for _ in range(READERS + 1):  # more than the pool holds: each interrupted reader is given back
         started = time.monotonic()
         with pytest.raises(StoreBusy) as caught:
-            sqlite_store.query(StatementQuery(terms=q.terms, limit=10, after_seq=FAR, max_seq=FAR))
+            sqlite_store.query(StatementQuery(terms=[("v:urn:no-such-verb", False)], limit=10))
         assert time.monotonic() - started < 2.0
         assert caught.value.retry_after >= 1
     assert sqlite_store.last_seq() == FAR
@@ -96,11 +112,14 @@ def test_mongo_read_past_its_deadline_raises_store_busy_and_the_store_serves_on(
         store.close()
 
 
-def test_read_past_its_deadline_is_503_with_retry_after(make_client, data_dir, backend):
+def test_read_past_its_deadline_is_503_with_retry_after(make_client, data_dir, backend, monkeypatch):
     """Issue 9 finding 1: over HTTP, a read that passes LRS_READ_TIMEOUT_SECONDS answers 503 with
     Retry-After and the JSON error body, and the server answers the next requests."""
     if backend:
-        pytest.skip("the enormous walk is the SQLite term index's; the mongo deadline is tested above")
+        pytest.skip("the endless lookup is the SQLite term index's; the mongo deadline is tested above")
+    import lrs.storage.sqlite as sqlite_adapter
+
+    monkeypatch.setattr(sqlite_adapter, "_term_buckets", _endless_lookup)
     import sqlite3
 
     client = make_client(read_timeout_seconds=0.3)
