@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from browser_kit import PHONE, LrsServer
 from learners import PASS, dialog_answers, play_golf_single_sco
 from real_player import LaunchPagePlayer
-from test_browser_web_pages import AXE, DESKTOP, PASSWORD, sign_in
+from test_browser_web_pages import DESKTOP, PASSWORD, check_page, sign_in
 
 from web.accounts import Accounts, open_account_store
 
@@ -54,19 +54,6 @@ def server(tmp_path_factory):
 def status_of(srv, pid: str, cid: str) -> str | None:
     t = srv.request("GET", f"/rules/people/{pid}/transcript").json()
     return next((c["status"] for c in t.get("certifications", []) if c["certification"] == cid), None)
-
-
-def check(page, artefacts, name: str, phone: bool) -> None:
-    assert page.evaluate("document.scripts.length") == 0, "a script element is on the page"
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{name}: {bad}"
-    if phone:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 360, f"{name} scrolls sideways at 360 px ({width} px wide)"
-    page.screenshot(path=str(artefacts / f"{name}-{'phone' if phone else 'desktop'}.png"), full_page=True)
 
 
 def test_a_learner_takes_their_course_on_a_phone_and_gets_the_certificate(browser, server, artefacts):
@@ -134,12 +121,12 @@ def test_the_learner_and_person_pages_are_accessible_at_desktop_and_phone_size(b
             page.goto(server.url + f"/app/people/{pid}")
             page.get_by_role("button", name="Make a sign-in link").click()
             links[pid] = page.input_value("#link")
-            check(page, artefacts, f"person-{pid}", phone)
+            check_page(page, artefacts, f"person-{pid}", phone)
         for pid, link in links.items():
             me = ctx.new_page()
             me.goto(link)
             assert "My training" in me.inner_text("main")
-            check(me, artefacts, f"learner-me-{pid}", phone)
+            check_page(me, artefacts, f"learner-me-{pid}", phone)
             me.close()
     finally:
         admin.close()

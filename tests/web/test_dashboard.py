@@ -19,20 +19,6 @@ def world(tmp_path_factory):
         yield svc
 
 
-@pytest.fixture
-def as_(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
-
-
 def roster_links(page: str) -> list[tuple[str, str]]:
     """(href, figure) of each link to a roster whose text is a count, or a share with its count."""
     out = []
@@ -49,8 +35,8 @@ def rows_of(client, href: str) -> int:
     return len(re.findall(r'<tr><th scope="row"><a href="/app/people/', page.text))
 
 
-def test_the_dashboard_shows_the_share_met_overall_by_site_and_by_role(as_):
-    page = as_("ada").get("/app/").text
+def test_the_dashboard_shows_the_share_met_overall_by_site_and_by_role(browser_as):
+    page = browser_as("ada").get("/app/").text
     assert re.search(r'class="big">33 % <span>of <a href="#by-cert">3 requirements</a> met \(1\)', page)
     # by site: p1 (certified) at the hostile depot, p2 North, p3 South; one role for all three
     assert re.search(r'<a href="/app/\?site=North">North</a></th>\s*<td>0 %</td><td>0</td><td>1</td>', page)
@@ -59,8 +45,8 @@ def test_the_dashboard_shows_the_share_met_overall_by_site_and_by_role(as_):
     assert "0 overdue" in page and "1 expiring within 60 days" in page and "0 expiring within 30 days" in page
 
 
-def test_the_chart_is_an_svg_image_with_a_name_and_its_bars_are_the_tables_figures(as_):
-    page = as_("ada").get("/app/").text
+def test_the_chart_is_an_svg_image_with_a_name_and_its_bars_are_the_tables_figures(browser_as):
+    page = browser_as("ada").get("/app/").text
     charts = re.findall(r"<svg[^>]*>.*?</svg>", page, re.S)
     assert len(charts) == 2
     for svg in charts:
@@ -74,8 +60,8 @@ def test_the_chart_is_an_svg_image_with_a_name_and_its_bars_are_the_tables_figur
     assert widths == [pytest.approx(340 / 3, abs=0.1)]
 
 
-def test_every_figure_links_to_the_roster_that_lists_as_many_people(as_):
-    ada = as_("ada")
+def test_every_figure_links_to_the_roster_that_lists_as_many_people(browser_as):
+    ada = browser_as("ada")
     page = ada.get("/app/").text
     links = roster_links(page)
     hrefs = {h for h, _ in links}
@@ -88,8 +74,8 @@ def test_every_figure_links_to_the_roster_that_lists_as_many_people(as_):
         assert rows_of(ada, href) == int(figure), href
 
 
-def test_a_dashboard_narrowed_to_a_site_carries_the_site_into_every_roster_link(as_):
-    ada = as_("ada")
+def test_a_dashboard_narrowed_to_a_site_carries_the_site_into_every_roster_link(browser_as):
+    ada = browser_as("ada")
     page = ada.get("/app/?site=North").text
     assert "Narrowed to site North" in page
     links = roster_links(page)
@@ -101,8 +87,8 @@ def test_a_dashboard_narrowed_to_a_site_carries_the_site_into_every_roster_link(
     assert people and people.group(1) == "1"        # p2 only
 
 
-def test_a_supervisor_sees_the_figures_of_their_team_only(as_):
-    sam = as_("sam")
+def test_a_supervisor_sees_the_figures_of_their_team_only(browser_as):
+    sam = browser_as("sam")
     page = sam.get("/app/").text
     assert "your team: 2 people" in page
     assert re.search(r'of <a href="#by-cert">2 requirements</a> met \(1\)', page)   # p1 and p2, not p3
@@ -111,8 +97,8 @@ def test_a_supervisor_sees_the_figures_of_their_team_only(as_):
         assert rows_of(sam, href) == int(figure), href
 
 
-def test_recent_activity_says_who_what_and_when_newest_first(as_):
-    page = as_("ada").get("/app/").text
+def test_recent_activity_says_who_what_and_when_newest_first(browser_as):
+    page = browser_as("ada").get("/app/").text
     recent = page[page.index('id="recent"'):]
     rows = re.findall(r'<tr><td>([^<]*)</td>\s*<td><a href="/app/people/(\w+)">\w+</a></td>\s*<td>([^<]*)</td>', recent)
     assert rows and rows[0][1] == "p1" and "certified from 2026-03-01" in rows[0][2]
@@ -120,8 +106,8 @@ def test_recent_activity_says_who_what_and_when_newest_first(as_):
     assert {r[1] for r in rows} == {"p1", "p2", "p3"}
 
 
-def test_hostile_site_and_certification_titles_are_escaped_in_the_chart_and_the_tables(as_):
-    page = as_("ada").get("/app/").text
+def test_hostile_site_and_certification_titles_are_escaped_in_the_chart_and_the_tables(browser_as):
+    page = browser_as("ada").get("/app/").text
     assert "<script>" not in page
     escaped = htmllib.escape(HOSTILE, quote=False).replace("'", "&#39;")
     chart = re.findall(r"<svg[^>]*>.*?</svg>", page, re.S)[0]
@@ -201,8 +187,8 @@ def test_the_people_search_sees_a_change_of_the_directory_at_once(crowd):
     assert scan(ada, "newcomer", "East") == [] and scan(ada, "newcomer", "West") == ["z-newcomer"]
 
 
-def test_every_page_answer_says_its_server_time(as_):
-    ada = as_("ada")
+def test_every_page_answer_says_its_server_time(browser_as):
+    ada = browser_as("ada")
     for path in ("/app/", "/app/people", "/app/certifications/bus-operator/roster.csv", "/app/no-such-page"):
         resp = ada.get(path)
         assert re.fullmatch(r"app;dur=\d+\.\d", resp.headers["server-timing"]), path

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from web_kit import ADMIN, HOSTILE, client_of, csrf_of, make_world, populate, sign_in
+from web_kit import ADMIN, client_of, csrf_of, make_world, populate, sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -23,20 +23,6 @@ def world(tmp_path_factory):
     with svc:
         populate(svc)
         yield svc
-
-
-@pytest.fixture
-def browser_as(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
 
 
 def test_sign_in_sets_a_secure_httponly_samesite_strict_session_cookie_for_the_pages_only(world):

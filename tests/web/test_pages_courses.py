@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web_kit import ADMIN, HOSTILE, client_of, csrf_of, make_world, populate, sign_in
+from web_kit import ADMIN, HOSTILE, client_of, csrf_of, make_world, populate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "content_store"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lrs"))
@@ -52,20 +52,6 @@ def world(request, tmp_path_factory):
     with svc:
         populate(svc)
         yield svc
-
-
-@pytest.fixture
-def browser_as(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
 
 
 def upload(client, body: bytes, name: str = "package.zip", token: str | None = None, **kw):

@@ -16,7 +16,7 @@ from rules.core import Rules
 from rules.derive import STATUSES
 from web.jobs import Jobs
 
-from web_kit import ADMIN, HOSTILE, PEOPLE, client_of, csrf_of, make_world, sign_in
+from web_kit import ADMIN, HOSTILE, PEOPLE, csrf_of, make_world
 
 import web.pages.certifications as certifications_page
 
@@ -42,20 +42,6 @@ def previews_wait_for_their_job(monkeypatch):
     """The pages here show a preview's result at once (a slow machine may take over the default tenth of a
     second); the job tests below set the wait to 0 to see the progress."""
     monkeypatch.setattr(Jobs, "wait", 30.0)
-
-
-@pytest.fixture
-def as_user(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
 
 
 def post_form(client, path: str, fields: dict | list, token: str | None = None, **kw):
@@ -93,8 +79,8 @@ def api_definitions(world) -> list[dict]:
 
 
 def test_an_admin_defines_a_completion_a_certification_and_a_requirement_with_forms_previews_and_publishes(
-        world, as_user):
-    ada = as_user("ada")
+        world, browser_as):
+    ada = browser_as("ada")
     form = ada.get("/app/definitions/new?kind=certification").text
     for name in ("id", "title", "initial", "renewal", "validity_days", "validity_months", "renewal_window_days",
                  "grace_days", "advanced", "reason"):
@@ -152,8 +138,8 @@ def test_an_admin_defines_a_completion_a_certification_and_a_requirement_with_fo
     assert re.search(r"version 1 saved by web:ada", page) and re.search(r"version 1 published by web:ada", page)
 
 
-def test_a_new_version_form_is_filled_from_the_newest_and_the_preview_shows_the_change(world, as_user):
-    ada = as_user("ada")
+def test_a_new_version_form_is_filled_from_the_newest_and_the_preview_shows_the_change(world, browser_as):
+    ada = browser_as("ada")
     world.define("completion", {"id": "night-course", "activity": "http://example.com/activities/night"})
     world.define("certification", {"id": "night", "title": "Night driving", "initial": "night-course",
                                    "validity": {"days": 30}, "expiry": {"basis": "completion"}})
@@ -172,8 +158,8 @@ def test_a_new_version_form_is_filled_from_the_newest_and_the_preview_shows_the_
     assert "Version 2 (draft)" in page and "Version 1 (in force)" in page
 
 
-def test_the_preview_is_paginated_with_counts_of_every_change(world, as_user, monkeypatch):
-    ada = as_user("ada")
+def test_the_preview_is_paginated_with_counts_of_every_change(world, browser_as, monkeypatch):
+    ada = browser_as("ada")
     world.define("completion", {"id": "radio-course", "activity": "http://example.com/activities/radio"})
     world.define("certification", {"id": "radio", "initial": "radio-course"})
     world.define("requirement", {"id": "radios", "applies_to": {"roles": ["bus_operator"]},
@@ -188,8 +174,8 @@ def test_the_preview_is_paginated_with_counts_of_every_change(world, as_user, mo
     assert ada.get(base + "?page=x").status_code == 400
 
 
-def test_a_rules_error_names_the_field_and_keeps_the_form_filled(world, as_user):
-    ada = as_user("ada")
+def test_a_rules_error_names_the_field_and_keeps_the_form_filled(world, browser_as):
+    ada = browser_as("ada")
     fields = {"id": "bad-validity", "title": "Kept title", "initial": "forklift-course", "validity_days": "-5",
               "reason": "kept reason"}
     resp = post_form(ada, "/app/definitions/certification", fields)
@@ -216,8 +202,8 @@ def test_a_rules_error_names_the_field_and_keeps_the_form_filled(world, as_user)
     assert post_form(ada, "/app/definitions/nonsense", {"id": "z", "reason": "r"}).status_code == 404
 
 
-def test_a_version_that_names_nothing_cannot_be_published_and_publishing_needs_a_reason(world, as_user):
-    ada = as_user("ada")
+def test_a_version_that_names_nothing_cannot_be_published_and_publishing_needs_a_reason(world, browser_as):
+    ada = browser_as("ada")
     preview = define(ada, "certification", {"id": "orphan", "initial": "no-such-course"})
     page = ada.get(preview)
     assert page.status_code == 200 and "It cannot be published now" in page.text and "no-such-course" in page.text
@@ -234,9 +220,9 @@ def test_a_version_that_names_nothing_cannot_be_published_and_publishing_needs_a
 
 
 @pytest.mark.parametrize("username", ["sam", "aud"])
-def test_supervisors_and_auditors_read_the_pages_but_every_post_is_refused(world, as_user, username):
+def test_supervisors_and_auditors_read_the_pages_but_every_post_is_refused(world, browser_as, username):
     world.define("completion", {"id": "ro-course", "activity": "http://example.com/activities/ro"}, publish=False)
-    c = as_user(username)
+    c = browser_as(username)
     for path in ("/app/certifications", "/app/certifications.csv", "/app/definitions/completion/ro-course",
                  "/app/definitions/completion/ro-course/versions/1/preview"):
         assert c.get(path).status_code == 200, path
@@ -251,8 +237,8 @@ def test_supervisors_and_auditors_read_the_pages_but_every_post_is_refused(world
     assert api_definitions(world) == before
 
 
-def test_a_definition_form_without_its_csrf_token_or_with_another_sessions_is_refused(world, as_user):
-    ada, other = as_user("ada"), as_user("ada")
+def test_a_definition_form_without_its_csrf_token_or_with_another_sessions_is_refused(world, browser_as):
+    ada, other = browser_as("ada"), browser_as("ada")
     before = api_definitions(world)
     fields = {"id": "csrf-course", "activity": ACTIVITY, "reason": "x"}
     assert post_form(ada, "/app/definitions/completion", fields, token="").status_code == 403
@@ -262,8 +248,8 @@ def test_a_definition_form_without_its_csrf_token_or_with_another_sessions_is_re
     assert api_definitions(world) == before
 
 
-def test_script_in_titles_ids_and_reasons_is_shown_as_text(world, as_user):
-    ada = as_user("ada")
+def test_script_in_titles_ids_and_reasons_is_shown_as_text(world, browser_as):
+    ada = browser_as("ada")
     preview = define(ada, "completion", {"id": "hostile-course", "title": f"Course {HOSTILE}", "activity": ACTIVITY},
                      reason=f"because {HOSTILE}")
     for path in (preview, "/app/definitions/completion/hostile-course", "/app/certifications",
@@ -277,8 +263,8 @@ def test_script_in_titles_ids_and_reasons_is_shown_as_text(world, as_user):
     assert "<script>" not in ada.get("/app/definitions/completion/" + HOSTILE).text
 
 
-def test_the_list_exports_every_definition_as_csv_with_counts_and_safe_cells(world, as_user):
-    ada = as_user("ada")
+def test_the_list_exports_every_definition_as_csv_with_counts_and_safe_cells(world, browser_as):
+    ada = browser_as("ada")
     world.define("completion", {"id": "csv-course", "title": "=HYPERLINK(\"x\")",
                                 "activity": "http://example.com/activities/csv"})
     resp = ada.get("/app/certifications.csv")
@@ -296,12 +282,12 @@ def test_the_list_exports_every_definition_as_csv_with_counts_and_safe_cells(wor
     assert ada.get("/app/definitions", follow_redirects=False).headers["location"] == "/app/certifications"
 
 
-def test_the_roster_filters_are_labelled_form_controls_of_one_get_form(world, as_user):
+def test_the_roster_filters_are_labelled_form_controls_of_one_get_form(world, browser_as):
     world.define("completion", {"id": "roster-course", "activity": "http://example.com/activities/roster"})
     world.define("certification", {"id": "roster-cert", "initial": "roster-course"})
     world.define("requirement", {"id": "roster-req", "applies_to": {"roles": ["bus_operator"]},
                                  "certifications": ["roster-cert"]})
-    ada = as_user("ada")
+    ada = browser_as("ada")
     html = ada.get("/app/certifications/roster-cert/roster").text
     form = re.search(r'<form method="get" action="/app/certifications/roster-cert/roster"[^>]*>(.*?)</form>', html,
                      re.S).group(1)
@@ -323,7 +309,7 @@ def test_the_rules_api_lists_the_publications_of_a_definition(world):
     assert world.client.get("/rules/definitions/completion/api-course/publications").status_code == 401
 
 
-def test_a_supervisor_sees_the_counts_and_the_preview_over_their_team_only(world, as_user):
+def test_a_supervisor_sees_the_counts_and_the_preview_over_their_team_only(world, browser_as):
     if not any(d["id"] == "team-req" for d in api_definitions(world)):
         world.define("completion", {"id": "team-course", "activity": "http://example.com/activities/team"})
         world.define("certification", {"id": "team-cert", "initial": "team-course"})
@@ -332,12 +318,12 @@ def test_a_supervisor_sees_the_counts_and_the_preview_over_their_team_only(world
         world.define("requirement", {"id": "team-req", "applies_to": {"roles": ["bus_operator", "supervisor"]},
                                      "certifications": ["team-cert"]}, publish=False)
     link = 'href="/app/certifications/team-cert/roster?status=assigned">assigned: {}</a>'
-    assert link.format(3) in as_user("aud").get("/app/certifications").text
-    sam = as_user("sam")
+    assert link.format(3) in browser_as("aud").get("/app/certifications").text
+    sam = browser_as("sam")
     assert link.format(2) in sam.get("/app/certifications").text          # p1 and p2, not p3
     page = sam.get("/app/definitions/requirement/team-req/versions/2/preview").text
     assert "0 changes among 2 people (your team)" in page                 # s1 would change, but is not in it
-    page = as_user("ada").get("/app/definitions/requirement/team-req/versions/2/preview").text
+    page = browser_as("ada").get("/app/definitions/requirement/team-req/versions/2/preview").text
     assert "1 change among 4 people" in page and 'href="/app/people/s1"' in page
 
 
@@ -358,7 +344,7 @@ def gated_preview(monkeypatch, fail: bool = False):
     return gate, calls
 
 
-def test_a_long_preview_shows_its_progress_joins_one_job_and_then_shows_the_result(world, as_user, monkeypatch):
+def test_a_long_preview_shows_its_progress_joins_one_job_and_then_shows_the_result(world, browser_as, monkeypatch):
     world.define("completion", {"id": "slow-course", "activity": "http://example.com/activities/slow"})
     world.define("certification", {"id": "slow", "initial": "slow-course"})
     world.define("requirement", {"id": "slows", "applies_to": {"roles": ["bus_operator"]},
@@ -367,7 +353,7 @@ def test_a_long_preview_shows_its_progress_joins_one_job_and_then_shows_the_resu
     assert len(expected["changes"]) == 3
     gate, calls = gated_preview(monkeypatch)
     monkeypatch.setattr(Jobs, "wait", 0.0)
-    ada, aud = as_user("ada"), as_user("aud")
+    ada, aud = browser_as("ada"), browser_as("aud")
     url = "/app/definitions/requirement/slows/versions/1/preview"
     first = ada.get(url)
     assert first.status_code == 200
@@ -387,12 +373,12 @@ def test_a_long_preview_shows_its_progress_joins_one_job_and_then_shows_the_resu
 
 
 def test_a_preview_whose_computation_fails_is_an_error_page_and_opening_it_again_computes_it_again(
-        world, as_user, monkeypatch):
+        world, browser_as, monkeypatch):
     world.define("completion", {"id": "fail-course", "activity": "http://example.com/activities/fail"})
     world.define("certification", {"id": "fail", "initial": "fail-course"}, publish=False)
     gate, calls = gated_preview(monkeypatch, fail=True)
     gate.set()
-    ada = as_user("ada")
+    ada = browser_as("ada")
     url = "/app/definitions/certification/fail/versions/1/preview"
     failed = ada.get(url)
     assert failed.status_code == 500
@@ -402,7 +388,7 @@ def test_a_preview_whose_computation_fails_is_an_error_page_and_opening_it_again
     assert again.status_code == 200 and "among" in again.text and len(calls) == 2
 
 
-def test_the_list_counts_are_what_the_rosters_list_for_everyone_and_for_a_team(world, as_user):
+def test_the_list_counts_are_what_the_rosters_list_for_everyone_and_for_a_team(world, browser_as):
     world.define("completion", {"id": "count-course", "activity": "http://example.com/activities/count"})
     world.define("certification", {"id": "count-cert", "initial": "count-course", "validity": {"days": 30}})
     world.define("requirement", {"id": "counts", "applies_to": {"roles": ["bus_operator", "supervisor"]},
@@ -410,7 +396,7 @@ def test_the_list_counts_are_what_the_rosters_list_for_everyone_and_for_a_team(w
     world.run()
     team = {"p1", "p2"}     # s1's team (web_kit.PEOPLE)
     for username, people in (("aud", None), ("sam", team)):
-        rows = list(csv.DictReader(io.StringIO(as_user(username).get("/app/certifications.csv").text)))
+        rows = list(csv.DictReader(io.StringIO(browser_as(username).get("/app/certifications.csv").text)))
         certs = [r for r in rows if r["kind"] == "certification" and r["published_version"]]
         assert any(r["id"] == "count-cert" for r in certs)
         for r in certs:

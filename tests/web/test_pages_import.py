@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from web_kit import ADMIN, HOSTILE, client_of, csrf_of, make_world, sign_in
+from web_kit import ADMIN, HOSTILE, csrf_of, make_world
 
 import web.pages.directory as directory_page
 
@@ -36,20 +36,6 @@ def world(request, tmp_path_factory):
         yield svc
 
 
-@pytest.fixture
-def as_user(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
-
-
 def upload(client, text: str | bytes, filename: str = "people.csv", token: str | None = None, **fields):
     if token is None:
         token = csrf_of(client.get("/app/people/import").text)
@@ -66,8 +52,8 @@ def report_of(html: str) -> str:
     return html[html.index('id="report-h"'):html.index('<form method="post" action="/app/people/import"')]
 
 
-def test_an_admin_imports_a_csv_and_the_report_counts_created_updated_and_unchanged(world, as_user):
-    ada = as_user("ada")
+def test_an_admin_imports_a_csv_and_the_report_counts_created_updated_and_unchanged(world, browser_as):
+    ada = browser_as("ada")
     page = ada.get("/app/people/import")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
     for name in ('name="file"', 'name="format"', 'name="partial"'):
@@ -82,8 +68,8 @@ def test_an_admin_imports_a_csv_and_the_report_counts_created_updated_and_unchan
     assert "0 created, 0 updated, 2 unchanged" in upload(ada, GOOD.replace("South", "West")).text
 
 
-def test_a_file_with_errors_is_reported_errors_first_and_nothing_is_imported_unless_partial(world, as_user):
-    ada = as_user("ada")
+def test_a_file_with_errors_is_reported_errors_first_and_nothing_is_imported_unless_partial(world, browser_as):
+    ada = browser_as("ada")
     resp = upload(ada, BAD)
     assert resp.status_code == 400
     report = report_of(resp.text)
@@ -99,8 +85,8 @@ def test_a_file_with_errors_is_reported_errors_first_and_nothing_is_imported_unl
     assert person(world, "m4").status_code == 404
 
 
-def test_a_json_file_is_imported_by_its_name_or_the_format_chosen(world, as_user):
-    ada = as_user("ada")
+def test_a_json_file_is_imported_by_its_name_or_the_format_chosen(world, browser_as):
+    ada = browser_as("ada")
     people = [{"person_id": "j1", "agents": [{"mbox": "mailto:j1@example.com"}], "roles": ["clerk"]}]
     resp = upload(ada, json.dumps(people), "people.json")
     assert resp.status_code == 200 and "1 created" in resp.text and "(JSON)" in resp.text
@@ -112,8 +98,8 @@ def test_a_json_file_is_imported_by_its_name_or_the_format_chosen(world, as_user
     assert bad.status_code == 400 and "Line 1, field 0.agents" in bad.text
 
 
-def test_a_file_above_the_limit_gets_a_413_page_and_a_missing_or_binary_file_is_named(world, as_user, monkeypatch):
-    ada = as_user("ada")
+def test_a_file_above_the_limit_gets_a_413_page_and_a_missing_or_binary_file_is_named(world, browser_as, monkeypatch):
+    ada = browser_as("ada")
     monkeypatch.setattr(directory_page, "MAX_FILE", 1024)
     monkeypatch.setattr(directory_page, "MAX_UPLOAD", 1024 + 4096)
     big = GOOD + "".join(f"b{i},b{i}@example.com,mechanic,North\n" for i in range(400))
@@ -129,17 +115,17 @@ def test_a_file_above_the_limit_gets_a_413_page_and_a_missing_or_binary_file_is_
     assert resp.status_code == 400 and "not UTF-8" in resp.text
 
 
-def test_the_limit_is_5_mb_by_default(world, as_user):
+def test_the_limit_is_5_mb_by_default(world, browser_as):
     assert directory_page.MAX_FILE == 5 * 1024 * 1024
-    ada = as_user("ada")
+    ada = browser_as("ada")
     resp = ada.post("/app/people/import", content=b"x", headers={
         "Content-Type": "multipart/form-data; boundary=b", "Content-Length": str(directory_page.MAX_UPLOAD + 1)})
     assert resp.status_code == 413
 
 
 @pytest.mark.parametrize("username", ["sam", "aud"])
-def test_only_admins_import_and_every_post_of_others_is_refused(world, as_user, username):
-    c = as_user(username)
+def test_only_admins_import_and_every_post_of_others_is_refused(world, browser_as, username):
+    c = browser_as(username)
     assert c.get("/app/people/import").status_code == 403
     assert 'href="/app/people/import"' not in c.get("/app/people").text
     token = csrf_of(c.get("/app/people").text)
@@ -147,8 +133,8 @@ def test_only_admins_import_and_every_post_of_others_is_refused(world, as_user, 
     assert resp.status_code == 403 and person(world, "z1").status_code == 404
 
 
-def test_an_import_without_its_csrf_token_or_with_another_sessions_is_refused(world, as_user):
-    ada, other = as_user("ada"), as_user("ada")
+def test_an_import_without_its_csrf_token_or_with_another_sessions_is_refused(world, browser_as):
+    ada, other = browser_as("ada"), browser_as("ada")
     assert 'href="/app/people/import"' in ada.get("/app/people").text
     text = "person_id,email\nz2,z2@example.com\n"
     assert upload(ada, text, token="").status_code == 403
@@ -158,8 +144,8 @@ def test_an_import_without_its_csrf_token_or_with_another_sessions_is_refused(wo
     assert ada.post("/app/people/import", data={"csrf": csrf_of(ada.get("/app/people").text)}).status_code == 415
 
 
-def test_script_in_cells_and_the_file_name_is_shown_as_text(world, as_user):
-    ada = as_user("ada")
+def test_script_in_cells_and_the_file_name_is_shown_as_text(world, browser_as):
+    ada = browser_as("ada")
     text = f"person_id,email,site\n\"{HOSTILE}\",h1@example.com,x\nh2,\"{HOSTILE}\",y\n"
     resp = upload(ada, text, f"{HOSTILE}.csv")
     assert resp.status_code == 400

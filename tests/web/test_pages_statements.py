@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from web_kit import HOSTILE, client_of, make_world, populate, sign_in
+from web_kit import HOSTILE, client_of, make_world, populate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lrs"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
@@ -66,20 +66,6 @@ def world(request, tmp_path_factory):
                                     "object": {"objectType": "StatementRef", "id": ids["voided"]}})
         svc.ids = ids
         yield svc
-
-
-@pytest.fixture
-def browser_as(world):
-    made = []
-
-    def make(username: str):
-        c = client_of(world)
-        assert sign_in(c, username).status_code == 303
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
 
 
 def ids_on(html: str) -> list[str]:
