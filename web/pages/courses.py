@@ -23,21 +23,20 @@ the file is written.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from urllib.parse import urlencode
 
-import aiofiles
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from content_store.errors import PackageRejected, reject
+from content_store.errors import PackageRejected
 from content_store.importer import import_file
 from content_store.numbers import is_digits, whole_number
+from content_store.upload import receive_upload
 from lrs.errors import XAPIError
 from player.bridge.vocabulary import course_iri
 from player.cmi5.launch import course_tree
@@ -47,7 +46,6 @@ from ..site import CSP, PAGE, PageError, Site, csv_response
 log = logging.getLogger("lrs.web")
 
 FIGURES_LIMIT = 1000       # registrations counted per course for its figures; past that, "1000+"
-FIELD_BYTES = 4096         # a text field of the upload form
 COURSE_COLUMNS = ["id", "title", "format", "identifier", "latest_version", "versions", "updated", "retired",
                   "registrations", "started", "completed", "passed"]
 ADVICE = (   # what to do about an issue, by its rule (the first prefix that matches)
@@ -357,98 +355,19 @@ def routes(site: Site) -> list[Route]:
 # -- the upload ------------------------------------------------------------------------------
 
 async def receive_package(request: Request, dest, max_bytes: int, check_csrf) -> tuple[str, int, str]:
-    """Stream the file of a ``multipart/form-data`` upload to ``dest``; return (sha256, bytes, file name).
-
-    ``check_csrf(token)`` is called with the ``csrf`` field when the file part begins (it raises to
-    refuse), so nothing of a forged form is written. Raises PackageRejected (the report page) for an
-    upload the content store would refuse as such (too large, no file, unreadable form)."""
-    declared = request.headers.get("content-length")
-    size_declared = whole_number(declared) if declared and is_digits(declared) else -1
-    if size_declared is None or size_declared > max_bytes + 64 * 1024:
-        raise _too_large(max_bytes)
+    """Stream the file of the page's ``multipart/form-data`` upload to ``dest`` (content_store/upload.py);
+    return (sha256, bytes, file name). ``check_csrf(token)`` is called with the ``csrf`` field when the
+    file part begins (it raises to refuse), so nothing of a forged form is written. Raises
+    PackageRejected (the report page) for an upload the content store refuses as such."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not params.get(b"boundary"):
         raise PageError(400, "The upload must be sent as the page's form (multipart/form-data).",
                         "Open the courses page and send the package from its form.")
-    fields: dict[str, bytes] = {}
-    state = {"headers": {}, "field": b"", "value": b"", "part": None, "file": False, "found": False,
-             "filename": "", "refused": None}
-    pending: list[bytes] = []
+    names = []
 
-    def on_part_begin():
-        state["headers"], state["part"], state["file"] = {}, None, False
+    def before_file(fields: dict[str, str], filename: str) -> None:
+        check_csrf(fields.get("csrf", ""))
+        names.append(filename)
 
-    def on_header_field(data, start, end):
-        state["field"] += data[start:end]
-
-    def on_header_value(data, start, end):
-        state["value"] += data[start:end]
-
-    def on_header_end():
-        state["headers"][state["field"].lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished():
-        _, disp = parse_options_header(state["headers"].get(b"content-disposition", b""))
-        name = disp.get(b"name", b"").decode("utf-8", "replace")
-        if b"filename" in disp or name == "file":
-            if state["found"] or state["refused"]:
-                return      # a second file is ignored, as POST /content/packages ignores it
-            try:
-                check_csrf(fields.get("csrf", b"").decode("utf-8", "replace"))
-            except PageError as exc:
-                state["refused"] = exc
-                return
-            state["file"], state["found"] = True, True
-            state["filename"] = disp.get(b"filename", b"").decode("utf-8", "replace")
-        else:
-            state["part"] = name
-            fields[name] = b""
-
-    def on_part_data(data, start, end):
-        if state["file"]:
-            pending.append(data[start:end])
-        elif state["part"] is not None:
-            fields[state["part"]] += data[start:end]
-            if len(fields[state["part"]]) > FIELD_BYTES:
-                state["refused"] = PageError(413, f"The form field {state['part'][:40]!r} is too long.",
-                                             "Send the form from the courses page.")
-
-    def on_part_end():
-        state["file"], state["part"] = False, None
-
-    parser = MultipartParser(params[b"boundary"], {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
-        "on_part_data": on_part_data, "on_part_end": on_part_end})
-    digest, size = hashlib.sha256(), 0
-    async with aiofiles.open(dest, "wb") as out:
-        try:
-            async for chunk in request.stream():
-                try:
-                    parser.write(chunk)
-                except Exception as exc:   # python-multipart's parse errors
-                    raise reject(400, "upload.bad_form", f"the form cannot be read ({exc})") from None
-                if state["refused"] is not None:
-                    raise state["refused"]
-                for data in pending:
-                    size += len(data)
-                    if size > max_bytes:
-                        raise _too_large(max_bytes)
-                    digest.update(data)
-                    await out.write(data)
-                pending.clear()
-            parser.finalize()
-        except ClientDisconnect:
-            raise reject(400, "upload.incomplete", "the browser went away before the upload ended") from None
-    if not state["found"]:
-        check_csrf(fields.get("csrf", b"").decode("utf-8", "replace"))
-        raise reject(400, "upload.no_file", "the form holds no package file: choose the zip and send the form again")
-    if size == 0:
-        raise reject(400, "upload.empty", f"the file {state['filename'][:100]!r} is empty: choose the package's zip")
-    return digest.hexdigest(), size, state["filename"]
-
-
-def _too_large(max_bytes: int) -> PackageRejected:
-    return reject(413, "upload.too_large", f"the upload is larger than {max_bytes} bytes, the most this service "
-                  "accepts (LRS_PACKAGE_MAX_UPLOAD_BYTES)")
+    sha, size = await receive_upload(request, dest, max_bytes, before_file)
+    return sha, size, names[0] if names else ""
