@@ -318,6 +318,22 @@ class Rules:
         return {"certification": certification, "as_of": self.today().isoformat(), "people": rows,
                 "next": recs[-1].person_id if more and recs else None, "chain_head": head}
 
+    def roster_table(self, certification: str, status: list[str] | None = None, site: str | None = None,
+                     role: str | None = None, expiring_within_days: int | None = None,
+                     people: list[str] | None = None) -> tuple[list[tuple], str]:
+        """The whole of today's roster ``roster`` pages through, as rows of ``tables.ROSTER`` (an
+        export), and the audit chain head it was read at."""
+        if certification not in published(self.store).certifications:
+            raise RulesError(404, f"no published certification {certification!r}", "certification")
+        head = self.store.chain_head()[1]
+        expires_by = None
+        if expiring_within_days is not None:
+            expires_by = (self.today() + timedelta(days=expiring_within_days)).isoformat()
+            status = [s for s in (status or EXPIRING)]
+        rows = self.store.roster_table(certification, status, site, role, expires_by,
+                                       **({} if people is None else {"people": sorted(people)}))
+        return rows, head
+
     def _roster_as_of(self, certification, as_of, status, site, role, after, limit, head, people=None) -> dict:
         """Status on a past day, from the history (transitions effective by then), not from the records.
         Site and role are the person's attributes on that day."""

@@ -14,12 +14,15 @@ ROSTER = ["person_id", "status", "earned", "valid_from", "expires", "due", "site
 COMPLIANCE = ["certification", "by", "value", "people", "compliant", "share", *STATUSES]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value) -> str:
     """A CSV cell; text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with '."""
     if value is None:
         return ""
     text = ";".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_START else text
 
 
 def write(out: TextIO, columns: list[str], rows: Iterable[dict], header: bool = True,
@@ -29,6 +32,20 @@ def write(out: TextIO, columns: list[str], rows: Iterable[dict], header: bool = 
         w.writerow(columns)
     for row in rows:
         w.writerow([cell(row.get(c)) for c in columns])
+
+
+def write_roster(out: TextIO, rows: Iterable[tuple], lineterminator: str = "\r\n") -> None:
+    """``Rules.roster_table``'s rows as the ``ROSTER`` table: what ``write`` makes of ``roster_rows``,
+    with the formula guard of ``cell`` only on the columns free text can reach (person id, site, roles):
+    status, days and the version are the engine's own, statement ids are UUIDs."""
+    w = csv.writer(out, lineterminator=lineterminator)
+    w.writerow(ROSTER)
+    risky = FORMULA_START
+    for pid, status, earned, valid_from, expires, due, site, roles, version, statements in rows:
+        roles = ";".join(roles)
+        w.writerow(("'" + pid if pid[:1] in risky else pid, status, earned, valid_from, expires, due,
+                    "" if site is None else "'" + site if site[:1] in risky else site,
+                    "'" + roles if roles[:1] in risky else roles, version, ";".join(statements)))
 
 
 def transcript_rows(t: dict) -> list[dict]:

@@ -211,6 +211,11 @@ def csv_response(rows: list[dict], columns: list[str], filename: str, head: str)
     """A CSV download (rules/tables.py's form), with the audit chain head it was read at."""
     buf = io.StringIO()
     tables.write(buf, columns, rows)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+    return csv_download(buf.getvalue(), filename, head)
+
+
+def csv_download(text: str, filename: str, head: str) -> Response:
+    """CSV text already written, as a download with the audit chain head it was read at."""
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Cache-Control": "no-store", "X-Chain-Head": head,
                              "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -360,6 +360,22 @@ class AsyncMongoRulesStore:
 
     async def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None,
                      limit=PAGE_LIMIT, people=None):
+        flt = self._roster_filter(certification, status, site, role, expires_by, after, people)
+        docs = await self.records.find(flt, hint="roster").sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
+        return [_record(d) for d in docs]
+
+    async def roster_table(self, certification, status=None, site=None, role=None, expires_by=None, people=None):
+        flt = self._roster_filter(certification, status, site, role, expires_by, None, people)
+        out = []
+        async for d in self.records.find(flt, {"p": 1, "st": 1, "exp": 1, "site": 1, "roles": 1, "body": 1},
+                                         hint="roster").sort("p", ASCENDING):
+            b = orjson.loads(d["body"])
+            out.append((d["p"], d["st"], b["earned"], b["valid_from"], d["exp"], b["due"], d["site"],
+                        tuple(d["roles"]), b["definition_version"], tuple(b["evidence"].get("statements", ()))))
+        return out
+
+    @staticmethod
+    def _roster_filter(certification, status, site, role, expires_by, after, people) -> dict:
         flt: dict = {"c": certification}
         if after is not None:
             flt["p"] = {"$gt": after}
@@ -373,8 +389,7 @@ class AsyncMongoRulesStore:
             flt["roles"] = role
         if expires_by is not None:
             flt["exp"] = {"$ne": None, "$lte": expires_by}
-        docs = await self.records.find(flt, hint="roster").sort("p", ASCENDING).limit(page_limit(limit)).to_list(None)
-        return [_record(d) for d in docs]
+        return flt
 
     async def status_counts(self, certification):
         pipeline = [{"$match": {"c": certification}},
@@ -472,7 +487,7 @@ _METHODS = ["put_person", "person", "people", "persons_for", "save_definition", 
             "publish", "publications", "add_facts", "facts_for", "add_action", "actions_for",
             "persons", "actions_of",
             "take_lease", "release_lease", "checkpoint", "set_checkpoint", "mark_dirty", "dirty", "clear_dirty",
-            "put_records", "records_for", "roster", "status_counts", "count_records", "due_people", "supervised_by", "people_versions", "append_history", "history", "history_for",
+            "put_records", "records_for", "roster", "roster_table", "status_counts", "count_records", "due_people", "supervised_by", "people_versions", "append_history", "history", "history_for",
             "history_of", "chain_head"]
 
 

@@ -200,6 +200,13 @@ class RulesStore(Protocol):
                limit: int = PAGE_LIMIT, people: list[str] | None = None) -> list[Record]:
         """Records of a certification in person id order above ``after``, filtered; ``expires_by``:
         those whose ``expires`` is on or before that day; ``people``: only theirs (a supervisor's team)."""
+    def roster_table(self, certification: str, status: list[str] | None = None, site: str | None = None,
+                     role: str | None = None, expires_by: str | None = None,
+                     people: list[str] | None = None) -> list[tuple]:
+        """Every record of a certification ``roster`` would list with these filters, in person id order,
+        as tuples of the roster table's columns (rules/tables.py ``ROSTER``: person id, status, earned,
+        valid from, expires, due, site, roles, definition version, the evidence's statement ids): an
+        export of a whole roster in one read, with no ``Record`` built per row."""
     def status_counts(self, certification: str) -> list[tuple[str, str | None, tuple[str, ...], int]]:
         """How many records of a certification there are per (status, site, roles): what compliance
         by site and role adds up, without reading every record."""

@@ -414,7 +414,31 @@ class SqliteRulesStore:
 
     def roster(self, certification, status=None, site=None, role=None, expires_by=None, after=None, limit=PAGE_LIMIT,
                people=None):
-        sql, args = self._REC + " WHERE certification = ? AND person_id > ?", [certification, after or ""]
+        where, args = self._roster_where(certification, status, site, expires_by, after, people)
+        out = []
+        for row in self._read().execute(self._REC + where, args):
+            rec = record_from(*row)
+            if role is None or role in rec.roles:
+                out.append(rec)
+                if len(out) >= page_limit(limit):
+                    break
+        return out
+
+    def roster_table(self, certification, status=None, site=None, role=None, expires_by=None, people=None):
+        where, args = self._roster_where(certification, status, site, expires_by, None, people)
+        out, loads = [], orjson.loads
+        for pid, st, expires, site_of, roles, body in self._read().execute(
+                "SELECT person_id, status, expires, site, roles, body FROM records" + where, args):
+            roles = loads(roles)
+            if role is None or role in roles:
+                b = loads(body)
+                out.append((pid, st, b["earned"], b["valid_from"], expires, b["due"], site_of, tuple(roles),
+                            b["definition_version"], tuple(b["evidence"].get("statements", ()))))
+        return out
+
+    @staticmethod
+    def _roster_where(certification, status, site, expires_by, after, people) -> tuple[str, list]:
+        sql, args = " WHERE certification = ? AND person_id > ?", [certification, after or ""]
         if people is not None:
             sql += " AND person_id IN (SELECT value FROM json_each(?))"
             args.append(orjson.dumps(list(people)).decode())
@@ -427,15 +451,7 @@ class SqliteRulesStore:
         if expires_by is not None:
             sql += " AND expires IS NOT NULL AND expires <= ?"
             args.append(expires_by)
-        sql += " ORDER BY person_id"
-        out = []
-        for row in self._read().execute(sql, args):
-            rec = record_from(*row)
-            if role is None or role in rec.roles:
-                out.append(rec)
-                if len(out) >= page_limit(limit):
-                    break
-        return out
+        return sql + " ORDER BY person_id", args
 
     def status_counts(self, certification):
         rows = self._read().execute("SELECT status, site, roles, COUNT(*) FROM records WHERE certification = ? "

@@ -267,6 +267,25 @@ def test_the_roster_of_some_people_only(store):
     assert store.roster("bus", people=[]) == []
 
 
+def test_roster_table_is_the_whole_filtered_roster_as_rows_of_its_columns(store):
+    store.put_records([_record("p1"), _record("p2", status="expired", site="south", expires=None),
+                       _record("p3", expires="2026-02-01", roles=("mechanic", "driver")),
+                       _record("p4", site=None, roles=()), _record("p1", cert="forklift")])
+
+    def rows(recs):
+        return [(r.person_id, r.status, r.earned, r.valid_from, r.expires, r.due, r.site, r.roles,
+                 r.definition_version, tuple(r.evidence.get("statements", ()))) for r in recs]
+
+    for filters in ({}, {"status": ["certified"]}, {"site": "south"}, {"role": "mechanic"},
+                    {"expires_by": "2026-02-15"}, {"people": ["p4", "p2", "zz"]}, {"status": ["overdue"]},
+                    {"status": ["certified"], "role": "driver", "site": "north", "people": ["p1", "p3"]}):
+        got = store.roster_table("bus", **filters)
+        assert got == rows(store.roster("bus", **filters)), filters
+    assert store.roster_table("bus")[2] == ("p3", "certified", "2026-01-01", "2026-01-01", "2026-02-01", None, "north",
+                                             ("mechanic", "driver"), 1, ("s1",))
+    assert len(store.roster_table("bus")) == 4 and store.roster_table("none") == []
+
+
 def test_supervised_by_names_the_people_whose_current_version_names_the_supervisor(store):
     store.put_person("p2", [], ["Agent|mbox:mailto:p2@x"], {"supervisor": "s1"}, "cli")
     store.put_person("p1", [], ["Agent|mbox:mailto:p1@x"], {"supervisor": "s1", "site": "north"}, "cli")

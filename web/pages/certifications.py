@@ -17,22 +17,22 @@ publish, compliance, roster), the functions the ``/rules`` API calls.
 """
 from __future__ import annotations
 
+import io
 import json
 from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from rules import tables
-from rules.core import ROSTER_LIMIT, RulesError
+from rules.core import RulesError
 from rules.definitions import KINDS, DefinitionError
 from rules.derive import STATUSES
 
 from ..jobs import Busy
-from ..site import PAGE, PageError, Site, csv_response
+from ..site import PAGE, PageError, Site, csv_download, csv_response
 
 KIND_ORDER = ("certification", "completion", "requirement")
 KIND_NAMES = {"certification": "Certification", "completion": "Completion rule", "requirement": "Requirement"}
@@ -434,7 +434,7 @@ def routes(site: Site) -> list[Route]:
 
     # -- the roster ----------------------------------------------------------------------
 
-    def roster_data(account, cid: str, q, limit: int = PAGE) -> dict:
+    def roster_filters(q) -> tuple[list[str] | None, int | None]:
         status = [s for s in q.getlist("status") if s] or None
         for s in status or ():
             if s not in STATUSES:
@@ -444,6 +444,10 @@ def routes(site: Site) -> list[Route]:
             if not days.isdigit() or int(days) > 36500:
                 raise PageError(400, "“Expiring within” is a number of days.", "Enter a whole number of days.")
             days = int(days)
+        return status, days
+
+    def roster_data(account, cid: str, q, limit: int = PAGE) -> dict:
+        status, days = roster_filters(q)
         team = site.team_of(account)
         rows, after = [], q.get("after") or None
         while True:
@@ -466,20 +470,21 @@ def routes(site: Site) -> list[Route]:
         csv_url = f"{prefix}/certifications/{request.path_params['cid']}/roster.csv" + ("?" + urlencode(base) if base else "")
         return site.render(request, "roster.html", next_url=next_url, csv_url=csv_url, **data)
 
+    def roster_csv_text(account, cid: str, q) -> tuple[str, str]:
+        """The whole roster the filters keep (not a page of it) in one read, as CSV."""
+        status, days = roster_filters(q)
+        team = site.team_of(account)
+        rows, head = rules.roster_table(cid, status, q.get("site") or None, q.get("role") or None, days,
+                                        None if team is None else sorted(team))
+        buf = io.StringIO()
+        tables.write_roster(buf, rows)
+        return buf.getvalue(), head
+
     async def roster_csv(request: Request) -> Response:
         account = await site.need(request)
         cid = request.path_params["cid"]
-        q = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
-        rows, after, head = [], None, ""
-        while True:
-            data = await run_in_threadpool(roster_data, account, cid,
-                                           QueryParams(q + ([("after", after)] if after else [])), ROSTER_LIMIT)
-            rows += data["rows"]
-            head = data["chain_head"]
-            if not data["next"]:
-                break
-            after = data["next"]
-        return csv_response(tables.roster_rows({"people": rows}), tables.ROSTER, f"roster-{cid}.csv", head)
+        text, head = await run_in_threadpool(roster_csv_text, account, cid, request.query_params)
+        return csv_download(text, f"roster-{cid}.csv", head)
 
     return [Route("/certifications", list_page), Route("/certifications.csv", list_csv),
             Route("/certifications/{cid}/roster", roster), Route("/certifications/{cid}/roster.csv", roster_csv),
