@@ -81,21 +81,23 @@ def check(st: dict, session: dict, au: dict, path: str = "", had_id: bool = True
         raise Rejected("context.extensions must carry the session id of the launch (cmi5 9.6.3.1)",
                        p + "context.extensions")
     cats = _ids((ctx.get("contextActivities") or {}).get("category"))
+    # cmi5 defined statements are the ones in the cmi5 category; any other is "cmi5 allowed", whatever
+    # its verb (7.1.3): a video player's own initialized or terminated about the video is recorded and
+    # plays no part in the session's rules
+    defined = CAT_CMI5 in cats and verb in DEFINED
     verbs = list(session.get("verbs", []))
-    if session["state"] == "launched" and verb != INITIALIZED:
-        raise Rejected("the first statement of a session must be initialized (cmi5 9.3.2)", p + "verb.id")
+    if session["state"] == "launched" and not (defined and verb == INITIALIZED):
+        raise Rejected("the first statement of a session must be the cmi5 defined initialized (cmi5 9.3.2, 7.1.3)",
+                       p + "verb.id")
     if verb == VOIDED:
         raise Rejected("an AU may not void statements (cmi5 6.3)", p + "verb.id")
-    if CAT_MOVEON in cats and verb not in MOVEON_VERBS:
-        raise Rejected("only completed, passed and failed statements carry the moveon category (cmi5 9.6.2.2)",
-                       p + "context.contextActivities.category")
-    if verb not in DEFINED:
+    if CAT_MOVEON in cats and not (defined and verb in MOVEON_VERBS):
+        raise Rejected("only cmi5 defined completed, passed and failed statements carry the moveon category "
+                       "(cmi5 9.6.2.2)", p + "context.contextActivities.category")
+    if not defined:
         return {**session, "last_verb": verb}, au
     if st["object"].get("id") != session["activity_id"]:
         raise Rejected("the object of a cmi5 defined statement must be the AU's activityId (cmi5 8.1.5)", p + "object.id")
-    if CAT_CMI5 not in cats:
-        raise Rejected("a cmi5 defined statement needs the cmi5 category (cmi5 9.6.2.1)",
-                       p + "context.contextActivities.category")
     result = st.get("result") if isinstance(st.get("result"), dict) else None
     au = dict(au)
     session = {**session, "verbs": verbs}

@@ -102,13 +102,32 @@ def test_moveon_verbs_need_the_moveon_category_and_others_must_not_carry_it():
     rejected(statement(rules.TERMINATED, {"duration": "PT1S"}, moveon=True))
 
 
-def test_defined_statements_need_duration_the_cmi5_category_and_the_au_as_object():
+def test_defined_statements_need_duration_and_the_au_as_object():
     rejected(statement(rules.TERMINATED, {}))
     st = statement(rules.TERMINATED, {"duration": "PT1S"})
-    st["context"]["contextActivities"]["category"] = []
-    rejected(st)
-    st = statement(rules.TERMINATED, {"duration": "PT1S"})
     st["object"]["id"] = "https://example.org/other"
+    rejected(st)
+
+
+def test_a_defined_verb_outside_the_cmi5_category_is_an_allowed_statement():
+    """cmi5 7.1.3: without the cmi5 category a statement is "cmi5 allowed" whatever its verb; the video
+    profile's initialized and terminated about a video (the cmi5 fixture course sends them) are recorded
+    and neither start nor end the session."""
+    video = "https://example.com/vid/1"
+    for verb in (rules.INITIALIZED, rules.TERMINATED, rules.PASSED):
+        st = statement(verb)
+        st["context"]["contextActivities"]["category"] = [{"id": "https://w3id.org/xapi/video"}]
+        st["object"]["id"] = video
+        s, au = check(st, session(), {})
+        assert s["state"] == "initialized" and s["verbs"] == [] and au == {}
+    # still only between the session's initialized and terminated
+    st = statement(rules.INITIALIZED)
+    st["context"]["contextActivities"]["category"] = []
+    rejected(st, session("launched"))
+    rejected(st, session("terminated"))
+    # and the moveon category stays reserved to the defined completed, passed and failed
+    st = statement(rules.PASSED, {"success": True, "duration": "PT1S"}, moveon=True)
+    st["context"]["contextActivities"]["category"].pop(0)
     rejected(st)
 
 
