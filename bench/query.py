@@ -30,6 +30,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import KEY, SECRET, RssSampler, Server, machine, percentile, store_name  # noqa: E402
 
+from lrs.storage.bodies import Bodies  # noqa: E402
+
 
 def shapes(rng: random.Random, stored_range: tuple[str, str], sample: list[dict]):
     """Each shape yields query parameters for one request chain, drawn from stored statements."""
@@ -151,10 +153,10 @@ def main() -> int:
         total, first, last = db.execute("SELECT count(*), min(stored), max(stored) FROM statements").fetchone()
         # 20,000 statements at random: about 20 of them are rare agents' (1 in 1,000)
         seqs = sorted({rng.randrange(1, total + 1) for _ in range(20_000)})
-        sample = []
+        sample, bodies = [], Bodies()   # bodies may be compressed (lrs/storage/bodies.py)
         for k in range(0, len(seqs), 500):
             chunk = seqs[k:k + 500]
-            sample += [orjson.loads(b) for (b,) in db.execute(
+            sample += [orjson.loads(bodies.plain(db, b)) for (b,) in db.execute(
                 f"SELECT body FROM statements WHERE seq IN ({','.join('?' * len(chunk))})", chunk)]
         db.close()
     results = {}

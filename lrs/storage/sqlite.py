@@ -64,6 +64,7 @@ from ..statements.activities import SeenDefinitions, merge_definition
 from ..statements.attachments import legacy_uploads, uploads
 from ..statements.terms import Terms, hash64, inheritable, merge, statement_terms, term_hash
 from .ports import READ_TIMEOUT, Conflict, Document, NewStatement, StatementQuery, StoreBusy
+from .bodies import Bodies
 from .idfilter import PARAMS as FILTER_PARAMS, IdFilter, checksum
 from .sqlite_writer import WriterProcess
 
@@ -106,6 +107,7 @@ CREATE TABLE IF NOT EXISTS documents (
     updated TEXT NOT NULL,
     PRIMARY KEY (kind, activity_id, agent_key, registration, doc_id));
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS body_dicts (n INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, dict BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS credentials (
     key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, authority TEXT NOT NULL,
     created TEXT NOT NULL);
@@ -127,7 +129,9 @@ SPAN_LEVELS = 2
 # one seek each, instead of listing them all: every loop is over what is stored, never over seq distance.
 MAX_ROOTS = 4096
 FILTER_CHECKPOINT = 1 << 18  # the writer saves its id filter at least every this many Statements it stores
-FORMAT = 4                  # PRAGMA user_version of the store layout this code reads and writes
+FORMAT = 5                  # PRAGMA user_version of the store layout this code reads and writes
+# Layout 5: bodies may be compressed (lrs/storage/bodies.py); a layout-4 store becomes one by getting
+# the dictionaries' table, and code reading layout 4 only refuses it rather than misread a body.
 READERS = 4                 # reader connections per process
 READER_CACHE_KIB = 16384    # page cache of each reader
 # How often a running read checks its deadline: every this many SQLite VM steps, about 2.5 ms of work
@@ -154,6 +158,8 @@ class SqliteStore:
         self._writer = self._connect()
         self._check_format(self._writer)
         self._definitions = SeenDefinitions()
+        self._bodies = Bodies()             # statement bodies: JSON or compressed (lrs/storage/bodies.py)
+        self._pack = None                   # the compressor of the write group being written
         self._ids: IdFilter | None = None   # the writer's filter of stored ids, built at its first write
         self._ids_top = 0                   # the newest seq the filter has seen
         self._ids_saved: tuple[int, list[int], str] | None = None  # (top, part counts, generation) as saved
@@ -172,10 +178,10 @@ class SqliteStore:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'statements'").fetchone():
                 version = FORMAT
-            elif version not in (1, 2, 3, FORMAT):
+            elif version not in (1, 2, 3, 4, FORMAT):
                 raise RuntimeError(f"the store at {conn.execute('PRAGMA database_list').fetchone()[2]} has "
                                    f"layout {version}; this version reads layouts 1 to {FORMAT}")
-            if version < FORMAT:
+            if version < 4:
                 count = conn.execute("SELECT max(seq) FROM statements").fetchone()[0] or 0
                 log.warning("converting the store from layout %d to %d (%d Statements; %s): do not stop the server",
                             version, FORMAT, count, "about 2 minutes a million on a 2-core machine" if version < 3
@@ -198,7 +204,7 @@ class SqliteStore:
             raise
         finally:
             conn.execute("PRAGMA busy_timeout = 30000")
-        if version < FORMAT:
+        if version < 4:
             log.warning("store converted to layout %d; the old statements table left free pages in the file, "
                         "which new Statements reuse (VACUUM, with the server stopped, gives them back)", FORMAT)
 
@@ -314,6 +320,7 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             top, stored = self._next(conn)
             self._see_ids(conn, top)
+            self._pack = self._bodies.packer(conn, top)
             if top != self._terms_top:  # another writer, or none, stored Statements since
                 _summarise_upto(conn, top)  # Statements no writer summarised (a row planted far ahead)
             self._group_top = first = top
@@ -340,6 +347,7 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._definitions.forget()
+            self._bodies.forget_packer()
             self._terms_top = -1
             for job in jobs:
                 if job.error is None:
@@ -517,7 +525,8 @@ class SqliteStore:
         batch = job.batch
         hashes = [hash64(n.statement["id"]) for n in batch]
         maybe = [n.statement["id"] for n, h in zip(batch, hashes) if h in self._ids]
-        found = {sid: orjson.loads(body) for _, sid, body in self._find(conn, maybe, top, "s.body")}
+        found = {sid: orjson.loads(self._bodies.plain(conn, body))
+                 for _, sid, body in self._find(conn, maybe, top, "s.body")}
         kept = []
         for n, h in zip(batch, hashes):
             sid = n.statement["id"]
@@ -544,12 +553,13 @@ class SqliteStore:
         referrers = self._referrers_of(conn, [n.statement["id"] for n, _ in kept])  # stored ones that target these
         voided = {ref for _, _, ref, is_voiding in referrers if is_voiding}
         rows, ids = [], []
+        pack = self._pack.compress if self._pack is not None else bytes
         for seq, (n, h) in enumerate(kept, top + 1):
             st = n.statement
             st["stored"] = stored
             st.setdefault("timestamp", stored)
             rows.append((seq, st["id"], stored, 1 if n.voids is None and st["id"] in voided else 0,
-                         1 if n.voids else 0, n.ref, orjson.dumps(st)))
+                         1 if n.voids else 0, n.ref, pack(orjson.dumps(st))))
             ids.append((seq >> ID_LEVEL_BITS[0], h, seq))
         conn.executemany("INSERT INTO statements (seq, id, stored, voided, is_voiding, ref, body) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -620,7 +630,7 @@ class SqliteStore:
                 found = self._find(conn, [sid], self._top(conn), "s.body")
                 if not found:
                     return {}
-                st = orjson.loads(found[0][2])
+                st = orjson.loads(self._bodies.plain(conn, found[0][2]))
         memo[sid] = terms = dict(statement_terms(st))
         obj = st["object"]
         if obj.get("objectType") == "StatementRef" and depth < 32:
@@ -668,9 +678,9 @@ class SqliteStore:
     def get(self, statement_id: str, voided: bool) -> bytes | None:
         with self._read() as conn:
             found = self._find(conn, [statement_id.lower()], self._top(conn), "s.body, s.voided")
-        if not found or bool(found[0][3]) != voided:
-            return None
-        return found[0][2]
+            if not found or bool(found[0][3]) != voided:
+                return None
+            return self._bodies.plain(conn, found[0][2])
 
     @staticmethod
     def _top(conn) -> int:
@@ -717,7 +727,7 @@ class SqliteStore:
             rows = conn.execute(sql, [*ids[1:], orjson.dumps(buckets).decode(), ids[0], lo, hi, want]).fetchall() \
                 if buckets else []
         cursor = rows[q.limit - 1][0] if len(rows) > q.limit else None  # where the next page starts after
-        rows = rows[: q.limit]
+        rows = self._bodies.plain_rows(conn, rows[: q.limit], 1)
         if q.terms:
             rows = [r for r in rows if self._matches(conn, r[1], q.terms)]
         return rows, cursor
@@ -746,8 +756,8 @@ class SqliteStore:
 
     def stream(self, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
         with self._read() as conn:
-            return conn.execute("SELECT seq, body FROM statements WHERE seq > ? ORDER BY seq LIMIT ?",
-                                (after_seq, limit)).fetchall()
+            return self._bodies.plain_rows(conn, conn.execute(
+                "SELECT seq, body FROM statements WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall(), 1)
 
     def attachment(self, sha2: str, authority: str) -> tuple[str, bytes] | None:
         with self._read() as conn:
