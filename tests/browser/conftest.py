@@ -103,7 +103,7 @@ def context(browser, request, artefacts):
     ctx = browser.new_context()
     yield ctx
     _screenshot_on_failure(ctx, request, artefacts)
-    ctx.close()
+    _close(ctx)
 
 
 @pytest.fixture
@@ -125,7 +125,19 @@ def phone_context(browser, request, artefacts):
     yield make
     for ctx in made:
         _screenshot_on_failure(ctx, request, artefacts)
-        ctx.close()
+        _close(ctx)
+
+
+def _close(ctx) -> None:
+    """Close a context once its pages' navigations have settled: closing it while a page is between two
+    documents (a test that ends on a click that navigates) can leave Chromium without an answer until
+    the test's timeout."""
+    for pg in ctx.pages:
+        try:
+            pg.wait_for_load_state("load", timeout=5_000)
+        except PlaywrightError:
+            pass
+    ctx.close()
 
 
 def _screenshot_on_failure(ctx, request, artefacts: Path) -> None:
