@@ -296,18 +296,12 @@ class Rules:
                after: str | None = None, limit: int = 100, people: list[str] | None = None) -> dict:
         """A certification's records, filtered, a page in person id order; ``people``: only theirs (a
         supervisor's team)."""
-        defs = published(self.store)
-        if certification not in defs.certifications:
-            raise RulesError(404, f"no published certification {certification!r}", "certification")
+        head = self._roster_head(certification)
         limit = max(1, min(int(limit), ROSTER_LIMIT))
-        head = self.store.chain_head()[1]
         if as_of is not None:
             return self._roster_as_of(certification, as_of, status, site, role, after, limit, head,
                                       None if people is None else set(people))
-        expires_by = None
-        if expiring_within_days is not None:
-            expires_by = (self.today() + timedelta(days=expiring_within_days)).isoformat()
-            status = [s for s in (status or EXPIRING)]
+        status, expires_by = self._expiring(status, expiring_within_days)
         recs = self.store.roster(certification, status, site, role, expires_by, after, limit + 1,
                                  **({} if people is None else {"people": sorted(people)}))
         more = len(recs) > limit
@@ -323,16 +317,24 @@ class Rules:
                      people: list[str] | None = None) -> tuple[list[tuple], str]:
         """The whole of today's roster ``roster`` pages through, as rows of ``tables.ROSTER`` (an
         export), and the audit chain head it was read at."""
-        if certification not in published(self.store).certifications:
-            raise RulesError(404, f"no published certification {certification!r}", "certification")
-        head = self.store.chain_head()[1]
-        expires_by = None
-        if expiring_within_days is not None:
-            expires_by = (self.today() + timedelta(days=expiring_within_days)).isoformat()
-            status = [s for s in (status or EXPIRING)]
+        head = self._roster_head(certification)
+        status, expires_by = self._expiring(status, expiring_within_days)
         rows = self.store.roster_table(certification, status, site, role, expires_by,
                                        **({} if people is None else {"people": sorted(people)}))
         return rows, head
+
+    def _roster_head(self, certification: str) -> str:
+        """The audit chain head a roster is read at; 404 for a certification not published."""
+        if certification not in published(self.store).certifications:
+            raise RulesError(404, f"no published certification {certification!r}", "certification")
+        return self.store.chain_head()[1]
+
+    def _expiring(self, status: list[str] | None, within_days: int | None) -> tuple[list[str] | None, str | None]:
+        """A roster's statuses and the last expiry day it keeps: "expiring within n days" keeps the
+        records certified or in their renewal window (unless statuses are named) expiring by then."""
+        if within_days is None:
+            return status, None
+        return list(status or EXPIRING), (self.today() + timedelta(days=within_days)).isoformat()
 
     def _roster_as_of(self, certification, as_of, status, site, role, after, limit, head, people=None) -> dict:
         """Status on a past day, from the history (transitions effective by then), not from the records.

@@ -3,7 +3,7 @@ dictionary of the store (table ``body_dicts``).
 
 xAPI Statements repeat their keys, verbs, IRIs and extensions from one to the next, so a dictionary
 trained on a store's own Statements makes each body several times smaller (bench/RESULTS.md: about 9
-times on the bench's Statements, 2 µs to compress one and 1 µs to read it back). A smaller store keeps
+times on the bench's Statements, 2-3 µs to compress one and 1 µs to read it back). A smaller store keeps
 more of itself in the page cache, which is what a query on a common term waits for once the store
 outgrows the memory.
 
