@@ -138,7 +138,7 @@ def test_the_writer_process_compresses_and_the_server_side_reads_its_bodies(tmp_
         store.close()
 
 
-def test_a_layout_4_store_opens_as_layout_5_with_its_json_bodies_read_as_before(tmp_path):
+def test_a_layout_4_store_opens_as_the_current_layout_with_its_json_bodies_read_as_before(tmp_path):
     path = tmp_path / "lrs.sqlite3"
     rng = random.Random(4)
     store = sqlite_adapter.SqliteStore(path)
@@ -147,11 +147,11 @@ def test_a_layout_4_store_opens_as_layout_5_with_its_json_bodies_read_as_before(
     finally:
         store.close()
     conn = sqlite3.connect(path)
-    conn.executescript("DROP TABLE body_dicts; PRAGMA user_version = 4;")
+    conn.executescript("DROP TABLE body_dicts; DROP TABLE summary_pending; PRAGMA user_version = 4;")
     conn.close()
     store = sqlite_adapter.SqliteStore(path)
     try:
-        assert store._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT == 5
+        assert store._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT == 6
         assert {orjson.loads(b)["id"] for _, b in store.stream(0, 100)} == sent.keys()
     finally:
         store.close()

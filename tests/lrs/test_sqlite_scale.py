@@ -1,7 +1,8 @@
 """The SQLite store at scale (issue 16): the per-term summary of which buckets hold a term
 (``term_spans``) and the writer's saved id filter. Buckets are shrunk to 4 Statements and
 spans to 2 buckets, 2 levels (a level-2 span is 16 Statements), so that a small store crosses
-many summary merges; the filter is saved every 8 Statements."""
+many summary merges; the filter is saved every 8 Statements; the merges made a slice a write group
+(a level-2 span, ids into the top-level bucket) take 4 slices."""
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,8 @@ from lrs.storage import Conflict, NewStatement, StatementQuery
 from lrs_testkit import make_statement
 
 AUTHORITY = {"objectType": "Agent", "name": "test", "mbox": "mailto:authority@example.com"}
-SMALL = {"BUCKET_BITS": 2, "SPAN_BITS": 1, "SPAN_LEVELS": 2, "FILTER_CHECKPOINT": 8, "ID_LEVEL_BITS": (2, 4, 6)}
+SMALL = {"BUCKET_BITS": 2, "SPAN_BITS": 1, "SPAN_LEVELS": 2, "FILTER_CHECKPOINT": 8, "ID_LEVEL_BITS": (2, 4, 6),
+         "CATCH_UP_SLICES": 4}
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def _check_summary(store, path: Path) -> None:
     """The incremental summary is the one made from nothing, and for every term the buckets a lookup
     finds through it are the buckets that hold it."""
     conn = store._writer
-    assert _summary(conn) == _reference_summary(path)
+    _same_summary(_summary(conn), _reference_summary(path), _part_made(conn))
     top = store.last_seq()
     summarised = ((top >> 2) >> 1) << 1  # the buckets before this one are in full level-1 spans
     for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
@@ -90,6 +92,24 @@ def _check_summary(store, path: Path) -> None:
         holding = _walk_all_buckets(conn, term, top)
         assert set(holding) <= set(found)
         assert [b for b in found if b < summarised] == [b for b in holding if b < summarised]
+
+
+def _part_made(conn) -> dict[int, int]:
+    """The spans being made a slice a write group: span key -> the first term not made yet."""
+    return {(level << 40) | span: next_term
+            for level, span, next_term in conn.execute("SELECT level, span, next_term FROM summary_pending")}
+
+
+def _same_summary(got: list[tuple], want: list[tuple], part_made: dict[int, int]) -> None:
+    """``got`` is the whole summary ``want`` but for the spans of ``part_made``, whose slices made are."""
+    assert len(part_made) <= sqlite_adapter.SPAN_LEVELS - 1  # one a level at most
+    assert [r for r in got if r[0] not in part_made] == [r for r in want if r[0] not in part_made]
+    for key, next_term in part_made.items():
+        mine = {term: bits for span, term, bits in got if span == key}
+        whole = {term: bits for span, term, bits in want if span == key}
+        # The slices made are whole; past them only what late terms added, within the whole span's bits.
+        assert {t: b for t, b in mine.items() if t < next_term} == {t: b for t, b in whole.items() if t < next_term}
+        assert all(t in whole and b & ~whole[t] == 0 for t, b in mine.items())
 
 
 def test_summary_stays_right_as_spans_fill_and_merge_over_two_levels(path):
@@ -208,6 +228,77 @@ def test_summary_gets_the_terms_a_referrer_stored_spans_earlier_inherits_from_it
         store.close()
 
 
+def _merging_ids(conn, top: int) -> set[int]:
+    """The top-level id buckets (full) whose ids are still, some of them, in buckets of the level below."""
+    levels = sqlite_adapter.ID_LEVEL_BITS
+    step = levels[-1] - levels[-2]
+    below = [b & ((1 << 40) - 1) for (b,) in conn.execute(
+        "SELECT DISTINCT bucket FROM statement_ids WHERE bucket >= ? AND bucket < ?",
+        ((len(levels) - 2) << 40, (len(levels) - 1) << 40))]
+    return {b >> step for b in below if b >> step < top >> levels[-1]}
+
+
+def test_the_merges_due_once_a_million_are_made_a_slice_a_write_group_and_reads_stay_right(path):
+    """A level-2 span of the summary (1.4M rows at 1M Statements) and the merge of 16 id buckets into one
+    of the top level were made in the write group that filled them: one write of 4.6 s at the first
+    million. Each is made a slice of the hash space a write group now: none stays part made longer than
+    CATCH_UP_SLICES groups, reads and the duplicate check are right meanwhile, and once done the summary
+    and the id index are those made at once."""
+    rng = random.Random(12)
+    store = sqlite_adapter.SqliteStore(path)
+    slices = sqlite_adapter.CATCH_UP_SLICES
+    try:
+        written, since, seen_spans, seen_ids = [], {}, set(), set()
+        for group in range(90):
+            batch = [_new(rng) for _ in range(rng.randrange(1, 5))]
+            store.insert(batch, {})
+            written += batch
+            conn, top = store._writer, store.last_seq()
+            due = {("span", k) for k in _part_made(conn)} | {("ids", n) for n in _merging_ids(conn, top)}
+            seen_spans |= {k for kind, k in due if kind == "span"}
+            seen_ids |= {n for kind, n in due if kind == "ids"}
+            since = {k: since.get(k, group) for k in due}
+            assert all(group - first < slices for first in since.values()), (group, since)
+            _check_summary(store, path)
+            for n in written[::9]:
+                assert orjson.loads(store.get(n.statement["id"], False))["id"] == n.statement["id"]
+        assert len(seen_spans) >= 3 and seen_ids  # both kinds were seen part made
+        _reinsert_all(store, written)  # no duplicate gets in while ids sit in either bucket
+        for _ in range(slices):
+            store.insert([_new(rng)], {})
+        conn, top = store._writer, store.last_seq()
+        assert not _part_made(conn) and not _merging_ids(conn, top)
+        assert _summary(conn) == _reference_summary(path)
+        assert all(b == sqlite_adapter._id_bucket(seq, top) for b, seq in conn.execute("SELECT bucket, seq FROM statement_ids"))
+    finally:
+        store.close()
+
+
+def test_a_layout_5_store_opens_as_layout_6_and_its_next_spans_are_made_a_slice_a_group(path):
+    rng = random.Random(13)
+    store = sqlite_adapter.SqliteStore(path)
+    try:
+        for _ in range(30):
+            store.insert([_new(rng) for _ in range(3)], {})
+        while _part_made(store._writer):  # layout 5 made every span whole at once
+            store.insert([_new(rng)], {})
+        before = _summary(store._writer)
+    finally:
+        store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript("DROP TABLE summary_pending; PRAGMA user_version = 5;")
+    conn.close()
+    store = sqlite_adapter.SqliteStore(path)
+    try:
+        assert store._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT == 6
+        assert _summary(store._writer) == before
+        for _ in range(20):
+            store.insert([_new(rng) for _ in range(2)], {})
+            _check_summary(store, path)
+    finally:
+        store.close()
+
+
 def test_a_statement_voided_spans_after_it_was_stored_leaves_queries_and_the_voiding_one_matches(path):
     """Voiding across the summary: a Statement in a span summarised long ago is voided; a query on its
     terms gives the voiding Statement (it targets it) and never the voided one, cold and after restart."""
@@ -243,16 +334,18 @@ def test_layout_3_store_gets_its_summary_when_opened_with_progress_in_the_log(pa
     store = sqlite_adapter.SqliteStore(path)
     for _ in range(40):
         store.insert([_new(rng) for _ in range(4)], {})
-    before = _summary(store._writer)
+    before, part_made = _summary(store._writer), _part_made(store._writer)
     store.close()
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript("DROP TABLE term_spans; DROP TABLE id_filter; DROP TABLE id_filter_top; PRAGMA user_version = 3;")
+    conn.executescript("DROP TABLE term_spans; DROP TABLE summary_pending; DROP TABLE id_filter; "
+                       "DROP TABLE id_filter_top; PRAGMA user_version = 3;")
     conn.close()
     with caplog.at_level(logging.WARNING, logger="lrs.store"):
         store = sqlite_adapter.SqliteStore(path)
     try:
         assert store._writer.execute("PRAGMA user_version").fetchone()[0] == sqlite_adapter.FORMAT
-        assert _summary(store._writer) == before and before
+        assert before and not _part_made(store._writer)  # the conversion makes every span whole at once
+        _same_summary(before, _summary(store._writer), part_made)
         assert "term summary: 16 of 20 spans" in caplog.text
         store.insert([_new(rng)], {})  # the filter, never saved, is built from the id index
         assert "id filter built from the id index" in caplog.text
@@ -474,7 +567,7 @@ def _far_gap_scenario(path: str) -> None:
     assert [seq for seq, _ in rows] == [seq for seq, n in zip([*range(1, 42), *range(FAR + 1, FAR + 42)],
                                                               before + after) if verb in n.terms]
     conn = store._writer
-    assert _summary(conn) == _reference_summary(Path(path))
+    _same_summary(_summary(conn), _reference_summary(Path(path)), _part_made(conn))
     bits = sqlite_adapter.BUCKET_BITS
     for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
         found = sqlite_adapter._term_buckets(conn, term, 0, top >> bits, top)
