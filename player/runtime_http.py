@@ -18,6 +18,7 @@ and a retry stores nothing twice.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import time
@@ -51,6 +52,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 SCORM_AGAIN_VERSION = "3.4.3"
 MAX_COMMIT_BYTES = 4 * 1024 * 1024   # a batch of full snapshots: 2004 suspend data (64000) plus interactions
 MAX_BATCH = 20
+# A page that closes sends what it holds in one keepalive request per event (its pagehide, then the SCO's
+# own Terminate), and those may arrive in any order: a commit that comes before the one it follows waits
+# this long for it, polling, without holding a thread, before it is refused with 409.
+OUT_OF_ORDER_WAIT = 2.0
 MAX_SEQUENCING_BYTES = 4 * 1024 * 1024   # a sequencing save: the engine's state (JSON text) and the global objectives
 MAX_GLOBAL_OBJECTIVES = 1000
 COMPLETION = ("completed", "incomplete", "not attempted", "unknown")
@@ -374,6 +379,19 @@ def _at(error: XAPIError, index: int) -> XAPIError:
     return error
 
 
+async def _in_order(work: Callable[[dict, dict], dict], held: list[dict], body: dict) -> dict:
+    """``work`` (commits), run again while it stops at a commit that came before the one it follows, for
+    OUT_OF_ORDER_WAIT at most: the commits before it are applied once whatever the runs."""
+    deadline = time.monotonic() + OUT_OF_ORDER_WAIT
+    while True:
+        try:
+            return await run_in_threadpool(work, held, body)
+        except XAPIError as exc:
+            if "expected" not in (getattr(exc, "extra", None) or {}) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(0.05)
+
+
 def _out_of_order(exc: OutOfOrder) -> XAPIError:
     error = XAPIError(409, str(exc), "seq")
     error.extra = {"expected": exc.expected}
@@ -399,14 +417,14 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
         return FileResponse(path, media_type=media, headers={"Cache-Control": cache,
                                                              "X-Content-Type-Options": "nosniff"})
 
-    def handler(work: Callable[[dict, dict], dict], read_body: bool = True):
+    def handler(work: Callable[[dict, dict], dict], read_body: bool = True, in_order: bool = False):
         async def endpoint(request: Request) -> Response:
             try:
                 held = await run_in_threadpool(runtime.launcher.sessions, request.cookies.get(cookie))
                 if not held:
                     raise XAPIError(401, "no course session: open the launch link again", "cookie")
                 body = await _json_body(request) if read_body else dict(request.query_params)
-                answer = await run_in_threadpool(work, held, body)
+                answer = await (_in_order(work, held, body) if in_order else run_in_threadpool(work, held, body))
             except ClientDisconnect:   # the page went away mid-body: nothing was applied; it sends again
                 return Response(status_code=400, headers=NO_STORE)
             except XAPIError as exc:
@@ -419,7 +437,7 @@ def runtime_routes(runtime: Runtime, cookie: str) -> list[Route]:
     return [Route("/static/{path:path}", static, methods=["GET", "HEAD"]),
             Route("/attempts", handler(runtime.open_attempt), methods=["POST"]),
             Route("/contents", handler(runtime.contents, read_body=False), methods=["GET"]),
-            Route("/commits", handler(runtime.commits), methods=["POST"]),
+            Route("/commits", handler(runtime.commits, in_order=True), methods=["POST"]),
             Route("/sequencing", handler(runtime.save_sequencing), methods=["POST"])]
 
 

@@ -14,7 +14,7 @@
   var frame = document.getElementById('sco');
   var stateEl = document.getElementById('save-state');
   var QUEUE = 'lrs-player:' + cfg.registration;
-  var KEEPALIVE_LIMIT = 60000;   // browsers cap keepalive bodies at 64 KiB in flight
+  var KEEPALIVE_LIMIT = 60000;   // browsers cap the bodies of a page's keepalive requests in flight at 64 KiB, together
   var BATCH = 20;
   var DEBOUNCE_MS = 1000;   // the learner's work is saved at most a second after it is done
   var WRITABLE = twelve ? [
@@ -131,12 +131,12 @@
     return !!sending && sending.some(function (s) { return s.key === item.key && s.seq === item.seq; });
   }
 
-  function body(items) {
-    return JSON.stringify({commits: items.map(function (i) {
-      return {registration: i.registration, sco: i.sco, attempt: i.attempt, seq: i.seq, event: i.event,
-              at: i.at, data: i.data};
-    })});
+  function wire(i) {
+    return {registration: i.registration, sco: i.sco, attempt: i.attempt, seq: i.seq, event: i.event,
+            at: i.at, data: i.data};
   }
+
+  function body(items) { return JSON.stringify({commits: items.map(wire)}); }
 
   function pump() {
     if (sending) return;
@@ -146,7 +146,9 @@
     var items = q.items.slice(0, BATCH), payload = body(items);
     sending = items;
     setState('saving');
-    fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: payload.length < KEEPALIVE_LIMIT,
+    // Not keepalive: if the page goes away meanwhile, its pagehide sends these again (beacon), and the
+    // keepalive budget is kept for that.
+    fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin',
                              headers: {'Content-Type': 'application/json'}, body: payload})
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (answer) { done(items, res.status, answer); });
@@ -219,6 +221,20 @@
   // Terminates from its own unload handler, after this page's pagehide, is sent at once, not left in
   // storage until the learner comes back. The server skips what it already has.
   var hidden = false;
+  // Bytes of keepalive requests not answered yet: the browser refuses one that would take the page's
+  // total past 64 KiB. And the commits a request since the page was hidden carried (key#seq).
+  var keepaliveBytes = 0, beaconed = {};
+
+  function keepalive(url, payload) {
+    if (keepaliveBytes + payload.length >= KEEPALIVE_LIMIT) return false;
+    try {
+      var done = function () { keepaliveBytes -= payload.length; };
+      fetch(url, {method: 'POST', credentials: 'same-origin', keepalive: true,
+                  headers: {'Content-Type': 'application/json'}, body: payload}).then(done, done);
+    } catch (e) { return false; }
+    keepaliveBytes += payload.length;
+    return true;
+  }
 
   function flushNow() {
     hidden = true;
@@ -226,23 +242,34 @@
     if (api && current && api.isInitialized() && !api.isTerminated()) enqueue('commit'); else beacon();
   }
 
+  // The commits no request since the page was hidden carried, oldest first, as many as the keepalive
+  // budget left holds. Each goes once: sending the whole queue each time (a snapshot is about 10 KB with
+  // 15 interactions) ran the pagehide commit, the SCO's commit and its Terminate past the budget, and the
+  // Terminate waited for the next launch. The server applies them in order whatever order they arrive
+  // in; what does not fit is sent at the next launch.
   function beacon() {
-    var q = load();
-    if (!q.items.length) return;
-    var items = q.items.slice(0, BATCH), payload = body(items);
-    items.forEach(function (i) { i.sent = true; });   // may be stored already: never rewritten under its seq
-    save(q);
-    if (payload.length < KEEPALIVE_LIMIT) {
-      try {
-        fetch(cfg.urls.commits, {method: 'POST', credentials: 'same-origin', keepalive: true,
-                                 headers: {'Content-Type': 'application/json'}, body: payload});
-      } catch (e) { /* the next launch sends it */ }
+    var q = load(), items = [], size = body([]).length;
+    for (var k = 0; k < q.items.length && items.length < BATCH; k++) {
+      var item = q.items[k];
+      if (beaconed[item.key + '#' + item.seq]) continue;
+      var more = JSON.stringify(wire(item)).length + 1;
+      if (keepaliveBytes + size + more >= KEEPALIVE_LIMIT) break;
+      items.push(item);
+      size += more;
     }
+    if (!items.length) return;
+    items.forEach(function (i) {
+      i.sent = true;   // may be stored already: never rewritten under its seq
+      beaconed[i.key + '#' + i.seq] = true;
+    });
+    save(q);
+    keepalive(cfg.urls.commits, body(items));
   }
 
   function shown() {
     if (!hidden) return;
     hidden = false;
+    beaconed = {};
     pump();   // what was sent while hidden is confirmed (and forgotten) now
   }
 
@@ -643,13 +670,9 @@
                 rollup: rollup(), global_objectives: globals, at: new Date(Date.now() + skew).toISOString()};
     var payload = JSON.stringify(body);
     if (leaving) {
-      // the page is going away: one request that outlives it, when small enough for keepalive
-      if (payload.length < KEEPALIVE_LIMIT) {
-        try {
-          fetch(cfg.urls.sequencing, {method: 'POST', credentials: 'same-origin', keepalive: true,
-                                      headers: {'Content-Type': 'application/json'}, body: payload});
-        } catch (e) { /* the state saved at the last move stands */ }
-      }
+      // the page is going away: one request that outlives it, when the keepalive budget holds it (if
+      // not, the state saved at the last move stands)
+      keepalive(cfg.urls.sequencing, payload);
       return Promise.resolve(true);
     }
     var send = function () {

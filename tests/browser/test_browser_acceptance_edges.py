@@ -109,6 +109,27 @@ def test_a_tab_discarded_right_after_the_answers_loses_none_and_the_next_launch_
         [(1, True, "passed"), (2, False, None)]
 
 
+def test_a_tab_discarded_with_snapshots_of_15_kb_still_sends_the_terminate_at_once(module_server, context):
+    """A closing page sends its pagehide commit, then the SCO's own commit and Terminate, each with
+    keepalive, and the browser refuses a keepalive request past 64 KiB in flight for the page. Each
+    request used to carry the whole queue again (15 + 30 + 45 KB here): the Terminate was refused and
+    the attempt stayed open until the next launch. Each commit now goes once."""
+    lrs, url = begin(module_server, "discarded-large")
+    page = context.new_page()
+    player, _ = open_launch_link(page, url)
+    to_the_quiz(player)
+    golf_answer(player.sco(), ALL_QUESTIONS, PASS)
+    assert golf_submit(player.sco()) == 87
+    assert player.sco_frame().evaluate(
+        "() => window.parent.API_1484_11.SetValue('cmi.suspend_data', 'x'.repeat(5000))") == "true"
+    assert player.drain() and player.queue() == []
+    page.close()
+    [attempt] = wait_stored(module_server, lrs.registration, lambda a: a and a[0]["ended"], "the attempt to end")
+    assert attempt["data"]["cmi"]["cmi.suspend_data"] == "x" * 5000
+    lrs.check_attempt(EXPECTED, 1)
+    assert_every_answer_once(lrs)
+
+
 def test_a_tab_closed_right_after_the_answers_finishes_the_attempt_with_every_answer_once(module_server, context):
     lrs, url = begin(module_server, "closed")
     page = context.new_page()

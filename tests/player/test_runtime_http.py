@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -110,6 +112,26 @@ def test_commits_apply_once_and_in_order(alice):
     assert client.post("/player/commits", json=commit(reg, 2, {"cmi.core.lesson_location": "2"})).status_code == 200
     attempt = launcher.player.current_attempt(reg, "one")
     assert attempt.applied_seq == 2
+
+
+def test_a_commit_that_arrives_before_the_one_it_follows_waits_for_it(alice):
+    """A closing page sends its pagehide commit and the SCO's Terminate in two keepalive requests, which
+    may arrive in either order: the later one waits for the earlier one and both are applied."""
+    reg, client, launcher, _ = alice
+    assert client.post("/player/commits", json=commit(reg, 1, {"cmi.core.lesson_status": "incomplete"},
+                                                      "initialize")).status_code == 200
+    answers = {}
+    later = threading.Thread(target=lambda: answers.update(
+        late=client.post("/player/commits", json=commit(reg, 3, {"cmi.core.lesson_location": "3"}, "terminate"))))
+    started = time.monotonic()
+    later.start()
+    time.sleep(0.3)
+    assert client.post("/player/commits", json=commit(reg, 2, {"cmi.core.lesson_location": "2"})).status_code == 200
+    later.join(10)
+    assert answers["late"].status_code == 200, answers["late"].text
+    assert answers["late"].json()["applied"] is True and time.monotonic() - started < 2
+    attempt = launcher.player.attempts(reg)[0]
+    assert (attempt.applied_seq, attempt.ended) == (3, True)
 
 
 def test_a_batch_applies_in_order_and_stops_at_the_first_refusal_naming_its_index(alice):
