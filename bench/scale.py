@@ -9,6 +9,10 @@ bench/startup.py times a start after a clean shutdown, then bench/query.py runs 
 --start-at resumes a store already built to that many millions (each step's ingest uses seed = the
 step's number, so a step stopped part way is resumed by running it again: the statements it already
 stored are sent again and stored once). --crash adds a start after SIGKILL mid-batch at each step.
+
+    python bench/scale.py --table FILE
+
+prints the rows of FILE (its --out) as the Markdown tables of bench/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -57,7 +61,40 @@ def measure(data_dir: Path, millions: int, queries: int, crash: bool = False) ->
     return row
 
 
+SHAPES = ["agent", "verb+activity", "registration", "related_activities", "since/until", "rare agent",
+          "absent registration"]
+
+
+def table(path: Path) -> str:
+    """The rows of a --out file as Markdown: one table per million of ingest, start-up, RSS and disk, then
+    one of query p50 / p95 for each pass (1 and 4 clients, cold and warm)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    out = ["| statements | load | ingest /s (per 100k) | start: /about, first write | after kill -9: /about, "
+           "first write | RSS ingest / query 1c / 4c | disk |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        rounds = " / ".join(f"{x:,}" for x in r.get("ingest_rounds", []))
+        ingest = f"{r['ingest_per_s']:,.0f} ({rounds})" if "ingest_per_s" in r else "-"
+        crash = f"{r['crash_read_s']} s, {r['crash_write_s']} s" if "crash_read_s" in r else "-"
+        rss = (f"{r['ingest_rss_mb']:.0f} / {r['query_rss_1c_mb']:.0f} / {r['query_rss_4c_mb']:.0f} MB"
+               if "ingest_rss_mb" in r else "-")
+        out.append(f"| {r.get('statements', 0):,} | {r['load']} | {ingest} | {r['start_read_s']} s, "
+                   f"{r['start_write_s']} s | {crash} | {rss} | {r['disk_gib']:.2f} GiB |")
+    for clients in (1, 4):
+        for label in ("cold", "warm"):
+            out += ["", f"Queries, {clients} client{'s' if clients > 1 else ''}, {label}: p50 / p95 ms", "",
+                    "| statements | " + " | ".join(SHAPES) + " |", "|---" * (len(SHAPES) + 1) + "|"]
+            for r in rows:
+                cells = [r.get(f"{shape} {label} {clients}c") for shape in SHAPES]
+                if any(cells):
+                    out.append(f"| {r['statements']:,} | " + " | ".join(
+                        f"{c[0]} / {c[1]}" if c else "-" for c in cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--table"]:
+        print(table(Path(sys.argv[2])))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--millions", type=int, default=10)

@@ -28,7 +28,7 @@ from lrs_testkit import make_statement
 
 AUTHORITY = {"objectType": "Agent", "name": "test", "mbox": "mailto:authority@example.com"}
 SMALL = {"BUCKET_BITS": 2, "SPAN_BITS": 1, "SPAN_LEVELS": 2, "FILTER_CHECKPOINT": 8, "ID_LEVEL_BITS": (2, 4, 6),
-         "CATCH_UP_SLICES": 4}
+         "CATCH_UP_SLICES": 4, "WALK_BUCKETS": 2}
 
 
 @pytest.fixture
@@ -92,6 +92,10 @@ def _check_summary(store, path: Path) -> None:
         holding = _walk_all_buckets(conn, term, top)
         assert set(holding) <= set(found)
         assert [b for b in found if b < summarised] == [b for b in holding if b < summarised]
+        # in parts, in the query's order either way
+        for descending in (False, True):
+            parts = sqlite_adapter._term_bucket_parts(conn, term, 0, top >> 2, top, descending)
+            assert [b for part in parts for b in part] == sorted(found, reverse=descending)
 
 
 def _part_made(conn) -> dict[int, int]:

@@ -58,7 +58,7 @@ def _endless(conn, *args):
     raise AssertionError("the endless read ended by itself")
 
 
-store._term_buckets = _endless
+store._term_bucket_parts = _endless
 """
 
 

@@ -44,7 +44,7 @@ def _endless_lookup(conn, *args):
 def endless_term_lookup(monkeypatch):
     import lrs.storage.sqlite as sqlite_adapter
 
-    monkeypatch.setattr(sqlite_adapter, "_term_buckets", _endless_lookup)
+    monkeypatch.setattr(sqlite_adapter, "_term_bucket_parts", _endless_lookup)
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_read_past_its_deadline_is_503_with_retry_after(make_client, data_dir, b
         pytest.skip("the endless lookup is the SQLite term index's; the mongo deadline is tested above")
     import lrs.storage.sqlite as sqlite_adapter
 
-    monkeypatch.setattr(sqlite_adapter, "_term_buckets", _endless_lookup)
+    monkeypatch.setattr(sqlite_adapter, "_term_bucket_parts", _endless_lookup)
     import sqlite3
 
     client = make_client(read_timeout_seconds=0.3)
