@@ -133,6 +133,7 @@ SPAN_LEVELS = 2
 # store with a row far past its data, planted or imported), a lookup asks SQL which of them hold rows,
 # one seek each, instead of listing them all: every loop is over what is stored, never over seq distance.
 MAX_ROOTS = 4096
+ROOT_READS = 4              # a lookup reads the summary rows of this many top-level spans at a time
 WALK_BUCKETS = 64            # a query's walk asks at least this many buckets at a time (the last part fewer)
 # The two merges that come once a million Statements (a level-2 span of the summary, 1.4M rows at 1M
 # Statements; 16 id buckets into one of 1,048,576) are made a slice of the hash space at a time, one slice
@@ -1012,28 +1013,31 @@ def _term_bucket_parts(conn, th: int, lo: int, hi: int, top: int, descending: bo
 
     done = _summarised(conn)  # level-1 spans
     part_made = dict(conn.execute("SELECT level, span FROM summary_pending"))
-    roots = []
+    groups = []  # the roots of each level, the top level's first: in seq order, as the levels are
     first = 0
     for level in range(SPAN_LEVELS, 0, -1):
         shift = SPAN_BITS * (level - 1)
         end = min(done >> shift, part_made.get(level, done))
         a, b = max(first, lo >> (shift + SPAN_BITS)), min(end - 1, hi >> (shift + SPAN_BITS))
         if b - a >= MAX_ROOTS:
-            roots += _present(conn, "term_spans", (level << 40) | a, (level << 40) | b)
+            roots = _present(conn, "term_spans", (level << 40) | a, (level << 40) | b)
         else:
-            roots += [(level << 40) | n for n in range(a, b + 1)]
+            roots = [(level << 40) | n for n in range(a, b + 1)]
+        groups.append(roots[::-1] if descending else roots)
         first = end << SPAN_BITS
     a, b = max(first, lo), min(top >> BUCKET_BITS, hi)
     after = _present(conn, "statement_terms", a, b) if b - a >= MAX_ROOTS else list(range(a, b + 1))
-    found = read(roots)
-    # The roots are in seq order (each level's after the one above), then the buckets after them.
-    order = [r for r in roots if r in found]
     if descending:
-        after.reverse()
-        yield after
-        order.reverse()
-    for key in order:
-        yield from expand(key, found[key])
+        yield after[::-1]
+        groups.reverse()
+    # The roots are read a few at a time as the walk gets to them (the level-1 ones, at most 16, at once).
+    for roots in groups:
+        step = 1 << SPAN_BITS if roots and roots[0] >> 40 == 1 else ROOT_READS
+        for i in range(0, len(roots), step):
+            found = read(roots[i:i + step])
+            for key in roots[i:i + step]:
+                if key in found:
+                    yield from expand(key, found[key])
     if not descending:
         yield after
 
