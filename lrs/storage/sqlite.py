@@ -32,7 +32,9 @@ children's once the last of them is written, a slice of the term hashes a write 
 says how far it is; a lookup uses a span only once it is whole, its children until then): new rows only
 ever go to the newest end of the table, as the term index's do. A lookup reads the level-2 rows of the
 term, then the level-1 rows their bits name, then walks the buckets theirs name plus the at most 16 buckets
-not in a full span yet: about 10 + 15 + 16 seeks for an absent term at 10M Statements. Terms a Statement
+not in a full span yet: about 10 + 15 + 16 seeks for an absent term at 10M Statements. It goes newest first
+(oldest first when ascending) and reads a span's rows only when the walk gets to it, so a page of a
+common term is found in the newest spans without reading the rest of the summary. Terms a Statement
 inherits later (its StatementRef target arrives after it) are added to the spans already written.
 
 No loop runs over seq distance: the summary holds every level-1 span before its newest one, so a lookup
