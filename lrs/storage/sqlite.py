@@ -141,6 +141,7 @@ WALK_BUCKETS = 64            # a query's walk asks at least this many buckets at
 # Statements; 16 id buckets into one of 1,048,576) are made a slice of the hash space at a time, one slice
 # a write group, so that no write waits for a whole one (4.6 s at the first million, measured).
 CATCH_UP_SLICES = 64
+_HASH_MIN, _HASH_MAX = -(1 << 63), (1 << 63) - 1  # term and id hashes are signed 64-bit
 FILTER_CHECKPOINT = 1 << 18  # the writer saves its id filter at least every this many Statements it stores
 FORMAT = 6                  # PRAGMA user_version of the store layout this code reads and writes
 # Layout 5: bodies may be compressed (lrs/storage/bodies.py); a layout-4 store becomes one by getting
@@ -943,13 +944,20 @@ def _merge_id_buckets(conn, old_top: int, top: int) -> None:
     up to the level below the top one (16 of 4,096 into 65,536: a copy of 65,536 rows); the merge into the
     top level (a million rows) is made in slices by ``_catch_up``."""
     for level in range(1, len(ID_LEVEL_BITS) - 1):
-        step = ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1]
         for n in range(old_top >> ID_LEVEL_BITS[level], top >> ID_LEVEL_BITS[level]):
-            first = ((level - 1) << 40) | (n << step)
-            last = first + (1 << step) - 1
-            conn.execute("INSERT INTO statement_ids (bucket, idh, seq) SELECT ?, idh, seq FROM statement_ids "
-                         "WHERE bucket BETWEEN ? AND ? ORDER BY idh, seq", ((level << 40) | n, first, last))
-            conn.execute("DELETE FROM statement_ids WHERE bucket BETWEEN ? AND ?", (first, last))
+            _move_ids(conn, level, n, _HASH_MIN, _HASH_MAX)
+
+
+def _move_ids(conn, level: int, n: int, lo: int, hi: int) -> None:
+    """Move the ids hashed from ``lo`` to ``hi`` of the buckets of ``level`` - 1 that bucket ``n`` of
+    ``level`` covers into it (a seek and a range read in each, one sorted insert)."""
+    step = ID_LEVEL_BITS[level] - ID_LEVEL_BITS[level - 1]
+    children = orjson.dumps([((level - 1) << 40) | (n << step) | i for i in range(1 << step)]).decode()
+    conn.execute("INSERT INTO statement_ids (bucket, idh, seq) SELECT ?, idh, seq FROM statement_ids "
+                 "WHERE bucket IN (SELECT value FROM json_each(?)) AND idh BETWEEN ? AND ? ORDER BY idh, seq",
+                 ((level << 40) | n, children, lo, hi))
+    conn.execute("DELETE FROM statement_ids WHERE bucket IN (SELECT value FROM json_each(?)) AND idh BETWEEN ? AND ?",
+                 (children, lo, hi))
 
 
 def _id_bucket_end(key: int) -> int:
@@ -969,12 +977,6 @@ def _summarised(conn) -> int:
     Statements, so its rows are there), from the newest level-1 row: one seek."""
     row = conn.execute("SELECT max(span) FROM term_spans WHERE span >= ? AND span < ?", (1 << 40, 2 << 40)).fetchone()
     return 0 if row[0] is None else (row[0] & ((1 << 40) - 1)) + 1
-
-
-def _term_buckets(conn, th: int, lo: int, hi: int, top: int) -> list[int]:
-    """Every bucket from ``lo`` to ``hi`` that may hold term ``th``, sorted (the whole of what
-    ``_term_bucket_parts`` gives)."""
-    return sorted(b for part in _term_bucket_parts(conn, th, lo, hi, top, False) for b in part)
 
 
 def _term_bucket_parts(conn, th: int, lo: int, hi: int, top: int, descending: bool):
@@ -1067,8 +1069,6 @@ def _span_done(conn, level: int, n: int) -> None:
                      (level + 1, n >> SPAN_BITS, _HASH_MIN))
 
 
-_HASH_MIN, _HASH_MAX = -(1 << 63), (1 << 63) - 1
-
 
 def _slice_end(lo: int) -> int:
     """The last hash of the slice of the hash space (CATCH_UP_SLICES of them) that holds ``lo``."""
@@ -1076,9 +1076,9 @@ def _slice_end(lo: int) -> int:
     return min(_HASH_MAX, _HASH_MIN + ((lo - _HASH_MIN) // width + 1) * width - 1)
 
 
-def _make_span(conn, level: int, n: int, lo: int, hi: int) -> None:
-    """The rows of span ``n`` of ``level`` (2 or more) for the terms from ``lo`` to ``hi``, from its
-    children's rows (a seek and a range read in each); at ``hi`` = the last hash it is whole."""
+def _span_rows(conn, level: int, n: int, lo: int, hi: int) -> None:
+    """Add to span ``n`` of ``level`` (2 or more) the rows of the terms from ``lo`` to ``hi`` that its
+    children hold (a seek and a range read in each, one sorted insert)."""
     children = orjson.dumps([((level - 1) << 40) | (n << SPAN_BITS) | i for i in range(1 << SPAN_BITS)]).decode()
     conn.execute("INSERT INTO term_spans (span, term, bits) "
                  "SELECT ?, term, sum(1 << (span & ?)) FROM term_spans "
@@ -1086,6 +1086,12 @@ def _make_span(conn, level: int, n: int, lo: int, hi: int) -> None:
                  "GROUP BY term ORDER BY term "
                  "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
                  ((level << 40) | n, (1 << SPAN_BITS) - 1, children, lo, hi))
+
+
+def _make_span(conn, level: int, n: int, lo: int, hi: int) -> None:
+    """The rows of span ``n`` of ``level`` (2 or more) for the terms from ``lo`` to ``hi``, from its
+    children's rows (a seek and a range read in each); at ``hi`` = the last hash it is whole."""
+    _span_rows(conn, level, n, lo, hi)
     if hi < _HASH_MAX:
         conn.execute("UPDATE summary_pending SET next_term = ? WHERE level = ?", (hi + 1, level))
     else:
@@ -1113,12 +1119,7 @@ def _catch_up(conn, top: int) -> None:
     children = orjson.dumps([((level - 1) << 40) | (n << step) | i for i in range(1 << step)]).decode()
     (lo,) = conn.execute("SELECT min((SELECT min(idh) FROM statement_ids WHERE bucket = value)) FROM json_each(?)",
                          (children,)).fetchone()
-    hi = _slice_end(lo)
-    conn.execute("INSERT INTO statement_ids (bucket, idh, seq) SELECT ?, idh, seq FROM statement_ids "
-                 "WHERE bucket IN (SELECT value FROM json_each(?)) AND idh BETWEEN ? AND ? ORDER BY idh, seq",
-                 ((level << 40) | n, children, lo, hi))
-    conn.execute("DELETE FROM statement_ids WHERE bucket IN (SELECT value FROM json_each(?)) AND idh BETWEEN ? AND ?",
-                 (children, lo, hi))
+    _move_ids(conn, level, n, lo, _slice_end(lo))
 
 
 def _summarise_all(conn, progress: bool = True) -> None:
@@ -1133,7 +1134,6 @@ def _summarise_upto(conn, top: int, progress: bool = False) -> None:
     holds that hold Statements, from the term index, then the spans above them now complete. Nothing to do
     when the writers summarised every span as it filled (one seek); after a seq gap (a row planted far
     ahead) the work is one seek per bucket that holds rows, never a step per empty bucket or span."""
-    mask = (1 << SPAN_BITS) - 1
     done, end = _summarised(conn), (top >> BUCKET_BITS) >> SPAN_BITS
     if done >= end:
         return
@@ -1155,12 +1155,7 @@ def _summarise_upto(conn, top: int, progress: bool = False) -> None:
             parents.add(before)
         spans = sorted(p for p in parents if before <= p < after)
         for p in spans:
-            first = ((level - 1) << 40) | (p << SPAN_BITS)
-            conn.execute("INSERT INTO term_spans (span, term, bits) "
-                         "SELECT ?, term, sum(1 << (span & ?)) FROM term_spans WHERE span BETWEEN ? AND ? "
-                         "GROUP BY term ORDER BY term "
-                         "ON CONFLICT (span, term) DO UPDATE SET bits = bits | excluded.bits",
-                         ((level << 40) | p, mask, first, first + mask))
+            _span_rows(conn, level, p, _HASH_MIN, _HASH_MAX)
             conn.execute("DELETE FROM summary_pending WHERE level = ? AND span = ?", (level, p))
 
 

@@ -258,12 +258,11 @@
       size += more;
     }
     if (!items.length) return;
-    items.forEach(function (i) {
-      i.sent = true;   // may be stored already: never rewritten under its seq
-      beaconed[i.key + '#' + i.seq] = true;
-    });
+    items.forEach(function (i) { i.sent = true; });   // may be stored already: never rewritten under its seq
     save(q);
-    keepalive(cfg.urls.commits, body(items));
+    if (keepalive(cfg.urls.commits, body(items))) {
+      items.forEach(function (i) { beaconed[i.key + '#' + i.seq] = true; });
+    }
   }
 
   function shown() {

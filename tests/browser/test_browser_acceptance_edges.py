@@ -75,6 +75,18 @@ def assert_every_answer_once(lrs: Course, attempt: int = 1) -> list[dict]:
     return sts
 
 
+def answered(srv, context, who: str):
+    """A new learner's tab with the golf quiz answered to pass and submitted (87), nothing closed yet:
+    the course, the page and its player."""
+    lrs, url = begin(srv, who)
+    page = context.new_page()
+    player, _ = open_launch_link(page, url)
+    to_the_quiz(player)
+    golf_answer(player.sco(), ALL_QUESTIONS, PASS)
+    assert golf_submit(player.sco()) == 87
+    return lrs, page, player
+
+
 def to_the_quiz(player, k: int = 0):
     """Page through the golf SCO to its quiz and answer its first ``k`` questions (nothing recorded yet)."""
     out = play_runtime_advanced_calls(player.sco(), plan=PASS, stop=Stop.AFTER_ANSWER, k=max(k, 1))
@@ -84,12 +96,7 @@ def to_the_quiz(player, k: int = 0):
 
 def test_a_tab_discarded_right_after_the_answers_loses_none_and_the_next_launch_stores_none_twice(module_server,
                                                                                                   context):
-    lrs, url = begin(module_server, "discarded")
-    page = context.new_page()
-    player, _ = open_launch_link(page, url)
-    to_the_quiz(player)
-    golf_answer(player.sco(), ALL_QUESTIONS, PASS)
-    assert golf_submit(player.sco()) == 87
+    lrs, page, player = answered(module_server, context, "discarded")
     # No beforeunload: the launch page's pagehide sends first, then the SCO's own unload handler
     # Terminates (exit "" on the quiz page); both reach the server with no later launch.
     page.close()
@@ -114,12 +121,7 @@ def test_a_tab_discarded_with_snapshots_of_15_kb_still_sends_the_terminate_at_on
     keepalive, and the browser refuses a keepalive request past 64 KiB in flight for the page. Each
     request used to carry the whole queue again (15 + 30 + 45 KB here): the Terminate was refused and
     the attempt stayed open until the next launch. Each commit now goes once."""
-    lrs, url = begin(module_server, "discarded-large")
-    page = context.new_page()
-    player, _ = open_launch_link(page, url)
-    to_the_quiz(player)
-    golf_answer(player.sco(), ALL_QUESTIONS, PASS)
-    assert golf_submit(player.sco()) == 87
+    lrs, page, player = answered(module_server, context, "discarded-large")
     assert player.sco_frame().evaluate(
         "() => window.parent.API_1484_11.SetValue('cmi.suspend_data', 'x'.repeat(5000))") == "true"
     assert player.drain() and player.queue() == []
@@ -131,12 +133,7 @@ def test_a_tab_discarded_with_snapshots_of_15_kb_still_sends_the_terminate_at_on
 
 
 def test_a_tab_closed_right_after_the_answers_finishes_the_attempt_with_every_answer_once(module_server, context):
-    lrs, url = begin(module_server, "closed")
-    page = context.new_page()
-    player, _ = open_launch_link(page, url)
-    to_the_quiz(player)
-    golf_answer(player.sco(), ALL_QUESTIONS, PASS)
-    assert golf_submit(player.sco()) == 87
+    lrs, page, player = answered(module_server, context, "closed")
     page.close(run_before_unload=True)   # the SCO's onbeforeunload Terminates, then pagehide sends
     wait_stored(module_server, lrs.registration, lambda a: a and a[0]["ended"], "the attempt to end")
     lrs.check_attempt(EXPECTED, 1)

@@ -75,6 +75,12 @@ def _reference_summary(path: Path) -> list[tuple]:
         conn.close()
 
 
+def _term_buckets(conn, term: int, lo: int, hi: int, top: int) -> list[int]:
+    """Every bucket from ``lo`` to ``hi`` the summary says may hold ``term``, sorted: all the parts a
+    lookup gives."""
+    return sorted(b for part in sqlite_adapter._term_bucket_parts(conn, term, lo, hi, top, False) for b in part)
+
+
 def _walk_all_buckets(conn, term: int, top: int) -> list[int]:
     return [b for (b,) in conn.execute("SELECT DISTINCT bucket FROM statement_terms WHERE term = ? ORDER BY bucket",
                                        (term,))]
@@ -88,7 +94,7 @@ def _check_summary(store, path: Path) -> None:
     top = store.last_seq()
     summarised = ((top >> 2) >> 1) << 1  # the buckets before this one are in full level-1 spans
     for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
-        found = sqlite_adapter._term_buckets(conn, term, 0, top >> 2, top)
+        found = _term_buckets(conn, term, 0, top >> 2, top)
         holding = _walk_all_buckets(conn, term, top)
         assert set(holding) <= set(found)
         assert [b for b in found if b < summarised] == [b for b in holding if b < summarised]
@@ -139,11 +145,11 @@ def test_absent_term_is_answered_from_the_summary_without_walking_the_buckets(pa
         top = store.last_seq()
         absent = sqlite_adapter.term_hash("r:" + str(uuid.uuid4()))
         # Only the buckets not yet in a full span are asked (one seek each), none of the 24 before them.
-        assert sqlite_adapter._term_buckets(store._writer, absent, 0, top >> 2, top) == [24, 25]
+        assert _term_buckets(store._writer, absent, 0, top >> 2, top) == [24, 25]
         # A rare term: its own bucket and those not yet summarised.
         st = orjson.loads(store.stream(37, 1)[0][1])
         term = sqlite_adapter.term_hash("r:" + st["context"]["registration"])
-        assert sqlite_adapter._term_buckets(store._writer, term, 0, top >> 2, top) == [38 >> 2, 24, 25]
+        assert _term_buckets(store._writer, term, 0, top >> 2, top) == [38 >> 2, 24, 25]
         rows, _ = store.query(StatementQuery(terms=[("r:" + st["context"]["registration"], False)], limit=10))
         assert [seq for seq, _ in rows] == [38]
     finally:
@@ -574,7 +580,7 @@ def _far_gap_scenario(path: str) -> None:
     _same_summary(_summary(conn), _reference_summary(Path(path)), _part_made(conn))
     bits = sqlite_adapter.BUCKET_BITS
     for (term,) in conn.execute("SELECT DISTINCT term FROM statement_terms").fetchall():
-        found = sqlite_adapter._term_buckets(conn, term, 0, top >> bits, top)
+        found = _term_buckets(conn, term, 0, top >> bits, top)
         holding = _walk_all_buckets(conn, term, top)
         assert set(holding) <= set(found), (found, holding)
         assert len(found) <= len(holding) + (1 << sqlite_adapter.SPAN_BITS), (found, holding)
